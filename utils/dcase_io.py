@@ -1,0 +1,879 @@
+"""Read and write the real DCASE 2017 Task 4 files (labels, download lists, audio, submissions).
+
+Introduced in ``01_data.ipynb``, for readers who have the real audio. Every format rule and
+quirk below comes from the data sheet ``shared/reference/dcase2017_task4.md``: §1 (the 17
+labels), §3 (file formats), §4 (quirks of the official Subtask-A scorer ``Models.py``) and
+§8 (the evaluation-set zip). Labels come from :mod:`utils.labels`; they are never split on
+commas, because two of them contain one.
+
+Every problem with an input raises :class:`DcaseFormatError`, whose message names the file,
+the 1-based line number where there is one, what was expected and what was found.
+
+Examples
+--------
+>>> clip_id("-Gbohom8C4Q_30.000_40.000.wav")
+'-Gbohom8C4Q_30.000_40.000'
+>>> audio_filename("-Gbohom8C4Q_30.000_40.000.wav")
+'Y-Gbohom8C4Q_30.000_40.000.wav'
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+import os
+import struct
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from utils.labels import LABEL_INDEX, LABELS, N_CLASSES
+
+__all__ = [
+    "EVAL_ZIP",
+    "DcaseFormatError",
+    "DownloadRow",
+    "RemoteZip",
+    "StrongLabel",
+    "audio_filename",
+    "clip_id",
+    "fetch_evaluation_audio",
+    "find_audio",
+    "load_audio",
+    "read_download_list",
+    "read_strong_labels",
+    "read_weak_labels",
+    "read_weak_labels_matrix",
+    "write_submission",
+]
+
+PathLike = str | os.PathLike[str]
+
+_AUDIO_EXTENSIONS = (".wav", ".flac")  # the ones the official scorer strips (§4 quirk 3)
+_CLIP_SECONDS = 10.0
+# Strong-label offsets are written by hand ("10", "9.417"); allow float round-off only.
+_TIME_TOLERANCE = 0.01
+_LABEL_COLUMNS = "4 tab-separated columns (filename, start, end, label)"
+_SHOW_AT_MOST = 5  # how many offending names an error message lists
+
+
+class DcaseFormatError(ValueError):
+    """A DCASE file, folder or argument is not in the expected format.
+
+    The message names the file, the 1-based line number where there is one, what was
+    expected and what was found.
+
+    Examples
+    --------
+    >>> clip_id("a.txt")
+    Traceback (most recent call last):
+    ...
+    utils.dcase_io.DcaseFormatError: a.txt: expected a clip name <ytid>_<start>_<end>, found 'a.txt'
+    """
+
+
+def _where(path: PathLike, line: int | None = None) -> str:
+    return f"{os.fspath(path)}" if line is None else f"{os.fspath(path)} line {line}"
+
+
+def _first_few(names: Sequence[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_SHOW_AT_MOST])
+    return shown + (", ..." if len(names) > _SHOW_AT_MOST else "")
+
+
+# ---------------------------------------------------------------------------------------
+# Text files
+# ---------------------------------------------------------------------------------------
+
+
+def _read_lines(path: PathLike) -> list[tuple[int, str]]:
+    """Return ``(line_number, text)`` pairs, without line endings and trailing blank lines.
+
+    Lines are decoded one by one so that a non-UTF-8 byte can be reported with its line.
+    """
+    p = Path(path)
+    if not p.is_file():
+        found = "a folder" if p.is_dir() else "nothing (no such file)"
+        raise DcaseFormatError(f"{_where(path)}: expected a text file, found {found}")
+    data = p.read_bytes()
+    data = data.removeprefix(b"\xef\xbb\xbf")  # UTF-8 BOM, as written by some editors
+    if not data.strip():
+        raise DcaseFormatError(f"{_where(path)}: expected at least one row, found an empty file")
+    lines: list[tuple[int, str]] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        raw = raw.removesuffix(b"\r")  # the evaluation files use CRLF (§3b, §3c)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 1].hex()
+            raise DcaseFormatError(
+                f"{_where(path, number)}: expected UTF-8 text, "
+                f"found byte 0x{bad} at column {exc.start + 1}"
+            ) from None
+        if "\r" in text:
+            raise DcaseFormatError(
+                f"{_where(path, number)}: expected LF or CRLF line endings, found a bare CR"
+            )
+        lines.append((number, text))
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    return lines
+
+
+def _check_label(path: PathLike, line: int, label: str) -> str:
+    if label not in LABEL_INDEX:
+        close = difflib.get_close_matches(label, LABELS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DcaseFormatError(
+            f"{_where(path, line)}: expected one of the {N_CLASSES} DCASE 2017 Task 4 labels "
+            f"(utils.labels.LABELS), found {label!r}{hint}"
+        )
+    return label
+
+
+def _parse_time(path: PathLike, line: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise DcaseFormatError(
+            f"{_where(path, line)}: expected a number in the {column} column, found {text!r}"
+        )
+    return value
+
+
+def _label_rows(path: PathLike) -> list[tuple[int, str, float, float, str]]:
+    """Parse the 4-column tab-separated format shared by weak, strong and submission files."""
+    rows = []
+    for line, text in _read_lines(path):
+        fields = [f.strip() for f in text.split("\t")] if text.strip() else []
+        if len(fields) != 4:
+            found = "an empty line" if not fields else str(len(fields))
+            hint = ""
+            if len(fields) == 1 and "," in text:
+                hint = " (comma-separated? read download lists with read_download_list)"
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected {_LABEL_COLUMNS}, found {found}{hint}"
+            )
+        filename, start, end, label = fields
+        if not filename:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected a clip filename in column 1, found nothing"
+            )
+        a = _parse_time(path, line, "start", start)
+        b = _parse_time(path, line, "end", end)
+        rows.append((line, filename, a, b, _check_label(path, line, label)))
+    return rows
+
+
+def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
+    """Read a weak-label (clip-level tag) file or a Subtask-A submission.
+
+    The format (data sheet §3b, §3d) is tab-separated with no header and exactly four
+    columns, ``filename<TAB>start<TAB>end<TAB>label``, one row per (clip, label); LF or
+    CRLF line endings; a UTF-8 BOM is stripped. The rows of one clip need not be adjacent.
+
+    Parameters
+    ----------
+    path
+        A ``groundtruth_weak_label_*_set.csv`` file or a submission file.
+
+    Returns
+    -------
+    dict[str, list[str]]
+        Clip filename exactly as written (``<ytid>_<start>_<end>.wav``, no ``Y`` prefix),
+        in order of first appearance, mapped to its labels in :data:`utils.labels.LABELS`
+        order.
+
+    Raises
+    ------
+    DcaseFormatError
+        Empty file, non-UTF-8 bytes, a wrong column count, a non-numeric start or end, a
+        label that is not one of the 17, or the same (filename, label) row twice.
+
+    Notes
+    -----
+    Like the official scorer (data sheet §4 quirk 2), rows whose end time is 0 are
+    ignored, so a clip whose only rows have end 0 is absent from the result.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "weak.csv"
+    >>> _ = p.write_text("a_0.000_10.000.wav\\t0.000\\t10.000\\tTrain\\n"
+    ...                  "a_0.000_10.000.wav\\t0.000\\t10.000\\tTrain horn\\n")
+    >>> read_weak_labels(p)
+    {'a_0.000_10.000.wav': ['Train horn', 'Train']}
+    >>> tmp.cleanup()
+    """
+    first_line: dict[tuple[str, str], int] = {}
+    tags: dict[str, list[str]] = {}
+    for line, filename, _start, end, label in _label_rows(path):
+        if end == 0.0:
+            continue  # §4 quirk 2: the official scorer skips these rows
+        key = (filename, label)
+        if key in first_line:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected each (filename, label) pair once, found "
+                f"{filename!r} / {label!r} again (first on line {first_line[key]})"
+            )
+        first_line[key] = line
+        tags.setdefault(filename, []).append(label)
+    return {clip: sorted(labels, key=LABEL_INDEX.__getitem__) for clip, labels in tags.items()}
+
+
+def read_weak_labels_matrix(path: PathLike) -> tuple[list[str], np.ndarray]:
+    """Read a weak-label file as clip names and a 0/1 label matrix.
+
+    Parameters
+    ----------
+    path
+        As for :func:`read_weak_labels`.
+
+    Returns
+    -------
+    names : list[str]
+        Clip filenames in order of first appearance.
+    y : np.ndarray
+        ``float32`` array of shape ``(len(names), 17)``, columns in ``LABELS`` order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "weak.csv"
+    >>> _ = p.write_text("a_0.000_10.000.wav\\t0.000\\t10.000\\tCar\\n")
+    >>> names, y = read_weak_labels_matrix(p)
+    >>> names, y.shape, y.dtype, int(y[0, 11])
+    (['a_0.000_10.000.wav'], (1, 17), dtype('float32'), 1)
+    >>> tmp.cleanup()
+    """
+    tags = read_weak_labels(path)
+    names = list(tags)
+    y = np.zeros((len(names), N_CLASSES), dtype=np.float32)
+    for row, name in enumerate(names):
+        y[row, [LABEL_INDEX[label] for label in tags[name]]] = 1.0
+    return names, y
+
+
+@dataclass(frozen=True)
+class StrongLabel:
+    """One sound event of a strong-label file: times in seconds within the 10-s clip."""
+
+    filename: str
+    onset: float
+    offset: float
+    label: str
+
+
+def read_strong_labels(path: PathLike) -> list[StrongLabel]:
+    """Read a strong-label (event onset/offset) file.
+
+    Same four tab-separated columns as :func:`read_weak_labels` (data sheet §3c), but the
+    two numbers are the event's onset and offset *within the clip*, written as ``3.8``,
+    ``10`` or ``0``.
+
+    Parameters
+    ----------
+    path
+        A ``groundtruth_strong_label_{testing,evaluation}_set.csv`` file.
+
+    Returns
+    -------
+    list[StrongLabel]
+        The events in file order, without the ``0 0`` rows.
+
+    Raises
+    ------
+    DcaseFormatError
+        Anything :func:`read_weak_labels` rejects except duplicates, plus a negative time,
+        onset > offset, or an offset beyond the 10-s clip (0.01 s tolerance).
+
+    Notes
+    -----
+    A ``0 0`` row means the tagged sound was judged inaudible; both official scorers drop
+    these rows (data sheet §3c), and so does this reader.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "strong.csv"
+    >>> _ = p.write_text("b_0.000_10.000.wav\\t0.165\\t3.8\\tTrain horn\\n"
+    ...                  "c_60.000_70.000.wav\\t0\\t0\\tTruck\\n")
+    >>> read_strong_labels(p)
+    [StrongLabel(filename='b_0.000_10.000.wav', onset=0.165, offset=3.8, label='Train horn')]
+    >>> tmp.cleanup()
+    """
+    events = []
+    for line, filename, onset, offset, label in _label_rows(path):
+        if onset < 0 or offset < 0:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected times >= 0 s, found onset {onset} "
+                f"and offset {offset}"
+            )
+        if onset > offset:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected onset <= offset, found onset {onset} "
+                f"> offset {offset}"
+            )
+        if offset > _CLIP_SECONDS + _TIME_TOLERANCE:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected offset <= {_CLIP_SECONDS} s (the clip "
+                f"length), found {offset}"
+            )
+        if offset == 0.0:
+            continue  # "0 0": inaudible, dropped by the official scorers (§3c)
+        events.append(StrongLabel(filename, onset, offset, label))
+    return events
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    """One row of ``training_set.csv`` / ``testing_set.csv``: a clip to download."""
+
+    ytid: str
+    start: float
+    end: float
+    labels: tuple[str, ...]
+    ids: tuple[str, ...]
+
+
+# Longest first, so "Train horn" wins over "Train" and "Car passing by" over "Car".
+_LABELS_LONGEST_FIRST = sorted(LABELS, key=len, reverse=True)
+
+
+def _split_labels(path: PathLike, line: int, cell: str) -> tuple[str, ...]:
+    """Split a comma-joined label cell by matching known labels, never by splitting on ','."""
+    labels: list[str] = []
+    pos = 0
+    while True:
+        for label in _LABELS_LONGEST_FIRST:
+            end = pos + len(label)
+            # A match must end at the end of the cell or at a separating comma.
+            if cell.startswith(label, pos) and (end == len(cell) or cell[end] == ","):
+                break
+        else:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected comma-joined labels from utils.labels.LABELS, "
+                f"found {cell[pos:]!r} at character {pos + 1} of {cell!r}"
+            )
+        labels.append(label)
+        if end == len(cell):
+            return tuple(labels)
+        pos = end + 1
+        while pos < len(cell) and cell[pos] == " ":
+            pos += 1
+
+
+def read_download_list(path: PathLike) -> list[DownloadRow]:
+    """Read a download list (``training_set.csv`` or ``testing_set.csv``).
+
+    The format (data sheet §3a) is CSV with no header and CRLF line endings; columns are
+    YouTube id, start, end, labels, AudioSet ids. Multi-label cells are quoted and
+    comma-joined, and two labels contain commas themselves (``Air horn, truck horn``), so
+    the label cell is split by matching known labels, longest first.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    list[DownloadRow]
+        Rows in file order; ``labels`` and ``ids`` keep the file's order (they are paired).
+
+    Raises
+    ------
+    DcaseFormatError
+        Empty file, bad bytes or quoting, not 5 columns, a non-numeric time, an unknown
+        label, or a different number of labels and AudioSet ids.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "testing_set.csv"
+    >>> _ = p.write_bytes(b'-Gbohom8C4Q,30.000,40.000,"Train horn,Air horn, truck horn,Train",'
+    ...                   b'"/m/0284vy3,/m/05x_td,/m/07jdr"\\r\\n')
+    >>> read_download_list(p)[0].labels
+    ('Train horn', 'Air horn, truck horn', 'Train')
+    >>> tmp.cleanup()
+    """
+    rows = []
+    for line, text in _read_lines(path):
+        try:
+            fields = next(csv.reader([text], strict=True)) if text.strip() else []
+        except csv.Error as exc:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected valid CSV quoting, found {exc}"
+            ) from None
+        if len(fields) != 5:
+            found = "an empty line" if not fields else str(len(fields))
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected 5 comma-separated columns "
+                f"(ytid, start, end, labels, ids), found {found}"
+            )
+        ytid, start, end, label_cell, id_cell = (f.strip() for f in fields)
+        if not ytid:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected a YouTube id in column 1, found nothing"
+            )
+        labels = _split_labels(path, line, label_cell)
+        ids = tuple(i.strip() for i in id_cell.split(","))  # AudioSet ids contain no comma
+        if len(labels) != len(ids):
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected as many AudioSet ids as labels, found "
+                f"{len(labels)} labels {labels} and {len(ids)} ids {ids}"
+            )
+        rows.append(
+            DownloadRow(
+                ytid=ytid,
+                start=_parse_time(path, line, "start", start),
+                end=_parse_time(path, line, "end", end),
+                labels=labels,
+                ids=ids,
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Clip names
+# ---------------------------------------------------------------------------------------
+
+
+def _split_clip(name: str, where: str) -> tuple[str, str, str]:
+    """``'<ytid>_<start>_<end>'`` -> its three parts (YouTube ids may contain ``_``)."""
+    parts = name.rsplit("_", 2)
+    if len(parts) != 3 or not parts[0]:
+        raise DcaseFormatError(
+            f"{where}: expected a clip name <ytid>_<start>_<end>, found {name!r}"
+        )
+    for text in parts[1:]:
+        try:
+            float(text)
+        except ValueError:
+            raise DcaseFormatError(
+                f"{where}: expected a clip name <ytid>_<start>_<end> with numeric start and "
+                f"end, found {text!r} in {name!r}"
+            ) from None
+    return parts[0], parts[1], parts[2]
+
+
+def clip_id(filename: PathLike, *, audio: bool = False) -> str:
+    """The clip id ``<ytid>_<start>_<end>`` of a label-file filename or an audio file.
+
+    Weak-label and submission filenames have no ``Y`` prefix, but the audio files do
+    (data sheet §3b, §8). The official scorer strips ``.wav`` and ``.flac`` and then
+    compares names exactly (§4 quirk 3); this does the same, and also drops any folder.
+
+    Parameters
+    ----------
+    filename
+        ``abc_30.000_40.000.wav`` (as in a label file), or with ``audio=True`` an audio
+        file ``Yabc_30.000_40.000.flac``.
+    audio
+        Strip the ``Y`` prefix of an audio file name. It is not guessed, because a
+        YouTube id may itself start with ``Y``.
+
+    Returns
+    -------
+    str
+        The clip id, without prefix and extension.
+
+    Raises
+    ------
+    DcaseFormatError
+        The name is not ``<ytid>_<start>_<end>``, or ``audio=True`` and there is no ``Y``.
+
+    Examples
+    --------
+    >>> clip_id("abc_30.000_40.000.wav")
+    'abc_30.000_40.000'
+    >>> clip_id("audio/Yabc_30.000_40.000.flac", audio=True)
+    'abc_30.000_40.000'
+    """
+    name = Path(filename).name
+    for ext in _AUDIO_EXTENSIONS:
+        name = name.removesuffix(ext)
+    if audio:
+        if not name.startswith("Y"):
+            raise DcaseFormatError(
+                f"{os.fspath(filename)}: expected an audio file name Y<ytid>_<start>_<end>"
+                ".wav, found no 'Y' prefix"
+            )
+        name = name[1:]
+    _split_clip(name, os.fspath(filename))
+    return name
+
+
+def audio_filename(clip: str, ext: str = ".wav") -> str:
+    """The audio file name ``Y<ytid>_<start>_<end>.wav`` of a clip id or label filename.
+
+    Examples
+    --------
+    >>> audio_filename("abc_30.000_40.000")
+    'Yabc_30.000_40.000.wav'
+    >>> audio_filename("abc_30.000_40.000.wav", ext=".flac")
+    'Yabc_30.000_40.000.flac'
+    """
+    return f"Y{clip_id(clip)}{ext}"
+
+
+# ---------------------------------------------------------------------------------------
+# Audio
+# ---------------------------------------------------------------------------------------
+
+
+def _wav_truncation(path: Path) -> tuple[int, int] | None:
+    """``(declared, present)`` data bytes if a RIFF/WAVE file is cut short, else ``None``.
+
+    libsndfile silently reads what is left of a truncated WAV, so check the data chunk's
+    declared size against the bytes actually on disk.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk, length = struct.unpack("<4sI", f.read(8))
+            if chunk == b"data":
+                present = size - pos - 8
+                # 0 / 0xFFFFFFFF: size unknown (streamed writers), nothing to compare with.
+                if length not in (0, 0xFFFFFFFF) and present < length:
+                    return length, present
+                return None
+            pos += 8 + length + (length & 1)  # chunks are padded to even sizes
+    return None
+
+
+def load_audio(path: PathLike, sr: int = 16000) -> np.ndarray:
+    """Load a clip as a mono ``float32`` waveform at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path
+        A WAV or FLAC file (the download script writes 44.1 kHz mono 16-bit, data sheet §2).
+    sr
+        Target sample rate. A file at another rate is **resampled** with
+        ``librosa.resample``, not rejected.
+
+    Returns
+    -------
+    np.ndarray
+        1-D ``float32`` samples in [-1, 1]. Multi-channel files are averaged to mono.
+
+    Raises
+    ------
+    DcaseFormatError
+        ``path`` is not a file, or is empty, truncated, corrupt or has no samples.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import soundfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "Yabc_0.000_10.000.wav"
+    >>> soundfile.write(p, np.zeros((16000, 2)), 16000)  # 1 s of stereo
+    >>> x = load_audio(p)
+    >>> x.shape, x.dtype
+    ((16000,), dtype('float32'))
+    >>> tmp.cleanup()
+    """
+    p = Path(path)
+    if not p.is_file():
+        found = "a folder" if p.is_dir() else "nothing (no such file)"
+        raise DcaseFormatError(f"{_where(path)}: expected an audio file, found {found}")
+    if p.stat().st_size == 0:
+        raise DcaseFormatError(f"{_where(path)}: expected a WAV or FLAC file, found 0 bytes")
+    try:
+        data, file_sr = sf.read(p, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected a readable WAV or FLAC file, found a corrupt or "
+            f"unsupported one ({exc})"
+        ) from None
+    cut = _wav_truncation(p)
+    if cut is not None:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected {cut[0]} bytes of audio data, found {cut[1]} "
+            "(truncated file)"
+        )
+    if data.shape[0] == 0:
+        raise DcaseFormatError(f"{_where(path)}: expected audio samples, found 0 frames")
+    if not np.isfinite(data).all():
+        raise DcaseFormatError(f"{_where(path)}: expected finite samples, found NaN or inf")
+    x = data.mean(axis=1)  # average channels: the lab's models take mono input
+    if file_sr != sr:
+        import librosa  # imported here: slow to import and only needed to resample
+
+        x = librosa.resample(x, orig_sr=file_sr, target_sr=sr)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
+    """Map every labelled clip to its audio file ``Y<ytid>_<start>_<end>.wav|.flac``.
+
+    Parameters
+    ----------
+    folder
+        The folder holding the audio (not searched recursively).
+    clips
+        Clip names as in a label file (``abc_30.000_40.000.wav``) or clip ids, e.g. the
+        keys of :func:`read_weak_labels`.
+
+    Returns
+    -------
+    dict[str, Path]
+        Each clip, as given, mapped to its file; ``.wav`` is preferred when both exist.
+
+    Raises
+    ------
+    DcaseFormatError
+        The folder is missing or has no audio at all, or any clip has no audio file; one
+        error says how many are missing and names the first few.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = (pathlib.Path(tmp.name) / "Yabc_30.000_40.000.flac").write_bytes(b"")
+    >>> found = find_audio(tmp.name, ["abc_30.000_40.000.wav"])
+    >>> found["abc_30.000_40.000.wav"].name
+    'Yabc_30.000_40.000.flac'
+    >>> tmp.cleanup()
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        found = "a file" if root.exists() else "nothing (no such folder)"
+        raise DcaseFormatError(f"{_where(folder)}: expected a folder of audio files, found {found}")
+    files: dict[str, Path] = {}
+    for ext in reversed(_AUDIO_EXTENSIONS):  # .wav last, so it wins over .flac
+        for entry in root.glob(f"*{ext}"):
+            if entry.is_file():
+                files[entry.name.removesuffix(ext)] = entry
+    if not files:
+        raise DcaseFormatError(
+            f"{_where(folder)}: expected Y<ytid>_<start>_<end>.wav or .flac files, found none"
+        )
+    clips = list(clips)
+    result: dict[str, Path] = {}
+    missing: list[str] = []
+    for clip in clips:
+        path = files.get("Y" + clip_id(clip))
+        if path is None:
+            missing.append(clip)
+        else:
+            result[clip] = path
+    if missing:
+        hint = ""
+        if any(clip_id(m) in files for m in missing):
+            hint = "; some exist without the 'Y' prefix that audio files need (data sheet §3b)"
+        raise DcaseFormatError(
+            f"{_where(folder)}: expected an audio file for every labelled clip, found "
+            f"{len(missing)} of {len(clips)} missing: {_first_few(missing)}{hint}"
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Submission
+# ---------------------------------------------------------------------------------------
+
+
+def write_submission(
+    path: PathLike,
+    clip_ids: Sequence[str],
+    predictions: np.ndarray,
+    scores: np.ndarray | None = None,
+) -> Path:
+    """Write a Subtask-A (audio tagging) submission in the official format.
+
+    One row per predicted tag, ``<ytid>_<start>_<end>.wav<TAB>start<TAB>end<TAB>label``
+    (data sheet §3d), with start and end copied from the clip name and tags in ``LABELS``
+    order. The official scorer gives no false negatives for a clip that is absent from
+    the file (§4 quirk 1), so every clip must have at least one row.
+
+    The file is written atomically: to a temporary file in the same folder, flushed to
+    disk, then renamed over ``path``. A failure leaves no partial file, and an existing
+    file at ``path`` untouched.
+
+    Parameters
+    ----------
+    path
+        The submission file to write.
+    clip_ids
+        Clip ids or label-file filenames (``abc_30.000_40.000.wav``), one per row.
+    predictions
+        Boolean (or 0/1) array of shape ``(len(clip_ids), 17)``, columns in ``LABELS`` order.
+    scores
+        Optional scores of the same shape. A clip with no predicted tag gets its
+        highest-scoring label; without ``scores`` such a clip is an error.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    DcaseFormatError
+        Wrong shapes, non-0/1 predictions, a malformed or repeated clip name, or a clip
+        with no tag and no ``scores``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = pathlib.Path(tmp.name) / "submission.csv"
+    >>> pred = np.zeros((1, 17), dtype=bool)
+    >>> pred[0, [0, 16]] = True
+    >>> for line in write_submission(p, ["abc_20.000_30.000"], pred).read_text().splitlines():
+    ...     print(line.split(chr(9)))  # chr(9) is the tab separator
+    ['abc_20.000_30.000.wav', '20.000', '30.000', 'Train horn']
+    ['abc_20.000_30.000.wav', '20.000', '30.000', 'Train']
+    >>> tmp.cleanup()
+    """
+    target = Path(path)
+    try:
+        clips = [clip_id(c) for c in clip_ids]
+    except DcaseFormatError as exc:
+        raise DcaseFormatError(f"{_where(path)}: bad clip name: {exc}") from None
+    if not clips:
+        raise DcaseFormatError(f"{_where(path)}: expected at least one clip, found none")
+    pred = np.asarray(predictions)
+    expected = (len(clips), N_CLASSES)
+    if pred.shape != expected:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected predictions of shape {expected} "
+            f"(clips, classes), found {pred.shape}"
+        )
+    if pred.dtype != bool:
+        if not np.isin(pred, (0, 1)).all():
+            raise DcaseFormatError(
+                f"{_where(path)}: expected boolean or 0/1 predictions, found other values "
+                "(threshold the scores first)"
+            )
+        pred = pred.astype(bool)
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != expected:
+            raise DcaseFormatError(
+                f"{_where(path)}: expected scores of shape {expected}, found {scores.shape}"
+            )
+        if not np.isfinite(scores).all():
+            raise DcaseFormatError(f"{_where(path)}: expected finite scores, found NaN or inf")
+    repeated = [c for c, n in Counter(clips).items() if n > 1]
+    if repeated:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected each clip once, found repeats: {_first_few(repeated)}"
+        )
+    untagged = np.flatnonzero(~pred.any(axis=1))
+    if untagged.size:
+        if scores is None:
+            raise DcaseFormatError(
+                f"{_where(path)}: expected at least one tag per clip (every clip must be "
+                f"listed: the official scorer counts no misses for absent clips), found "
+                f"{untagged.size} clips with none: {_first_few([clips[i] for i in untagged])};"
+                " pass scores= to tag them with their top-scoring label"
+            )
+        pred = pred.copy()
+        pred[untagged, scores[untagged].argmax(axis=1)] = True
+
+    lines = []
+    for clip, row in zip(clips, pred, strict=True):
+        _ytid, start, end = _split_clip(clip, _where(path))
+        lines += [f"{clip}.wav\t{start}\t{end}\t{LABELS[k]}\n" for k in np.flatnonzero(row)]
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(lines)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation-set download
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteZip:
+    """Where to download a zip of audio, and how to check and open it."""
+
+    url: str
+    md5: str
+    size: int
+    password: str
+    filename: str
+
+
+# Data sheet §8 (figures from dcase_util); whether the link still works is unconfirmed.
+EVAL_ZIP = RemoteZip(
+    url="https://dl.dropboxusercontent.com/s/bbgqfd47cudwe9y/"
+    "DCASE_2017_evaluation_set_audio_files.zip",
+    md5="676b0b4a956db2445b16d7b13522808b",
+    size=863_120_639,
+    password="DCASE_2017_evaluation_set",
+    filename="DCASE_2017_evaluation_set_audio_files.zip",
+)
+
+
+def fetch_evaluation_audio(dest: PathLike) -> Path:
+    """Download the evaluation-set audio zip (1 103 clips, 863 MB) into ``dest``.
+
+    ``pooch`` checks the md5 from the data sheet (§8) and skips the download when a file
+    with that checksum is already there. The zip is password protected, so it is not
+    unpacked here; unpack it with ``unzip -P DCASE_2017_evaluation_set <zip>`` (see
+    ``EVAL_ZIP.password``).
+
+    Parameters
+    ----------
+    dest
+        Folder to download into (created if needed).
+
+    Returns
+    -------
+    Path
+        The downloaded zip file.
+
+    Examples
+    --------
+    >>> fetch_evaluation_audio("data/dcase2017")  # doctest: +SKIP
+    PosixPath('data/dcase2017/DCASE_2017_evaluation_set_audio_files.zip')
+    """
+    import pooch
+
+    try:
+        import tqdm  # noqa: F401  (pooch's progress bar needs it)
+
+        progress = True
+    except ImportError:
+        progress = False
+    path = pooch.retrieve(
+        url=EVAL_ZIP.url,
+        known_hash=f"md5:{EVAL_ZIP.md5}",
+        fname=EVAL_ZIP.filename,
+        path=dest,
+        progressbar=progress,
+    )
+    return Path(path)
