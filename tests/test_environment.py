@@ -1,0 +1,88 @@
+"""Set-up files agree with each other: pins, conda environments, Binder, CI, README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from utils.env_check import REPO_SLUG, normalise, read_pins, same_release
+from utils.notebooks import NOTEBOOK_MAP, notebook_paths
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _conda_pip_pins(path: Path) -> dict[str, str]:
+    env = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    pins = {}
+    for item in pip:
+        if item.startswith("-"):
+            continue
+        assert "==" in item, f"{path}: {item!r} is not pinned"
+        name, version = item.split("==")
+        pins[normalise(name)] = version
+    return pins
+
+
+@pytest.mark.parametrize("env_file", ["environment.yml", "binder/environment.yml"])
+def test_conda_environments_agree_with_the_pins(env_file):
+    pins = read_pins(REPO / "requirements-dev.txt") | read_pins(REPO / "requirements.txt")
+    conda = _conda_pip_pins(REPO / env_file)
+    shared = set(pins) & set(conda)
+    assert shared >= set(read_pins(REPO / "requirements.txt")), "runtime pins missing"
+    mismatched = {n: (pins[n], conda[n]) for n in shared if not same_release(pins[n], conda[n])}
+    assert not mismatched, f"{env_file} disagrees with requirements: {mismatched}"
+    env = yaml.safe_load((REPO / env_file).read_text())
+    assert "python=3.11" in env["dependencies"]
+
+
+@pytest.mark.parametrize("env_file", ["environment.yml", "binder/environment.yml"])
+def test_conda_environments_take_a_cpu_torch(env_file):
+    pip = next(d["pip"] for d in yaml.safe_load((REPO / env_file).read_text())["dependencies"]
+               if isinstance(d, dict))
+    assert "torch==2.13.0+cpu" in pip
+    assert any(i.startswith("--extra-index-url") and i.endswith("/whl/cpu") for i in pip)
+
+
+def test_torch_is_pinned_everywhere():
+    assert read_pins(REPO / "requirements.txt")["torch"] == "2.13.0"
+
+
+def test_unpinned_requirement_is_a_clear_error(tmp_path):
+    bad = tmp_path / "req.txt"
+    bad.write_text("numpy==2.4.6\ntorch\n")
+    with pytest.raises(ValueError, match=r"req.txt line 2: expected an exact pin"):
+        read_pins(bad)
+
+
+def test_binder_postbuild_builds_data_and_warms_numba():
+    text = (REPO / "binder" / "postBuild").read_text()
+    assert "set -e" in text
+    assert "utils.data build --preset classroom" in text
+    assert "librosa" in text
+    assert (REPO / "binder" / "postBuild").stat().st_mode & 0o111
+
+
+def test_ci_calls_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test" in ci
+    # The README's first two commands are exactly the two set-up commands.
+    commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
+    assert commands[:2] == ["make run", "make test"]
+
+
+def test_readme_has_badges_for_every_notebook():
+    readme = (REPO / "README.md").read_text()
+    for nb in notebook_paths():
+        assert f"urlpath=lab/tree/notebooks/{nb.name}" in readme, nb.name
+        colab = f"colab.research.google.com/github/{REPO_SLUG}/blob/main/notebooks/{nb.name}"
+        assert colab in readme, nb.name
+        assert f"mybinder.org/v2/gh/{REPO_SLUG}/main?" in readme
+
+
+def test_every_notebook_is_in_the_map():
+    assert {p.name for p in notebook_paths()} <= set(NOTEBOOK_MAP)
