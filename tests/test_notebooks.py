@@ -1,0 +1,37 @@
+"""Every notebook: committed clean, has a papermill parameters cell, runs in smoke mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from utils.notebooks import error_outputs, execute, notebook_paths
+
+NOTEBOOKS = notebook_paths()
+
+
+def test_there_are_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS][:2] == ["00", "01"]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_clean_with_a_parameters_cell(nb):
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    code = [c for c in data["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert "widgets" not in data["metadata"]
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1 and "SMOKE = False" in "".join(params[0]["source"])
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_runs_top_to_bottom_in_smoke_mode(nb, tmp_path, smoke_data_root):
+    out = execute(nb, tmp_path, smoke=True, timeout=600)
+    assert error_outputs(out) == []
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    stderr = [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert stderr == [], f"warning spam in {nb.name}: {stderr[:2]}"
+    images = [o for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, f"{nb.name} rendered no figure"
