@@ -1,0 +1,174 @@
+"""The recipe: every default that differs between Keras and PyTorch, as one dataclass.
+
+Introduced in ``02_keras_reference.ipynb``. Both frameworks' model builders and trainers
+take the same :class:`Recipe`; a toggle is ``dataclasses.replace(recipe, field=value)``.
+Each field's comment gives the formula and the section of
+``shared/reference/framework_defaults.md`` (abbreviated FD) it comes from.
+
+Two presets: :data:`KERAS_2017` (Keras 2.x defaults, as the 2017 model had them) and
+:data:`PYTORCH` (PyTorch defaults). They share every hyper-parameter a researcher would
+write down (learning rate, momentum, batch size, epochs, architecture) and differ only in
+what the frameworks chose for him.
+
+Examples
+--------
+>>> from dataclasses import replace
+>>> r = replace(PYTORCH, gate_activation="hard_sigmoid_keras2")
+>>> Recipe.from_string(r.to_string()) == r
+True
+>>> diff(PYTORCH, r)
+{'gate_activation': ('sigmoid', 'hard_sigmoid_keras2')}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Literal, get_args, get_type_hints
+
+Init = Literal["keras", "torch"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One training recipe; every field is a default that a framework chose.
+
+    Initialisation (FD §1–§2)
+        ``kernel_init``: conv/dense kernels. ``keras`` = Glorot-uniform
+        U(±√(6/(fan_in+fan_out))); ``torch`` = kaiming_uniform(a=√5) = U(±1/√fan_in).
+        ``bias_init``: conv/dense biases. ``keras`` = zeros; ``torch`` = U(±1/√fan_in).
+        ``gru_input_init``: GRU input kernel. ``keras`` = Glorot-uniform on the concatenated
+        (input, 3·units) matrix; ``torch`` = U(±1/√H).
+        ``gru_recurrent_init``: ``keras`` = orthogonal on the concatenated (units, 3·units)
+        matrix; ``torch`` = U(±1/√H).
+        ``gru_bias_init``: ``keras`` = zeros; ``torch`` = U(±1/√H) on both bias vectors.
+    GRU (FD §3–§4)
+        ``gate_activation``: ``sigmoid``; ``hard_sigmoid_keras2`` = clip(0.2x + 0.5, 0, 1)
+        (Keras 2.0–2.2 default, Theano); ``hard_sigmoid_keras3`` = clip(x/6 + 0.5, 0, 1)
+        (Keras 3 and PyTorch ``hardsigmoid``: the Keras name stayed, the slope changed).
+        ``reset_after``: False = reset gate before the recurrent matmul (Keras 2, Cho et
+        al.); True = after it (cuDNN, PyTorch, Keras 3).
+    Optimizer (FD §6, §8)
+        ``optimizer``: ``sgd`` (Nesterov momentum) or ``adam``.
+        ``momentum_formula``: ``keras``: v ← μv − ηg, θ ← θ + μv − ηg;
+        ``pytorch``: b ← μb + g, θ ← θ − η(g + μb). Same iterates at a constant η.
+        ``lr_schedule``: ``constant`` or ``step`` (η × ``lr_decay`` every ``lr_step_epochs``).
+        ``adam_epsilon``: ``keras`` = 1e-7 added to the uncorrected √v (ε-hat);
+        ``torch`` = 1e-8 added to the bias-corrected √v.
+    Input and normalisation (thread answer 3; FD §7)
+        ``input_scaling``: ``unit`` [0, 1], ``pm128`` [−128, 128], ``standard`` z-scores.
+        ``batchnorm``: ``none``; ``keras`` (momentum 0.99, ε 1e-3); ``torch`` (0.1, 1e-5).
+    Loss (FD §12)
+        ``loss_guard``: ``keras`` clips p to [1e-7, 1 − 1e-7]; ``torch`` clamps log(p) ≥ −100.
+    Training and architecture (data sheet §7)
+        ``pooling``: frame → clip: ``max``, ``mean`` or ``linear_softmax`` Σp²/Σp.
+        ``balanced_batches``: the original author's class-balanced minibatches.
+        ``model_size``: ``classroom`` or ``paper``; ``bidirectional`` GRU.
+    """
+
+    name: str = field(default="custom", compare=False)  # a label only, not part of identity
+    kernel_init: Init = "keras"
+    bias_init: Init = "keras"
+    gru_input_init: Init = "keras"
+    gru_recurrent_init: Init = "keras"
+    gru_bias_init: Init = "keras"
+    gate_activation: Literal["sigmoid", "hard_sigmoid_keras2", "hard_sigmoid_keras3"] = (
+        "hard_sigmoid_keras2")
+    reset_after: bool = False
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    momentum_formula: Literal["keras", "pytorch"] = "keras"
+    learning_rate: float = 0.05
+    momentum: float = 0.9
+    lr_schedule: Literal["constant", "step"] = "constant"
+    lr_step_epochs: int = 4
+    lr_decay: float = 0.1
+    adam_epsilon: Init = "keras"
+    input_scaling: Literal["unit", "pm128", "standard"] = "standard"
+    batchnorm: Literal["none", "keras", "torch"] = "none"
+    loss_guard: Init = "keras"
+    pooling: Literal["max", "mean", "linear_softmax"] = "linear_softmax"
+    balanced_batches: bool = True
+    batch_size: int = 32
+    epochs: int = 10
+    bidirectional: bool = False
+    model_size: Literal["classroom", "paper"] = "classroom"
+
+    def __post_init__(self) -> None:
+        hints = get_type_hints(Recipe)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            allowed = get_args(hints[f.name])
+            if allowed and value not in allowed:
+                raise ValueError(f"recipe field {f.name!r} = {value!r}: expected one of "
+                                 f"{list(allowed)}")
+            if hints[f.name] is bool and not isinstance(value, bool):
+                raise ValueError(f"recipe field {f.name!r} = {value!r}: expected True/False")
+        if self.learning_rate <= 0 or not 0 <= self.momentum < 1:
+            raise ValueError("recipe needs learning_rate > 0 and 0 <= momentum < 1")
+        if self.batch_size < 1 or self.epochs < 1 or self.lr_step_epochs < 1:
+            raise ValueError("recipe needs batch_size, epochs and lr_step_epochs >= 1")
+
+    # --- serialisation: a results row names its recipe exactly -------------------------
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_string(self) -> str:
+        """Compact JSON of the fields that differ from ``Recipe()`` (sorted, stable).
+
+        The ``name`` label is left out: two recipes with the same string are the same.
+        """
+        base = Recipe()
+        changed = {f.name: getattr(self, f.name) for f in fields(self)
+                   if f.name != "name" and getattr(self, f.name) != getattr(base, f.name)}
+        return json.dumps(changed, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recipe:
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown recipe fields {sorted(unknown)}; expected some of "
+                             f"{[f.name for f in fields(cls)]}")
+        return cls(**d)
+
+    @classmethod
+    def from_string(cls, s: str) -> Recipe:
+        try:
+            d = json.loads(s)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"recipe string is not JSON: {s!r} ({e})") from e
+        if not isinstance(d, dict):
+            raise ValueError(f"recipe string must be a JSON object, got {s!r}")
+        return cls.from_dict(d)
+
+
+KERAS_2017 = Recipe(name="keras_2017")
+# Only what PyTorch chose differently; every written-down hyper-parameter is shared.
+PYTORCH = replace(
+    KERAS_2017, name="pytorch", kernel_init="torch", bias_init="torch",
+    gru_input_init="torch", gru_recurrent_init="torch", gru_bias_init="torch",
+    gate_activation="sigmoid", reset_after=True, momentum_formula="pytorch",
+    adam_epsilon="torch", loss_guard="torch",
+)
+PRESETS: dict[str, Recipe] = {r.name: r for r in (KERAS_2017, PYTORCH)}
+
+# Which fields are "framework defaults" (the ladder's rungs) and which are choices a
+# researcher writes down himself.
+DEFAULT_FIELDS = ("kernel_init", "bias_init", "gru_input_init", "gru_recurrent_init",
+                  "gru_bias_init", "gate_activation", "reset_after", "momentum_formula",
+                  "adam_epsilon", "loss_guard")
+
+
+def get_recipe(name_or_string: str) -> Recipe:
+    """A preset by name, or a recipe string from :meth:`Recipe.to_string`."""
+    if name_or_string in PRESETS:
+        return PRESETS[name_or_string]
+    if name_or_string.lstrip().startswith("{"):
+        return Recipe.from_string(name_or_string)
+    raise ValueError(f"unknown recipe {name_or_string!r}: expected one of {sorted(PRESETS)} "
+                     f"or a JSON recipe string")
+
+
+def diff(a: Recipe, b: Recipe) -> dict[str, tuple]:
+    """Fields (except ``name``) where ``b`` differs from ``a``: {field: (a value, b value)}."""
+    return {f.name: (getattr(a, f.name), getattr(b, f.name)) for f in fields(a)
+            if f.name != "name" and getattr(a, f.name) != getattr(b, f.name)}
