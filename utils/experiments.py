@@ -1,0 +1,282 @@
+"""Experiment grids: (recipe, framework, seed, dataset preset) → rows of a results table.
+
+Introduced in ``03_pytorch_port.ipynb``. A grid is a list of :class:`Job`; :func:`run_grid`
+trains each job not yet in the table and appends its row to ``data/results/<grid>.csv``
+as soon as it finishes, so a killed run loses nothing finished and a rerun skips what is
+done. Every row carries its provenance (git commit, package versions, machine, command,
+date) and the exact recipe string.
+
+The engine is pluggable: :class:`LocalEngine` runs jobs in worker processes with one CPU
+thread each (two single-threaded workers beat one two-threaded process on two cores);
+anything with the same ``map`` method — a joblib or Dask client on a cluster — can run the
+same grid.
+
+Command line::
+
+    python -m utils.experiments run --grid reference [--workers 2] [--limit N]
+    python -m utils.experiments verify --grid reference --sample 3   # last line verified=<ok>/<K>
+    python -m utils.experiments list
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from utils.data import REPO_ROOT
+from utils.recipe import KERAS_2017, PYTORCH, Recipe
+
+RESULTS_DIR = REPO_ROOT / "data" / "results"
+COLUMNS = ("key", "framework", "recipe_name", "recipe", "seed", "preset", "test_f1",
+           "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb", "n_params", "epoch_loss",
+           "epoch_valid_f1", "thresholds", "commit", "versions", "machine", "command", "date")
+JSON_COLUMNS = ("epoch_loss", "epoch_valid_f1", "thresholds", "versions")
+
+
+class ResultsError(ValueError):
+    """A results table is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run of a grid."""
+
+    recipe: Recipe
+    framework: str
+    seed: int
+    preset: str = "classroom"
+
+    @property
+    def key(self) -> str:
+        return f"{self.framework}|{self.preset}|{self.seed}|{self.recipe.to_string()}"
+
+
+def _jobs(recipes: Iterable[Recipe], frameworks: Iterable[str], seeds: Iterable[int],
+          presets: Iterable[str] = ("classroom",)) -> list[Job]:
+    return [Job(r, f, s, p) for p in presets for r in recipes for f in frameworks for s in seeds]
+
+
+# Grids the notebooks read. Each is a function so a grid is built only when asked for.
+GRIDS: dict[str, Callable[[], list[Job]]] = {
+    # Both presets in both frameworks (notebooks 02 and 03).
+    "reference": lambda: _jobs((KERAS_2017, PYTORCH), ("keras", "torch"), range(10)),
+    # Tiny and fast: tests, and checking an installation end to end.
+    "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
+                           ("keras", "torch"), range(2), ("smoke",)),
+}
+
+
+# --- provenance ---------------------------------------------------------------------------
+
+def provenance(command: str) -> dict[str, str]:
+    """Where a row came from: commit, versions, machine, command, date."""
+    from utils.env_check import KEY_PACKAGES, installed_version
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    versions = {name: installed_version(name) or installed_version(
+        name.removesuffix("-cpu")) or "-" for name in KEY_PACKAGES}
+    machine = f"{platform.machine()} {os.cpu_count()} cores, {platform.system()}"
+    return {"commit": commit, "versions": json.dumps(versions, sort_keys=True),
+            "machine": machine, "command": command,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+# --- the table ------------------------------------------------------------------------------
+
+def table_path(grid: str) -> Path:
+    return RESULTS_DIR / f"{grid}.csv"
+
+
+def read_table(path: Path) -> list[dict]:
+    """Rows of a results table; a torn last line (a killed writer) is ignored.
+
+    Raises ResultsError naming the file and line for a wrong header, a row with the wrong
+    number of columns, or a duplicate key.
+    """
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):  # the last append was cut short: not a row
+        text = text[: text.rfind("\n") + 1]
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return []
+    if tuple(header) != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        raise ResultsError(f"{path} line 1: expected the columns {list(COLUMNS)}; "
+                           f"missing {missing}" if missing else f"{path} line 1: columns "
+                           f"out of order: {header}")
+    rows, seen = [], {}
+    for lineno, cols in enumerate(reader, start=2):
+        if len(cols) != len(COLUMNS):
+            raise ResultsError(f"{path} line {lineno}: expected {len(COLUMNS)} columns, "
+                               f"found {len(cols)}")
+        row = dict(zip(COLUMNS, cols))
+        if row["key"] in seen:
+            raise ResultsError(f"{path} line {lineno}: duplicate row for {row['key']!r} "
+                               f"(first at line {seen[row['key']]})")
+        seen[row["key"]] = lineno
+        for c in ("test_f1", "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb"):
+            row[c] = float(row[c])
+        row["seed"], row["n_params"] = int(row["seed"]), int(row["n_params"])
+        for c in JSON_COLUMNS:
+            row[c] = json.loads(row[c])
+        rows.append(row)
+    return rows
+
+
+def _append_row(path: Path, row: dict) -> None:
+    """Append one row, flushed and fsynced: a crash leaves at most a torn last line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb+") as f:  # drop a torn line left by a killed writer
+            data = f.read()
+            if not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+    new = not path.exists() or path.stat().st_size == 0
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if new:
+        writer.writerow(COLUMNS)
+    writer.writerow([json.dumps(row[c]) if c in JSON_COLUMNS and not isinstance(row[c], str)
+                     else row[c] for c in COLUMNS])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(buf.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# --- engines --------------------------------------------------------------------------------
+
+def _run_job(job: Job) -> dict:
+    from utils.train import train
+
+    r = train(job.recipe, job.preset, job.seed, job.framework, progress=False)
+    return {**r.to_dict(), "key": job.key}
+
+
+def _worker_init(threads: int) -> None:
+    from utils.train import set_threads
+
+    set_threads(threads)
+
+
+class SerialEngine:
+    """Runs jobs one after another in this process (notebooks, debugging)."""
+
+    def map(self, fn: Callable[[Job], dict], jobs: list[Job]) -> Iterator[dict]:
+        return map(fn, jobs)
+
+
+class LocalEngine:
+    """Worker processes, one CPU thread each; results arrive as jobs finish."""
+
+    def __init__(self, workers: int = 2, threads_per_worker: int = 1):
+        self.workers, self.threads = workers, threads_per_worker
+
+    def map(self, fn: Callable[[Job], dict], jobs: list[Job]) -> Iterator[dict]:
+        import multiprocessing as mp
+
+        # spawn, not fork: TensorFlow and PyTorch thread pools do not survive a fork.
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(self.workers, initializer=_worker_init, initargs=(self.threads,),
+                      maxtasksperchild=8) as pool:
+            yield from pool.imap_unordered(fn, jobs)
+
+
+def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
+             limit: int | None = None, command: str = "", progress: bool = True) -> Path:
+    """Run every job of ``grid`` that its table lacks; return the table's path."""
+    from tqdm.auto import tqdm
+
+    jobs = GRIDS[grid]() if isinstance(grid, str) else grid
+    path = table_path(name or grid)
+    done = {row["key"] for row in read_table(path)}
+    todo = [j for j in jobs if j.key not in done][:limit]
+    if progress:
+        print(f"{path.name}: {len(done)} rows done, {len(todo)} to run", file=sys.stderr)
+    if not todo:
+        return path
+    prov = provenance(command or " ".join(["python -m utils.experiments", *sys.argv[1:]]))
+    engine = engine or LocalEngine()
+    for row in tqdm(engine.map(_run_job, todo), total=len(todo), desc=path.stem,
+                    disable=not progress, file=sys.stderr):
+        _append_row(path, {**row, **prov})
+    return path
+
+
+def verify(grid: str, sample: int, seed: int = 0) -> tuple[int, int]:
+    """Rerun ``sample`` random stored rows; count those whose test F1 is identical."""
+    import random
+
+    from utils.recipe import Recipe as R
+
+    rows = read_table(table_path(grid))
+    if not rows:
+        raise ResultsError(f"{table_path(grid)}: no stored rows to verify")
+    picked = random.Random(seed).sample(rows, min(sample, len(rows)))
+    ok = 0
+    for row in picked:
+        job = Job(R.from_string(row["recipe"]), row["framework"], row["seed"], row["preset"])
+        again = _run_job(job)
+        same = f"{again['test_f1']:.12g}" == f"{row['test_f1']:.12g}"
+        ok += same
+        print(f"{'ok  ' if same else 'DIFF'} {row['framework']:5s} {row['recipe_name']:12s} "
+              f"seed {row['seed']}: stored {row['test_f1']:.6f} rerun {again['test_f1']:.6f}")
+    return ok, len(picked)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.experiments")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run (or resume) a grid")
+    r.add_argument("--grid", required=True, choices=sorted(GRIDS))
+    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--limit", type=int, default=None, help="run at most N missing rows")
+    v = sub.add_parser("verify", help="rerun K random stored rows")
+    v.add_argument("--grid", default="reference", choices=sorted(GRIDS))
+    v.add_argument("--sample", type=int, default=3)
+    v.add_argument("--seed", type=int, default=0)
+    sub.add_parser("list", help="grids and how many rows each table has")
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        t0 = time.perf_counter()
+        engine = SerialEngine() if args.workers <= 1 else LocalEngine(args.workers)
+        if args.workers <= 1:
+            _worker_init(1)
+        path = run_grid(args.grid, engine=engine, limit=args.limit)
+        print(f"table={path.relative_to(REPO_ROOT)} rows={len(read_table(path))} "
+              f"seconds={time.perf_counter() - t0:.1f}")
+    elif args.cmd == "verify":
+        from utils.train import set_threads
+
+        set_threads(1)  # stored rows were computed with one thread per worker
+        ok, k = verify(args.grid, args.sample, args.seed)
+        print(f"verified={ok}/{k}")
+        return 0 if ok == k else 1
+    else:
+        for name, make in GRIDS.items():
+            print(f"{name:12s} jobs={len(make()):4d} stored={len(read_table(table_path(name)))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
