@@ -115,6 +115,23 @@ def report(mode: str = "classroom") -> int:
     return mismatches
 
 
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ start-up logging (must run before ``import tensorflow``)."""
+def quiet_tensorflow():
+    """Import TensorFlow with its C++ start-up messages silenced; return the module.
+
+    TensorFlow 2.21 writes its start-up INFO lines (oneDNN, absl) straight to file
+    descriptor 2 before any logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` cannot stop
+    them; file descriptor 2 is pointed at /dev/null for the duration of the import only.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tf

@@ -20,8 +20,11 @@ from __future__ import annotations
 import math
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from utils.env_check import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before keras, which imports TensorFlow
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402

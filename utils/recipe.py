@@ -60,7 +60,8 @@ class Recipe:
         ``batchnorm``: ``none``; ``keras`` (momentum 0.99, ε 1e-3); ``torch`` (0.1, 1e-5).
     Loss (FD §12)
         ``loss_guard``: ``keras`` clips p to [1e-7, 1 − 1e-7]; ``torch`` clamps log(p) ≥ −100.
-    Training and architecture (data sheet §7)
+    Training and architecture (data sheet §7): written-down choices, equal in both presets
+        ``learning_rate``, ``momentum``, ``batch_size``, ``epochs``.
         ``pooling``: frame → clip: ``max``, ``mean`` or ``linear_softmax`` Σp²/Σp.
         ``balanced_batches``: the original author's class-balanced minibatches.
         ``model_size``: ``classroom`` or ``paper``; ``bidirectional`` GRU.

@@ -143,14 +143,14 @@ class _TorchTrainer:
 
 class _KerasTrainer:
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
-        import tensorflow as tf
-
+        from utils.env_check import quiet_tensorflow
         from utils.model_keras import build_model, make_loss
         from utils.optimizers import make_keras_optimizer
 
         self.model = build_model(recipe, seed)
         self.opt = make_keras_optimizer(recipe)
         self.opt.build(self.model.trainable_variables)
+        tf = quiet_tensorflow()
         loss_fn = make_loss(recipe.loss_guard)
         model, opt = self.model, self.opt
 
@@ -190,7 +190,9 @@ def set_threads(n: int) -> None:
     import torch
 
     torch.set_num_threads(n)
-    import tensorflow as tf
+    from utils.env_check import quiet_tensorflow
+
+    tf = quiet_tensorflow()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
@@ -201,9 +203,9 @@ def set_threads(n: int) -> None:
 
 def _deterministic(framework: str) -> None:
     if framework == "keras":
-        import tensorflow as tf
+        from utils.env_check import quiet_tensorflow
 
-        tf.config.experimental.enable_op_determinism()
+        quiet_tensorflow().config.experimental.enable_op_determinism()
 
 
 def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,

@@ -1,0 +1,65 @@
+"""The recipe: presets, serialisation, validation."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+from utils.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe, diff, get_recipe
+
+
+def test_presets_differ_only_in_framework_defaults():
+    assert set(diff(KERAS_2017, PYTORCH)) == set(DEFAULT_FIELDS)
+
+
+def test_keras_2017_preset_has_the_2017_defaults():
+    assert KERAS_2017.gate_activation == "hard_sigmoid_keras2"
+    assert KERAS_2017.reset_after is False
+    assert (KERAS_2017.kernel_init, KERAS_2017.gru_recurrent_init) == ("keras", "keras")
+    assert (PYTORCH.gate_activation, PYTORCH.reset_after) == ("sigmoid", True)
+    assert PYTORCH.momentum_formula == "pytorch" and KERAS_2017.momentum_formula == "keras"
+
+
+@pytest.mark.parametrize("recipe", [KERAS_2017, PYTORCH, replace(PYTORCH, batchnorm="keras",
+                                                                 input_scaling="pm128",
+                                                                 learning_rate=0.01)])
+def test_string_round_trip(recipe):
+    s = recipe.to_string()
+    assert Recipe.from_string(s) == recipe
+    assert get_recipe(s) == recipe
+    assert Recipe.from_dict(recipe.to_dict()) == recipe
+
+
+def test_string_names_the_recipe_exactly_and_ignores_the_label():
+    a = replace(KERAS_2017, name="a")
+    assert a.to_string() == KERAS_2017.to_string()
+    assert replace(KERAS_2017, epochs=11).to_string() != KERAS_2017.to_string()
+
+
+def test_every_field_is_documented():
+    doc = Recipe.__doc__
+    for f in fields(Recipe):
+        if f.name != "name":
+            assert f"``{f.name}``" in doc, f.name
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"gate_activation": "hard_sigmoid"}, "gate_activation"),
+    ({"kernel_init": "he"}, "kernel_init"),
+    ({"reset_after": "yes"}, "reset_after"),
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"batch_size": 0}, "batch_size"),
+])
+def test_bad_values_are_clear_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        replace(KERAS_2017, **bad)
+
+
+def test_unknown_field_and_bad_strings():
+    with pytest.raises(ValueError, match="unknown recipe fields"):
+        Recipe.from_dict({"gate": "sigmoid"})
+    with pytest.raises(ValueError, match="not JSON"):
+        Recipe.from_string("{gate")
+    with pytest.raises(ValueError, match="unknown recipe 'keras2'"):
+        get_recipe("keras2")

@@ -1,0 +1,76 @@
+"""Training: batches, determinism in each framework, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from utils.recipe import KERAS_2017, PYTORCH
+from utils.train import epoch_batches, train
+
+FAST = {"epochs": 1, "batch_size": 16}
+
+
+def test_balanced_batches_are_balanced_and_seeded():
+    rng = np.random.default_rng(0)
+    y = np.zeros((1000, 17), np.float32)
+    y[np.arange(1000), rng.choice(17, 1000, p=np.r_[0.5, np.full(16, 0.5 / 16)])] = 1
+    b1 = epoch_batches(y, KERAS_2017, np.random.default_rng(1))
+    b2 = epoch_batches(y, KERAS_2017, np.random.default_rng(1))
+    assert all(np.array_equal(a, b) for a, b in zip(b1, b2))
+    assert len(b1) == 1000 // KERAS_2017.batch_size
+    counts = y[np.concatenate(b1)].sum(0)
+    assert counts.max() / counts.min() < 1.3  # the raw data is 8:1 for class 0
+
+
+def test_plain_batches_cover_every_clip_once():
+    y = np.eye(17)[np.arange(100) % 17]
+    batches = epoch_batches(y, replace(KERAS_2017, balanced_batches=False),
+                            np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(100))
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_same_seed_gives_identical_result(framework, smoke_data_root):
+    recipe = replace(KERAS_2017 if framework == "keras" else PYTORCH, **FAST)
+    m1, m2 = [], []
+    r1 = train(recipe, "smoke", seed=3, framework=framework, progress=False, model_out=m1)
+    r2 = train(recipe, "smoke", seed=3, framework=framework, progress=False, model_out=m2)
+    assert r1.test_f1 == r2.test_f1 and r1.epoch_loss == r2.epoch_loss
+    if framework == "torch":
+        w1 = [p.detach().numpy() for p in m1[0].parameters()]
+        w2 = [p.detach().numpy() for p in m2[0].parameters()]
+    else:
+        w1, w2 = m1[0].get_weights(), m2[0].get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    r3 = train(recipe, "smoke", seed=4, framework=framework, progress=False)
+    assert r3.epoch_loss != r1.epoch_loss
+
+
+def test_result_fields(smoke_data_root):
+    r = train(replace(PYTORCH, **FAST), "smoke", seed=0, framework="torch", progress=False)
+    assert 0 <= r.test_f1 <= 1 and len(r.thresholds) == 17 and len(r.epoch_loss) == 1
+    assert r.preset == "smoke" and r.framework == "torch" and r.seconds > 0
+    assert r.peak_rss_mb > 100 and r.n_params > 1000
+    with pytest.raises(ValueError, match="unknown framework"):
+        train(PYTORCH, "smoke", framework="jax")
+
+
+def test_train_cli_last_line(smoke_data_root):
+    out = subprocess.run([sys.executable, "-m", "utils.train", "--framework", "torch",
+                          "--recipe", "keras_2017", "--seed", "1", "--preset", "smoke",
+                          "--epochs", "1"], capture_output=True, text=True, check=True)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("test_f1=") and " seconds=" in last
+    f1 = float(last.split()[0].split("=")[1])
+    assert 0 <= f1 <= 1
+
+
+def test_train_cli_rejects_unknown_recipe():
+    out = subprocess.run([sys.executable, "-m", "utils.train", "--framework", "torch",
+                          "--recipe", "keras2"], capture_output=True, text=True)
+    assert out.returncode == 2 and "unknown recipe 'keras2'" in out.stderr
