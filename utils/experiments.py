@@ -143,6 +143,33 @@ def read_table(path: Path) -> list[dict]:
     return rows
 
 
+def load_results(grid: str):
+    """The stored table of ``grid`` as a pandas DataFrame (empty when not yet run)."""
+    import pandas as pd
+
+    return pd.DataFrame(read_table(table_path(grid)), columns=list(COLUMNS))
+
+
+def f1_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
+    """Test F1 values (one per seed) of the stored runs of ``recipe`` in ``framework``."""
+    sel = df[(df.framework == framework) & (df.recipe == recipe.to_string())
+             & (df.preset == preset)]
+    return sel.sort_values("seed").test_f1.to_numpy()
+
+
+def compare(a, b, level: float = 0.95) -> dict:
+    """Median F1 of two settings, the bootstrap CI of the median difference (b − a) and the
+    verdict ("larger than seed noise" / "within seed noise")."""
+    import numpy as np
+
+    from utils.metrics import bootstrap_ci, seed_noise_verdict
+
+    diff, lo, hi = bootstrap_ci(a, b, level=level)
+    return {"n_a": len(a), "n_b": len(b), "median_a": float(np.median(a)),
+            "median_b": float(np.median(b)), "diff": diff, "ci_low": lo, "ci_high": hi,
+            "verdict": seed_noise_verdict(a, b, level=level)}
+
+
 def _append_row(path: Path, row: dict) -> None:
     """Append one row, flushed and fsynced: a crash leaves at most a torn last line."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -110,3 +110,94 @@ def plot_class_gallery(examples: list[tuple[int, np.ndarray, list]], cfg: Featur
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+# --- training notebooks (02 onwards) ---------------------------------------------------------
+
+class LiveCurve:
+    """Training curves that redraw in place while a model trains (introduced in 02).
+
+    Pass ``curve.update`` as ``on_epoch`` to :func:`utils.train.train`. Redraws at most
+    every ``min_interval`` seconds, plus a final draw from :meth:`close`, so a fast loop does
+    not spend its time drawing; one figure is updated, never stacked.
+    """
+
+    def __init__(self, title: str = "", min_interval: float = 1.0):
+        from IPython.display import display
+
+        self.fig, (self.ax_loss, self.ax_f1) = plt.subplots(1, 2, figsize=(9, 3))
+        self.fig.suptitle(title, fontsize=10)
+        self.loss, self.f1, self.min_interval, self._last = [], [], min_interval, 0.0
+        self.handle = display(self.fig, display_id=True)
+        plt.close(self.fig)  # shown through the handle only
+
+    def update(self, epoch: int, loss: float, f1: float) -> None:
+        import time
+
+        self.loss.append(loss)
+        self.f1.append(f1)
+        if time.monotonic() - self._last >= self.min_interval:
+            self._draw()
+
+    def _draw(self) -> None:
+        import time
+
+        for ax, ys, label in ((self.ax_loss, self.loss, "training loss"),
+                              (self.ax_f1, self.f1, "validation micro-F1")):
+            ax.clear()
+            ax.plot(range(1, len(ys) + 1), ys, "o-")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(label)
+        self.fig.tight_layout()
+        self.handle.update(self.fig)
+        self._last = time.monotonic()
+
+    def close(self) -> plt.Figure:
+        self._draw()
+        return self.fig
+
+
+def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | None = None,
+                   ax: plt.Axes | None = None, title: str = "") -> plt.Axes:
+    """Test F1 per seed for each setting: one dot per seed, the median, its 95 % interval.
+
+    ``groups`` holds stored runs; ``live`` (optional) the learner's own runs, overlaid as
+    crosses. Intervals are percentile-bootstrap intervals of the median.
+    """
+    from utils.metrics import bootstrap_ci
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.6))
+    rng = np.random.default_rng(0)
+    for i, (label, values) in enumerate(groups.items()):
+        v = np.asarray(values, float)
+        if v.size:
+            ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=18, alpha=0.7, color=f"C{i}")
+        if v.size >= 2:
+            med, lo, hi = bootstrap_ci(v)
+            ax.errorbar(i + 0.28, med, yerr=[[med - lo], [hi - med]], fmt="D", color="k",
+                        capsize=4, ms=5, label="median, 95 % CI" if i == 0 else None)
+        if live and label in live and len(live[label]):
+            lv = np.asarray(live[label], float)
+            ax.scatter(np.full(lv.size, i - 0.3), lv, marker="x", s=40, color="crimson",
+                       label="your live runs" if i == 0 else None)
+    ax.set_xticks(range(len(groups)), list(groups), fontsize=8)
+    ax.set_ylabel("test micro-F1 (thresholds tuned on validation)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def plot_per_class_f1(f1: np.ndarray, title: str = "") -> plt.Figure:
+    """Bar chart of per-class F1, classes sorted by their real training frequency."""
+    order = np.argsort([-REAL_COUNTS["train"][name] for name in LABELS])
+    fig, ax = plt.subplots(figsize=(10, 3))
+    ax.bar(range(len(LABELS)), np.asarray(f1)[order], color="#6a8fb3")
+    ax.set_xticks(range(len(LABELS)), [SHORT_NAMES[i] for i in order], rotation=60, ha="right",
+                  fontsize=8)
+    ax.set_ylabel("test F1")
+    ax.set_ylim(0, 1)
+    ax.set_title(title or "per-class F1 (classes ordered by real training frequency)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -89,8 +89,8 @@ class Recipe:
     loss_guard: Init = "keras"
     pooling: Literal["max", "mean", "linear_softmax"] = "linear_softmax"
     balanced_batches: bool = True
-    batch_size: int = 32
-    epochs: int = 10
+    batch_size: int = 16
+    epochs: int = 12
     bidirectional: bool = False
     model_size: Literal["classroom", "paper"] = "classroom"
 
@@ -173,3 +173,9 @@ def diff(a: Recipe, b: Recipe) -> dict[str, tuple]:
     """Fields (except ``name``) where ``b`` differs from ``a``: {field: (a value, b value)}."""
     return {f.name: (getattr(a, f.name), getattr(b, f.name)) for f in fields(a)
             if f.name != "name" and getattr(a, f.name) != getattr(b, f.name)}
+
+
+def recipe_table(*recipes: Recipe) -> list[dict]:
+    """Rows ``{"field", <recipe name>: value, ...}``, one per field, for display."""
+    return [{"field": f.name, **{r.name: getattr(r, f.name) for r in recipes}}
+            for f in fields(Recipe) if f.name != "name"]

@@ -68,7 +68,7 @@ class SynthParams:
     """
 
     seed: int = 2017
-    snr_db: tuple[float, float] = (-6.0, 9.0)
+    snr_db: tuple[float, float] = (-3.0, 12.0)
     max_labels: int = 3
     label_noise: float = 0.0
     gain_db: tuple[float, float] = (-6.0, 6.0)

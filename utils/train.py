@@ -72,7 +72,7 @@ def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> li
     >>> y = np.eye(17)[np.arange(200) % 17]
     >>> b = epoch_batches(y, KERAS_2017, np.random.default_rng(0))
     >>> len(b), len(b[0])
-    (6, 32)
+    (12, 16)
     """
     n, bs = len(y), recipe.batch_size
     if not recipe.balanced_batches:
