@@ -1,0 +1,238 @@
+"""A catalogue of bad inputs across the data, DCASE I/O, recipe, results and CLI layers.
+
+Each case builds one bad input and checks that it gives one clear error: the right
+exception type, a message naming the input (file, line, field or value) and what was
+expected; and that nothing half-written is left behind. ``test_catalogue_size`` counts the
+distinct cases and prints the count.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils import data as D
+from utils import dcase_io as io
+from utils import experiments as E
+from utils.env_check import read_pins
+from utils.features import CLASSROOM, feature_stats, log_mel, scale_features
+from utils.recipe import KERAS_2017, Recipe, get_recipe
+from utils.synthesis import SynthParams, plan_clip
+
+CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[Path], Callable[[], object]]  # tmp folder → the call that must fail
+    error: type[BaseException]
+    says: tuple[str, ...]  # substrings the message must contain
+
+
+def _file(tmp: Path, name: str, content: str | bytes) -> Path:
+    p = tmp / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return p
+
+
+def _wav(tmp: Path, name: str, seconds: float = 1.0, sr: int = 16000) -> Path:
+    import soundfile as sf
+
+    p = tmp / name
+    sf.write(p, np.zeros(int(seconds * sr), np.float32), sr)
+    return p
+
+
+def _on_file(fn, tmp, name, content):
+    """Write the bad file now (set-up), return the call that must fail on it."""
+    path = _file(tmp, name, content)
+    return lambda: fn(path)
+
+
+def _weak(tmp, text, name="weak.csv"):
+    return _on_file(io.read_weak_labels, tmp, name, text)
+
+
+def _strong(tmp, text, name="strong.csv"):
+    return _on_file(io.read_strong_labels, tmp, name, text)
+
+
+def _truncated_wav(tmp):
+    raw = _wav(tmp, "full.wav").read_bytes()
+    return _on_file(io.load_audio, tmp, "Ytrunc.wav", raw[: len(raw) // 3])
+
+
+def _strong_tsv_cache(tmp, body):
+    return _on_file(D._read_strong, tmp, "test_strong.tsv", body)
+
+
+def _results(tmp, text):
+    return _on_file(E.read_table, tmp, "grid.csv", text)
+
+
+_HEADER = ",".join(E.COLUMNS) + "\n"
+
+
+def _cli(args: list[str]):
+    def run():
+        out = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(out.stderr.strip().splitlines()[-1])
+    return run
+
+
+CASES = [
+    # --- DCASE I/O: label files -------------------------------------------------------------
+    Case("weak: 3 columns", lambda t: _weak(t, f"{CLIP}\t30.000\tTrain\n"), io.DcaseFormatError,
+         ("weak.csv line 1", "expected 4 tab-separated columns")),
+    Case("weak: unknown label", lambda t: _weak(t, f"{CLIP}\t30.000\t40.000\tTrains\n"),
+         io.DcaseFormatError, ("weak.csv line 1", "Trains")),
+    Case("weak: duplicate row", lambda t: _weak(t, f"{CLIP}\t30\t40\tTrain\n" * 2),
+         io.DcaseFormatError, ("weak.csv", "line 2", "line 1")),
+    Case("weak: non-UTF-8", lambda t: _weak(t, b"\xff\xfe" + CLIP.encode() + b"\t3\t4\tCar\n"),
+         io.DcaseFormatError, ("weak.csv", "line 1")),
+    Case("weak: empty file", lambda t: _weak(t, ""), io.DcaseFormatError, ("weak.csv", "empty")),
+    Case("weak: non-numeric time", lambda t: _weak(t, f"{CLIP}\tthirty\t40.000\tTrain\n"),
+         io.DcaseFormatError, ("weak.csv line 1", "thirty")),
+    Case("weak: missing file", lambda t: lambda: io.read_weak_labels(t / "nope.csv"),
+         io.DcaseFormatError, ("nope.csv", "no such file")),
+    Case("weak: comma-separated file", lambda t: _weak(t, f"{CLIP},30.000,40.000,Train\n"),
+         io.DcaseFormatError, ("weak.csv line 1",)),
+    Case("strong: onset > offset", lambda t: _strong(t, f"{CLIP}\t5.0\t3.0\tTrain\n"),
+         io.DcaseFormatError, ("strong.csv line 1", "onset")),
+    Case("strong: negative time", lambda t: _strong(t, f"{CLIP}\t-1\t3.0\tTrain\n"),
+         io.DcaseFormatError, ("strong.csv line 1",)),
+    Case("strong: offset past 10 s", lambda t: _strong(t, f"{CLIP}\t1\t12.5\tTrain\n"),
+         io.DcaseFormatError, ("strong.csv line 1", "10")),
+    Case("download list: labels vs ids", lambda t: _on_file(
+        io.read_download_list, t, "training_set.csv",
+        'abc,20.000,30.000,"Train horn,Train",/m/0284vy3\r\n'),
+        io.DcaseFormatError, ("training_set.csv line 1",)),
+    Case("download list: unknown label", lambda t: _on_file(
+        io.read_download_list, t, "training_set.csv",
+        "abc,20.000,30.000,Tractor,/m/0284vy3\r\n"),
+        io.DcaseFormatError, ("training_set.csv line 1", "Tractor")),
+    Case("clip name without times", lambda t: lambda: io.clip_id("a.txt"), io.DcaseFormatError,
+         ("a.txt", "expected a clip name")),
+    # --- DCASE I/O: audio -----------------------------------------------------------------
+    Case("audio: empty file", lambda t: _on_file(io.load_audio, t, "Yempty.wav", b""),
+         io.DcaseFormatError, ("Yempty.wav",)),
+    Case("audio: corrupt bytes", lambda t: _on_file(io.load_audio, t, "Ybad.wav",
+         np.random.default_rng(0).bytes(4000)), io.DcaseFormatError, ("Ybad.wav",)),
+    Case("audio: truncated WAV", _truncated_wav, io.DcaseFormatError, ("Ytrunc.wav",)),
+    Case("audio: a folder", lambda t: lambda: io.load_audio(t), io.DcaseFormatError,
+         ("a folder",)),
+    Case("audio folder missing", lambda t: lambda: io.find_audio(t / "audio", [CLIP]),
+         io.DcaseFormatError, ("audio",)),
+    Case("audio folder empty", lambda t: lambda: io.find_audio(t, [CLIP]),
+         io.DcaseFormatError, ("expected Y<ytid>_<start>_<end>.wav or .flac files",)),
+    Case("labelled clip without audio", lambda t: (_wav(t, "Yother_0.000_10.000.wav"),
+         lambda: io.find_audio(t, [CLIP]))[1], io.DcaseFormatError, ("1 of 1",)),
+    Case("submission: wrong prediction shape", lambda t: lambda: io.write_submission(
+        t / "sub.csv", [CLIP], np.zeros((1, 5), bool)), io.DcaseFormatError, ("sub.csv",)),
+    Case("submission: clip with no tag", lambda t: lambda: io.write_submission(
+        t / "sub.csv", [CLIP], np.zeros((1, 17), bool)), io.DcaseFormatError,
+         ("sub.csv", "every clip")),
+    # --- embedded data and features -------------------------------------------------------
+    Case("unknown dataset preset", lambda t: lambda: D.get_preset("huge"), ValueError,
+         ("'huge'", "classroom")),
+    Case("data folder is a file", lambda t: _on_file(
+        lambda p: (setattr_env(D.DATA_ENV, str(p)), D.load_dataset("smoke")), t,
+        "not_a_folder", "x"), D.DatasetError, ("cannot write the dataset cache",)),
+    Case("strong-label cache: wrong header", lambda t: _strong_tsv_cache(t, "a\tb\n"),
+         D.DatasetError, ("test_strong.tsv line 1", "header")),
+    Case("strong-label cache: unknown label", lambda t: _strong_tsv_cache(
+        t, "clip_id\tonset\toffset\tlabel\tsnr_db\nsyn_0\t1\t2\tTractor\t3\n"),
+        D.DatasetError, ("test_strong.tsv line 2", "17 labels")),
+    Case("clip index out of range", lambda t: lambda: D.clip_audio("test", 999, "smoke"),
+         IndexError, ("999", "'test'")),
+    Case("unknown split", lambda t: lambda: plan_clip(SynthParams(), "dev", 0), ValueError,
+         ("'dev'", "train")),
+    Case("stereo audio to features", lambda t: lambda: log_mel(np.zeros((2, 100)), CLASSROOM),
+         ValueError, ("mono",)),
+    Case("unknown input scaling", lambda t: lambda: scale_features(
+        np.zeros((2, 3)), feature_stats(np.ones((1, 2, 3))), "minmax"), ValueError,
+         ("'minmax'", "standard")),
+    # --- recipes ----------------------------------------------------------------------------
+    Case("recipe: unknown gate", lambda t: lambda: Recipe(gate_activation="hard_sigmoid"),
+         ValueError, ("gate_activation", "hard_sigmoid_keras2")),
+    Case("recipe: unknown field", lambda t: lambda: Recipe.from_dict({"gate": "x"}), ValueError,
+         ("gate",)),
+    Case("recipe: not JSON", lambda t: lambda: Recipe.from_string("{gate"), ValueError,
+         ("not JSON",)),
+    Case("recipe: unknown preset", lambda t: lambda: get_recipe("keras2"), ValueError,
+         ("keras2", "keras_2017")),
+    Case("recipe: negative learning rate", lambda t: lambda: Recipe(learning_rate=-1.0),
+         ValueError, ("learning_rate",)),
+    # --- results tables ---------------------------------------------------------------------
+    Case("results: missing column", lambda t: _results(t, _HEADER.replace("test_f1,", "")),
+         E.ResultsError, ("grid.csv line 1", "test_f1")),
+    Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), E.ResultsError,
+         ("grid.csv line 2", "expected 20 columns")),
+    Case("requirements: unpinned", lambda t: _on_file(read_pins, t, "req.txt", "torch\n"),
+         ValueError, ("req.txt line 1", "exact pin")),
+    # --- command lines ----------------------------------------------------------------------
+    Case("CLI: train with an unknown recipe", lambda t: _cli(
+        ["utils.train", "--framework", "torch", "--recipe", "keras2"]), SystemExit,
+         ("keras2",)),
+    Case("CLI: build an unknown preset", lambda t: _cli(
+        ["utils.data", "build", "--preset", "huge"]), SystemExit, ("huge", "classroom")),
+    Case("CLI: parity with a bad recipe string", lambda t: _cli(
+        ["utils.parity", "--recipe", '{"gate_activation": "relu"}']), SystemExit,
+         ("gate_activation",)),
+]
+
+
+def setattr_env(name: str, value: str) -> None:
+    import os
+
+    os.environ[name] = value
+
+
+@pytest.fixture()
+def restore_env(monkeypatch):
+    monkeypatch.setenv(D.DATA_ENV, str(D.data_root()))  # restored after the test
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_bad_input_gives_one_clear_error(case, tmp_path, restore_env):
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    call = case.make(tmp_path)
+    made = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(case.error) as info:
+        call()
+    message = str(info.value)
+    for s in case.says:
+        assert s in message, f"{case.name}: {s!r} not in {message!r}"
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == {**before, **made}, f"{case.name}: files were written or changed"
+    assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name or p.name.startswith(".")]
+
+
+def test_submission_failure_keeps_a_good_file(tmp_path):
+    good = tmp_path / "sub.csv"
+    io.write_submission(good, [CLIP], np.eye(17, dtype=bool)[:1])
+    content = good.read_bytes()
+    with pytest.raises(io.DcaseFormatError):
+        io.write_submission(good, [CLIP], np.zeros((1, 17), bool))
+    assert good.read_bytes() == content and sorted(tmp_path.iterdir()) == [good]
+
+
+def test_catalogue_size(capsys):
+    names = {c.name for c in CASES}
+    assert len(names) == len(CASES) >= 30
+    with capsys.disabled():
+        print(f"\nbad-input catalogue: {len(CASES)} distinct cases")
+
+
+def test_recipe_preset_is_unchanged_by_bad_toggles():
+    with pytest.raises(ValueError):
+        Recipe.from_dict({**KERAS_2017.to_dict(), "epochs": 0})
+    assert KERAS_2017.epochs >= 1
