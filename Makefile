@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup data run test lint lab strip clean
+.PHONY: setup data run test lint lab bench strip clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: setup
 
 test: setup lint  ## unit tests + every notebook in smoke mode
 	$(BIN)/python -m pytest
+
+bench: data  ## speed and memory benchmarks → docs/benchmarks.md (~15 min, quiet machine)
+	$(BIN)/python benchmarks/run.py
 
 lab: data  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/

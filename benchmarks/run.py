@@ -1,0 +1,279 @@
+"""Benchmarks of the lab: speed and memory goals, measured; writes docs/benchmarks.md.
+
+Run with ``make bench`` (about 15 minutes on two cores; nothing else should run meanwhile).
+Every timing is a median over repeats after a warm-up, taken with ``time.perf_counter``;
+peak memory is the maximum resident set size from ``resource.getrusage``. Each timing is
+also given as a ratio against a baseline measured in the same run. The report is written
+atomically and never edited by hand.
+
+    python benchmarks/run.py [--quick] [--skip-notebooks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from utils.data import atomic_write_text  # noqa: E402
+from utils.env_check import KEY_PACKAGES, installed_version  # noqa: E402
+
+REPORT = REPO / "docs" / "benchmarks.md"
+GOALS = {
+    "gru_ratio": 1.2, "framework_ratio": 1.5, "build_cold_s": 60, "build_warm_s": 2,
+    "notebook_s": 240, "notebook_rss_mb": 2048, "notebooks_total_s": 1500,
+}
+
+
+def median_time(fn, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_gru(quick: bool) -> list[dict]:
+    from utils.gru_torch import benchmark
+
+    rows = []
+    for label, shape, hidden in (("classroom", (16, 50, 160), 32),
+                                 ("paper", (16, 100, 1024), 100)):
+        r = benchmark(shape=shape, hidden=hidden, repeats=5 if quick else 20)
+        for name, ratio in r["ratios"].items():
+            rows.append({"size": label, "variant": name, "seconds": r["seconds"][name],
+                         "baseline_s": r["nn.GRU"], "ratio": ratio})
+    return rows
+
+
+def bench_steps(quick: bool) -> list[dict]:
+    """One training step per framework and model size (same recipe, same batch)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from utils.architecture import SIZES
+    from utils.recipe import KERAS_2017, PYTORCH
+    from utils.train import _KerasTrainer, _TorchTrainer
+
+    rows = []
+    for size in ("classroom", "paper"):
+        s = SIZES[size]
+        n = 64
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((n, s.n_frames, s.n_mels)).astype(np.float32)
+        y = (rng.random((n, 17)) < 0.1).astype(np.float32)
+        for recipe in (KERAS_2017, PYTORCH):
+            r = replace(recipe, model_size=size, bidirectional=size == "paper")
+            times = {}
+            for fw, cls in (("torch", _TorchTrainer), ("keras", _KerasTrainer)):
+                trainer = cls(r, 0, x, y)
+                batch = [np.arange(r.batch_size)]
+                times[fw] = median_time(lambda t=trainer, b=batch: t.fit_epoch(b, 0.01),
+                                        3 if quick else 10)
+            for fw in ("keras", "torch"):
+                rows.append({"size": size, "recipe": recipe.name, "framework": fw,
+                             "step_s": times[fw], "clips_per_s": r.batch_size / times[fw],
+                             "keras_over_torch": times["keras"] / times["torch"]})
+    return rows
+
+
+def bench_training_run() -> list[dict]:
+    """One full classroom training run per framework (the 60-s goal), via the CLI."""
+    rows = []
+    for fw, recipe in (("keras", "keras_2017"), ("torch", "pytorch"), ("torch", "keras_2017")):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "utils.train", "--framework", fw,
+                              "--recipe", recipe, "--seed", "0"], cwd=REPO,
+                             capture_output=True, text=True, check=True)
+        last = out.stdout.strip().splitlines()[-1]
+        rows.append({"framework": fw, "recipe": recipe, "wall_s": time.perf_counter() - t0,
+                     "train_s": float(last.split("seconds=")[1]),
+                     "test_f1": float(last.split()[0].split("=")[1])})
+    return rows
+
+
+def bench_data(quick: bool) -> dict:
+    import numpy as np
+
+    from utils.features import CLASSROOM, log_mel
+    from utils.synthesis import SynthParams, plan_clip, render_clip
+
+    specs = [plan_clip(SynthParams(), "train", i) for i in range(30 if quick else 100)]
+    t0 = time.perf_counter()
+    audio = [render_clip(s) for s in specs]
+    synth = len(specs) / (time.perf_counter() - t0)
+    log_mel(np.zeros(160_000, np.float32), CLASSROOM)  # mel basis, librosa warm-up
+    t0 = time.perf_counter()
+    for a in audio:
+        log_mel(a, CLASSROOM)
+    feats = len(audio) / (time.perf_counter() - t0)
+    result = {"synthesis_clips_per_s": synth, "features_clips_per_s": feats}
+    preset = "smoke" if quick else "classroom"
+    tmp = tempfile.mkdtemp()
+    env = {**os.environ, "DEFAULTS_LAB_DATA": tmp}
+    try:
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "utils.data", "build", "--preset", preset],
+                           cwd=REPO, env=env, capture_output=True, check=True)
+            result[f"build_{label}_s"] = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["build_preset"] = preset
+    return result
+
+
+def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
+    """Wall time and peak RSS of every notebook, each run in its own process."""
+    from utils.notebooks import notebook_paths
+
+    rows = []
+    for mode in modes:
+        for nb in notebook_paths():
+            out = Path(tempfile.mkdtemp())
+            code = ("import resource, sys, time; from pathlib import Path; "
+                    "from utils.notebooks import execute; t0 = time.perf_counter(); "
+                    f"execute(Path({str(nb)!r}), Path({str(out)!r}), smoke={mode == 'smoke'}); "
+                    "print(time.perf_counter() - t0); "
+                    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+            res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                                 text=True, check=True)
+            seconds, rss_kb = res.stdout.strip().splitlines()[-2:]
+            rows.append({"notebook": nb.name, "mode": mode, "seconds": float(seconds),
+                         "peak_rss_mb": int(rss_kb) / 1024})
+            shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
+def grid_times() -> list[dict]:
+    from utils.experiments import GRIDS, read_table, table_path
+
+    rows = []
+    for name in GRIDS:
+        table = read_table(table_path(name))
+        if table:
+            total = sum(r["seconds"] for r in table)
+            rows.append({"grid": name, "rows": len(table), "train_s_sum": total,
+                         "two_workers_estimate_s": total / 2})
+    return rows
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "_not measured in this run_\n"
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smoke data")
+    parser.add_argument("--skip-notebooks", action="store_true")
+    args = parser.parse_args(argv)
+    t_start = time.perf_counter()
+    results = {
+        "gru": bench_gru(args.quick),
+        "steps": bench_steps(args.quick),
+        "runs": [] if args.quick else bench_training_run(),
+        "data": bench_data(args.quick),
+        "notebooks": [] if args.skip_notebooks else bench_notebooks(
+            ("smoke",) if args.quick else ("smoke", "classroom")),
+        "grids": grid_times(),
+    }
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    versions = ", ".join(f"{n} {installed_version(n) or '-'}" for n in KEY_PACKAGES)
+    nb = results["notebooks"]
+    classroom = [r for r in nb if r["mode"] == "classroom"]
+    d = results["data"]
+    gru_worst = max((r["ratio"] for r in results["gru"] if r["size"] == "classroom"),
+                    default=float("nan"))
+    step_worst = max((max(r["keras_over_torch"], 1 / r["keras_over_torch"])
+                      for r in results["steps"]), default=float("nan"))
+    summary = [
+        {"goal": "custom GRU / nn.GRU, classroom shape (worst variant)",
+         "target": f"<= {GOALS['gru_ratio']}", "measured": gru_worst},
+        {"goal": "Keras vs PyTorch training step (worst ratio either way)",
+         "target": f"<= {GOALS['framework_ratio']}", "measured": step_worst},
+        {"goal": f"dataset build cold ({d['build_preset']})",
+         "target": f"<= {GOALS['build_cold_s']} s", "measured": d["build_cold_s"]},
+        {"goal": "dataset build warm", "target": f"<= {GOALS['build_warm_s']} s",
+         "measured": d["build_warm_s"]},
+    ]
+    if classroom:
+        summary += [
+            {"goal": "slowest notebook, classroom mode", "target": f"<= {GOALS['notebook_s']} s",
+             "measured": max(r["seconds"] for r in classroom)},
+            {"goal": "largest notebook peak RSS, classroom mode",
+             "target": f"<= {GOALS['notebook_rss_mb']} MB",
+             "measured": max(r["peak_rss_mb"] for r in classroom)},
+            {"goal": "all notebooks, classroom mode",
+             "target": f"<= {GOALS['notebooks_total_s']} s",
+             "measured": sum(r["seconds"] for r in classroom)},
+        ]
+    text = f"""# Benchmarks
+
+Generated by `make bench` (`python benchmarks/run.py{' --quick' if args.quick else ''}`);
+do not edit by hand. Commit {commit}; {platform.machine()}, {os.cpu_count()} CPU cores,
+Python {platform.python_version()}; {versions}. Benchmark wall time
+{time.perf_counter() - t_start:.0f} s; peak RSS of the benchmark process
+{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.
+
+## Goals
+
+{_table(summary)}
+## Custom GRU vs fused `nn.GRU` (forward + backward, median)
+
+`ratio` = variant / `nn.GRU`, both measured in this run.
+
+{_table(results['gru'])}
+## One training step (batch of the recipe), Keras vs PyTorch
+
+{_table(results['steps'])}
+## One full classroom training run (`python -m utils.train`, default threads)
+
+{_table(results['runs'])}
+## Dataset
+
+{_table([{k: v for k, v in d.items()}])}
+## Notebooks (each in its own process; peak RSS includes the kernel)
+
+{_table(nb)}
+## Stored grids (sum of per-run training seconds)
+
+{_table(results['grids'])}"""
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(REPORT, text)
+    (REPO / "build").mkdir(exist_ok=True)
+    atomic_write_text(REPO / "build" / "benchmarks.json", json.dumps(results, indent=1))
+    print(text)
+    print(f"wrote {REPORT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
