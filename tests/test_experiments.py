@@ -71,3 +71,30 @@ def test_verify_reruns_stored_rows(results_dir, monkeypatch, capsys):
     path.write_text("".join(text))
     ok, k = E.verify("smoke", sample=2)
     assert (ok, k) == (1, 2)
+
+
+def test_killed_grid_resumes_with_every_row_exactly_once(tmp_path, smoke_data_root):
+    """SIGKILL a running grid, rerun it: every row exactly once, finished rows kept."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "DEFAULTS_LAB_RESULTS": str(tmp_path)}
+    cmd = [sys.executable, "-m", "utils.experiments", "run", "--grid", "smoke", "--workers", "1"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    table = tmp_path / "smoke.csv"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(E.read_table(table)) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {r["key"]: r["test_f1"] for r in E.read_table(table)}
+    expected = {job.key for job in E.GRIDS["smoke"]()}
+    assert 2 <= len(before) < len(expected)
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    rows = E.read_table(table)  # raises on a duplicate key
+    assert sorted(r["key"] for r in rows) == sorted(expected)
+    assert all(r["test_f1"] == before[r["key"]] for r in rows if r["key"] in before)

@@ -179,6 +179,7 @@ def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.tmp-", dir=parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is meant to be shared
     except OSError as e:
         raise DatasetError(f"cannot write the dataset cache under {parent}: {e.strerror}. "
                            f"Set {DATA_ENV} to a writable folder.") from e
@@ -257,6 +258,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from other users
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -36,7 +36,8 @@ from pathlib import Path
 from utils.data import REPO_ROOT
 from utils.recipe import KERAS_2017, PYTORCH, Recipe
 
-RESULTS_DIR = REPO_ROOT / "data" / "results"
+RESULTS_ENV = "DEFAULTS_LAB_RESULTS"  # another folder for tables (tests, scratch grids)
+RESULTS_DIR = Path(os.environ.get(RESULTS_ENV) or REPO_ROOT / "data" / "results")
 COLUMNS = ("key", "framework", "recipe_name", "recipe", "seed", "preset", "test_f1",
            "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb", "n_params", "epoch_loss",
            "epoch_valid_f1", "thresholds", "commit", "versions", "machine", "command", "date")
@@ -121,9 +122,8 @@ def read_table(path: Path) -> list[dict]:
         return []
     if tuple(header) != COLUMNS:
         missing = [c for c in COLUMNS if c not in header]
-        raise ResultsError(f"{path} line 1: expected the columns {list(COLUMNS)}; "
-                           f"missing {missing}" if missing else f"{path} line 1: columns "
-                           f"out of order: {header}")
+        problem = f"missing {missing}" if missing else f"found them in another order: {header}"
+        raise ResultsError(f"{path} line 1: expected the columns {list(COLUMNS)}; {problem}")
     rows, seen = [], {}
     for lineno, cols in enumerate(reader, start=2):
         if len(cols) != len(COLUMNS):
@@ -244,10 +244,25 @@ def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
         return path
     prov = provenance(command or " ".join(["python -m utils.experiments", *sys.argv[1:]]))
     engine = engine or LocalEngine()
+    t0 = time.perf_counter()
     for row in tqdm(engine.map(_run_job, todo), total=len(todo), desc=path.stem,
                     disable=not progress, file=sys.stderr):
         _append_row(path, {**row, **prov})
+    _add_wall_time(path, time.perf_counter() - t0, len(todo), prov)
     return path
+
+
+def _add_wall_time(path: Path, seconds: float, rows: int, prov: dict) -> None:
+    """Accumulate the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``."""
+    from utils.data import atomic_write_text
+
+    meta_path = path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"runs": []}
+    meta["runs"].append({"wall_seconds": round(seconds, 1), "rows": rows,
+                         "machine": prov["machine"], "commit": prov["commit"],
+                         "command": prov["command"], "date": prov["date"]})
+    meta["wall_seconds_total"] = round(sum(r["wall_seconds"] for r in meta["runs"]), 1)
+    atomic_write_text(meta_path, json.dumps(meta, indent=1))
 
 
 def verify(grid: str, sample: int, seed: int = 0) -> tuple[int, int]:
@@ -290,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers <= 1:
             _worker_init(1)
         path = run_grid(args.grid, engine=engine, limit=args.limit)
-        print(f"table={path.relative_to(REPO_ROOT)} rows={len(read_table(path))} "
+        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        print(f"table={shown} rows={len(read_table(path))} "
               f"seconds={time.perf_counter() - t0:.1f}")
     elif args.cmd == "verify":
         from utils.train import set_threads

@@ -169,6 +169,7 @@ def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | 
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.6))
     rng = np.random.default_rng(0)
+    live_labelled = False
     for i, (label, values) in enumerate(groups.items()):
         v = np.asarray(values, float)
         if v.size:
@@ -180,7 +181,8 @@ def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | 
         if live and label in live and len(live[label]):
             lv = np.asarray(live[label], float)
             ax.scatter(np.full(lv.size, i - 0.3), lv, marker="x", s=40, color="crimson",
-                       label="your live runs" if i == 0 else None)
+                       label=None if live_labelled else "your live runs")
+            live_labelled = True
     ax.set_xticks(range(len(groups)), list(groups), fontsize=8)
     ax.set_ylabel("test micro-F1 (thresholds tuned on validation)")
     ax.set_title(title, fontsize=10)
