@@ -105,6 +105,13 @@ def bench_training_run() -> list[dict]:
         rows.append({"framework": fw, "recipe": recipe, "wall_s": time.perf_counter() - t0,
                      "train_s": float(last.split("seconds=")[1]),
                      "test_f1": float(last.split()[0].split("=")[1])})
+    from utils.recipe import KERAS_2017
+
+    base = next(r["train_s"] for r in rows if r["framework"] == "torch"
+                and r["recipe"] == "pytorch")
+    for r in rows:  # the recipes share their epoch count; baseline: PyTorch with PYTORCH
+        r["epoch_s"] = r["train_s"] / KERAS_2017.epochs
+        r["ratio_to_torch_pytorch"] = r["train_s"] / base
     return rows
 
 
@@ -135,6 +142,8 @@ def bench_data(quick: bool) -> dict:
             result[f"build_{label}_s"] = time.perf_counter() - t0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    result["warm_over_cold"] = result["build_warm_s"] / result["build_cold_s"]
+    result["synthesis_over_features_time"] = feats / synth  # time per clip, synthesis ÷ features
     result["build_preset"] = preset
     return result
 
@@ -158,6 +167,10 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
             rows.append({"notebook": nb.name, "mode": mode, "seconds": float(seconds),
                          "peak_rss_mb": int(rss_kb) / 1024})
             shutil.rmtree(out, ignore_errors=True)
+    for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
+        base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
+                    and b["notebook"].startswith("00_"))
+        r["ratio_to_00"] = r["seconds"] / base
     return rows
 
 
@@ -169,8 +182,12 @@ def grid_times() -> list[dict]:
         table = read_table(table_path(name))
         if table:
             total = sum(r["seconds"] for r in table)
+            meta_path = table_path(name).with_suffix(".meta.json")
+            wall = (json.loads(meta_path.read_text())["wall_seconds_total"]
+                    if meta_path.exists() else float("nan"))
             rows.append({"grid": name, "rows": len(table), "train_s_sum": total,
-                         "two_workers_estimate_s": total / 2})
+                         "two_workers_estimate_s": total / 2, "recorded_wall_s": wall,
+                         "wall_over_estimate": wall / (total / 2)})
     return rows
 
 
