@@ -21,7 +21,7 @@ def test_no_pickle_no_shell_no_eval():
         r"\bpickle\.loads?\(": "no pickle of files",
         r"shell\s*=\s*True": "no shell built from strings",
         r"os\.system\(|os\.popen\(": "no shell built from strings",
-        r"\beval\(|\bexec\(": "no eval/exec",
+        r"(?<![\w.])(eval|exec)\(": "no eval/exec (a method like model.eval() is fine)",
     }
     found = [f"{p.name}:{i}: {why}" for p in SOURCES
              for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
