@@ -66,8 +66,7 @@ def test_verify_reruns_stored_rows(results_dir, monkeypatch, capsys):
     # A stale table cannot pass: change one stored F1 and verify again.
     text = path.read_text().splitlines(keepends=True)
     row = E.read_table(path)[0]
-    text[1] = text[1].replace(repr(row["test_f1"]) if False else f",{row['test_f1']},",
-                              f",{row['test_f1'] + 0.01},", 1)
+    text[1] = text[1].replace(f",{row['test_f1']},", f",{row['test_f1'] + 0.01},", 1)
     path.write_text("".join(text))
     ok, k = E.verify("smoke", sample=2)
     assert (ok, k) == (1, 2)

@@ -269,15 +269,14 @@ def verify(grid: str, sample: int, seed: int = 0) -> tuple[int, int]:
     """Rerun ``sample`` random stored rows; count those whose test F1 is identical."""
     import random
 
-    from utils.recipe import Recipe as R
-
     rows = read_table(table_path(grid))
     if not rows:
         raise ResultsError(f"{table_path(grid)}: no stored rows to verify")
     picked = random.Random(seed).sample(rows, min(sample, len(rows)))
     ok = 0
     for row in picked:
-        job = Job(R.from_string(row["recipe"]), row["framework"], row["seed"], row["preset"])
+        job = Job(Recipe.from_string(row["recipe"]), row["framework"], row["seed"],
+                  row["preset"])
         again = _run_job(job)
         same = f"{again['test_f1']:.12g}" == f"{row['test_f1']:.12g}"
         ok += same
