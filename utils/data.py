@@ -193,19 +193,16 @@ def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
         workers = workers or min(2, os.cpu_count() or 1)
         bar = tqdm(total=sum(sizes.values()), desc=f"building {p.name}", unit="clip",
                    disable=not progress, file=sys.stderr)
-        if workers > 1:
-            import multiprocessing as mp
+        with contextlib.ExitStack() as stack:
+            if workers > 1:
+                import multiprocessing as mp
 
-            with mp.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
+                pool = stack.enter_context(
+                    mp.get_context("fork").Pool(workers, initializer=_init_worker))
                 results = pool.imap_unordered(_render_chunk, jobs)
-                for split, start, x, y, strong in results:
-                    out[split][0][start:start + len(x)] = x
-                    out[split][1][start:start + len(x)] = y
-                    out[split][2].extend(strong)
-                    bar.update(len(x))
-        else:
-            for job in jobs:
-                split, start, x, y, strong = _render_chunk(job)
+            else:
+                results = map(_render_chunk, jobs)
+            for split, start, x, y, strong in results:
                 out[split][0][start:start + len(x)] = x
                 out[split][1][start:start + len(x)] = y
                 out[split][2].extend(strong)

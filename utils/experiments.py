@@ -81,7 +81,7 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
 
 def provenance(command: str) -> dict[str, str]:
     """Where a row came from: commit, versions, machine, command, date."""
-    from utils.env_check import KEY_PACKAGES, installed_version
+    from utils.env_check import check_versions
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
@@ -91,8 +91,7 @@ def provenance(command: str) -> dict[str, str]:
         commit += "+dirty" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    versions = {name: installed_version(name) or installed_version(
-        name.removesuffix("-cpu")) or "-" for name in KEY_PACKAGES}
+    versions = {name: installed or "-" for name, _, installed in check_versions()}
     machine = f"{platform.machine()} {os.cpu_count()} cores, {platform.system()}"
     return {"commit": commit, "versions": json.dumps(versions, sort_keys=True),
             "machine": machine, "command": command,
