@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from utils.data import REPO_ROOT
-from utils.recipe import KERAS_2017, PYTORCH, Recipe
+from utils.recipe import KERAS_2017, PYTORCH, Recipe, ladder
 
 RESULTS_ENV = "DEFAULTS_LAB_RESULTS"  # another folder for tables (tests, scratch grids)
 RESULTS_DIR = Path(os.environ.get(RESULTS_ENV) or REPO_ROOT / "data" / "results")
@@ -67,10 +67,53 @@ def _jobs(recipes: Iterable[Recipe], frameworks: Iterable[str], seeds: Iterable[
     return [Job(r, f, s, p) for p in presets for r in recipes for f in frameworks for s in seeds]
 
 
+# --- the toggles (notebooks 04–09) ------------------------------------------------------------
+
+SEEDS = range(10)
+# Forward in PyTorch (its defaults → the Keras-2017 ones), reverse in Keras.
+TORCH_LADDER = ladder(PYTORCH, KERAS_2017)
+KERAS_LADDER = ladder(KERAS_2017, PYTORCH)
+# PyTorch with Keras' initialisation and Nesterov formula: sigmoid gates, reset_after=True.
+# The three gate activations are compared on this rung (rungs 3 and 4 of TORCH_LADDER).
+_GATE_RUNG = TORCH_LADDER[3][1]
+
+
+def extras(framework: str) -> dict[str, Recipe]:
+    """Settings beyond the ladder that notebooks 05–07 compare, each one knob away from
+    ``KERAS_2017`` (the recipe that trains in both frameworks) or from a ladder rung."""
+    bn = "keras" if framework == "keras" else "torch"  # each framework's own BN constants
+    gate_base = _GATE_RUNG if framework == "torch" else KERAS_LADDER[3][1]
+    named = {
+        "hard_sigmoid_keras3": replace(gate_base, gate_activation="hard_sigmoid_keras3"),
+        "step_keras_formula": replace(KERAS_2017, lr_schedule="step"),
+        "step_pytorch_formula": replace(KERAS_2017, lr_schedule="step",
+                                        momentum_formula="pytorch"),
+        "unit": replace(KERAS_2017, input_scaling="unit"),
+        "pm128": replace(KERAS_2017, input_scaling="pm128"),
+        "standard_bn": replace(KERAS_2017, batchnorm=bn),
+        "unit_bn": replace(KERAS_2017, input_scaling="unit", batchnorm=bn),
+        "pm128_bn": replace(KERAS_2017, input_scaling="pm128", batchnorm=bn),
+        # Adam with its own default learning rate (1e-3 in both frameworks, FD §8).
+        "adam": replace(KERAS_2017, optimizer="adam", learning_rate=1e-3),
+    }
+    return {k: replace(r, name=k) for k, r in named.items()}
+
+
+def _toggle_jobs() -> list[Job]:
+    # Ordered so that the comparisons most notebooks need finish first; the ladders' end
+    # points are the reference grid's rows.
+    return [*_jobs([r for _, r in TORCH_LADDER[1:-1]], ["torch"], SEEDS),
+            *_jobs([r for _, r in KERAS_LADDER[1:-1]], ["keras"], SEEDS),
+            *_jobs(extras("torch").values(), ["torch"], SEEDS),
+            *_jobs(extras("keras").values(), ["keras"], SEEDS)]
+
+
 # Grids the notebooks read. Each is a function so a grid is built only when asked for.
 GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Both presets in both frameworks (notebooks 02 and 03).
-    "reference": lambda: _jobs((KERAS_2017, PYTORCH), ("keras", "torch"), range(10)),
+    "reference": lambda: _jobs((KERAS_2017, PYTORCH), ("keras", "torch"), SEEDS),
+    # Every toggle, one default away from a preset or a ladder rung (notebooks 04–09).
+    "toggles": _toggle_jobs,
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),

@@ -158,6 +158,45 @@ DEFAULT_FIELDS = ("kernel_init", "bias_init", "gru_input_init", "gru_recurrent_i
                   "gru_bias_init", "gate_activation", "reset_after", "momentum_formula",
                   "adam_epsilon", "loss_guard")
 
+# The ladder (notebook 08): one default per rung, in the order the thread's author tried
+# them (initialisation, the Nesterov formula, the gate activation; qa_thread_en.md, answer 1),
+# then the remaining GRU and epsilon defaults. Together the rungs cover DEFAULT_FIELDS.
+LADDER: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("conv/dense init", ("kernel_init", "bias_init")),
+    ("GRU init", ("gru_input_init", "gru_recurrent_init", "gru_bias_init")),
+    ("Nesterov formula", ("momentum_formula",)),
+    ("gate activation", ("gate_activation",)),
+    ("reset_after", ("reset_after",)),
+    ("epsilons", ("adam_epsilon", "loss_guard")),
+)
+
+
+def ladder(start: Recipe, end: Recipe) -> list[tuple[str, Recipe]]:
+    """Rungs from ``start`` to ``end``, switching one :data:`LADDER` default per rung.
+
+    Returns ``[("start", start), (step label, recipe), ..., (last label, end)]``; rung ``i``
+    has the first ``i`` steps switched to ``end``'s values. ``start`` and ``end`` must
+    differ only in :data:`DEFAULT_FIELDS`.
+
+    Examples
+    --------
+    >>> rungs = ladder(PYTORCH, KERAS_2017)
+    >>> [label for label, _ in rungs][:3]
+    ['start', 'conv/dense init', 'GRU init']
+    >>> rungs[-1][1] == KERAS_2017, diff(rungs[2][1], rungs[3][1])
+    (True, {'momentum_formula': ('pytorch', 'keras')})
+    """
+    other = set(diff(start, end)) - set(DEFAULT_FIELDS)
+    if other:
+        raise ValueError(f"a ladder switches framework defaults only; {sorted(other)} "
+                         f"differ too")
+    rungs, r = [("start", start)], start
+    for i, (label, names) in enumerate(LADDER, start=1):
+        r = replace(r, name=f"{start.name}+{i}", **{n: getattr(end, n) for n in names})
+        rungs.append((label, r))
+    rungs[-1] = (rungs[-1][0], end)
+    return rungs
+
 
 def get_recipe(name_or_string: str) -> Recipe:
     """A preset by name, or a recipe string from :meth:`Recipe.to_string`."""
