@@ -108,12 +108,31 @@ def _toggle_jobs() -> list[Job]:
             *_jobs(extras("keras").values(), ["keras"], SEEDS)]
 
 
+# Effect versus training-set size (notebook 08; the thread's coda: on the whole AudioSet the
+# effects vanished). The two effects the thread's author found — Keras' initialisation and the
+# hard-sigmoid gate — and the ladder's end points, in PyTorch, five seeds per size. The
+# classroom size (1×) comes from the reference and toggles grids.
+SIZE_PRESETS = ("quarter", "x4")
+SIZE_RECIPES = (PYTORCH, TORCH_LADDER[2][1], TORCH_LADDER[3][1], TORCH_LADDER[4][1],
+                KERAS_2017)
+SIZE_EFFECTS = {  # effect → (from, to)
+    "Keras initialisation": (PYTORCH, TORCH_LADDER[2][1]),
+    "hard-sigmoid gates": (TORCH_LADDER[3][1], TORCH_LADDER[4][1]),
+    "all defaults (PYTORCH → KERAS_2017)": (PYTORCH, KERAS_2017),
+}
+
+
+def _size_jobs() -> list[Job]:
+    return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
+
+
 # Grids the notebooks read. Each is a function so a grid is built only when asked for.
 GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Both presets in both frameworks (notebooks 02 and 03).
     "reference": lambda: _jobs((KERAS_2017, PYTORCH), ("keras", "torch"), SEEDS),
     # Every toggle, one default away from a preset or a ladder rung (notebooks 04–09).
     "toggles": _toggle_jobs,
+    "sizes": _size_jobs,
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),

@@ -203,3 +203,182 @@ def plot_per_class_f1(f1: np.ndarray, title: str = "") -> plt.Figure:
                  fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_curves(stored: dict[str, list], live: dict[str, list] | None = None,
+                ax: plt.Axes | None = None, ylabel: str = "validation micro-F1") -> plt.Axes:
+    """Per-epoch curves: the median over stored seeds (line) and their range (band) per
+    setting, the learner's live runs as thin dashed lines in the same colour."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.6))
+    for i, (label, curves) in enumerate(stored.items()):
+        curves = [c for c in curves if len(c)]
+        if curves:
+            n = min(len(c) for c in curves)
+            a = np.array([c[:n] for c in curves], float)
+            x = np.arange(1, n + 1)
+            ax.plot(x, np.median(a, 0), color=f"C{i}", label=f"{label} ({len(a)} seeds)")
+            ax.fill_between(x, a.min(0), a.max(0), color=f"C{i}", alpha=0.15, lw=0)
+        for c in (live or {}).get(label, []):
+            ax.plot(np.arange(1, len(c) + 1), c, "--", color=f"C{i}", lw=1, marker=".")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title("training curves: median and range over seeds; dashed = yours", fontsize=9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+# --- toggle notebooks (04–09) ------------------------------------------------------------
+
+def plot_weight_histograms(weights: dict[str, dict[str, np.ndarray]],
+                           layers: list[str] | None = None) -> plt.Figure:
+    """One panel per layer, one histogram per initialisation (introduced in 04).
+
+    ``weights`` maps a label (e.g. "PyTorch init") to :func:`utils.inspect_model.weights_by_layer`.
+    """
+    labels = list(weights)
+    layers = layers or list(weights[labels[0]])
+    cols = 4
+    rows = -(-len(layers) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.3 * rows), squeeze=False)
+    for ax, layer in zip(axes.ravel(), layers):
+        values = [weights[k][layer] for k in labels]
+        lim = max(float(np.abs(v).max()) for v in values) or 1.0
+        bins = np.linspace(-lim, lim, 41)
+        for i, (k, v) in enumerate(zip(labels, values)):
+            ax.hist(v, bins=bins, alpha=0.55, color=f"C{i}", label=k, density=True)
+        ax.set_title(layer, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(layers):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_stats(stats: dict[str, object], columns: list[str]) -> plt.Figure:
+    """Grouped bars per layer for each column of :func:`utils.inspect_model.init_statistics`
+    (``stats`` maps a label to its DataFrame)."""
+    labels = list(stats)
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3))
+    for ax, col in zip(np.atleast_1d(axes), columns):
+        layers = list(stats[labels[0]].index)
+        w = 0.8 / len(labels)
+        for i, k in enumerate(labels):
+            ax.bar(np.arange(len(layers)) + i * w, stats[k][col].to_numpy(), w, label=k,
+                   color=f"C{i}")
+        ax.set_xticks(np.arange(len(layers)) + w * (len(labels) - 1) / 2, layers, fontsize=8)
+        ax.set_title(col, fontsize=9)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_trajectories(traj) -> plt.Figure:
+    """The two Nesterov formulas step by step (introduced in 05): distance between the
+    parameter vectors, the velocity identity v = −η·b, and the learning rate."""
+    fig, (ax_d, ax_v) = plt.subplots(1, 2, figsize=(11, 3.4))
+    steps = np.arange(1, len(traj) + 1)
+    floor = 1e-9  # log axes: exact zeros drawn at the floor
+    ax_d.semilogy(steps, np.maximum(traj["relative distance"], floor))
+    ax_d.set_ylabel("‖θ_keras − θ_pytorch‖ / ‖θ‖")
+    ax_v.semilogy(steps, np.maximum(traj["velocity identity"], floor), color="C1")
+    ax_v.set_ylabel("‖v + η·b‖ / ‖v‖")
+    drops = steps[1:][np.diff(traj["lr"].to_numpy()) != 0]
+    for ax in (ax_d, ax_v):
+        for d in drops:
+            ax.axvline(d, color="k", ls=":", lw=1)
+        ax.set_xlabel("optimizer step (dotted: learning-rate drop)")
+    ax_d.set_title("parameters of the two runs", fontsize=10)
+    ax_v.set_title("Keras velocity vs −η × PyTorch buffer", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gate_functions() -> plt.Figure:
+    """sigmoid and the two hard sigmoids, with their derivatives (introduced in 06)."""
+    import torch
+
+    from utils.gru_torch import GATE_ACTIVATIONS, gate_fn
+
+    x = torch.linspace(-6, 6, 1201, requires_grad=True)
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(10, 3.2))
+    for i, name in enumerate(GATE_ACTIVATIONS):
+        y = gate_fn(name)(x)
+        (g,) = torch.autograd.grad(y.sum(), x)
+        ax_f.plot(x.detach(), y.detach(), color=f"C{i}", label=name)
+        ax_d.plot(x.detach(), g, color=f"C{i}", label=name)
+    ax_f.set_title("gate activation g(x)", fontsize=10)
+    ax_d.set_title("derivative g'(x): zero where a hard sigmoid is clipped", fontsize=10)
+    for ax in (ax_f, ax_d):
+        ax.set_xlabel("gate pre-activation x")
+        ax.grid(alpha=0.3)
+    ax_f.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histograms(samples: dict[str, np.ndarray], xlabel: str, bins: int = 60,
+                    logy: bool = True, ax: plt.Axes | None = None) -> plt.Axes:
+    """Overlaid histograms of several samples on a common symmetric range."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    lim = max(float(np.abs(v).max()) for v in samples.values()) or 1.0
+    edges = np.linspace(-lim, lim, bins + 1) if min(
+        float(v.min()) for v in samples.values()) < 0 else np.linspace(0, lim, bins + 1)
+    for i, (k, v) in enumerate(samples.items()):
+        ax.hist(v, bins=edges, histtype="step", lw=1.5, color=f"C{i}", label=k)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
+                title: str = "") -> plt.Axes:
+    """The ladder (introduced in 08): per rung the seeds, the median and its 95 % interval,
+    the medians joined, so each step's rise or fall is the effect of one default."""
+    from utils.metrics import bootstrap_ci
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * len(rungs) + 2, 3.8))
+    rng = np.random.default_rng(0)
+    medians = []
+    for i, (_, v) in enumerate(rungs):
+        v = np.asarray(v, float)
+        if v.size:
+            ax.scatter(i + rng.uniform(-0.1, 0.1, v.size), v, s=10, alpha=0.45, color="C0")
+        if v.size >= 2:
+            med, lo, hi = bootstrap_ci(v)
+            ax.errorbar(i, med, yerr=[[med - lo], [hi - med]], fmt="D", color="k", capsize=4,
+                        ms=5)
+            medians.append((i, med))
+    if medians:
+        ax.plot(*zip(*medians), color="k", lw=1, alpha=0.6)
+    ax.set_xticks(range(len(rungs)), [label for label, _ in rungs], rotation=25, ha="right",
+                  fontsize=8)
+    ax.set_ylabel("test micro-F1")
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_effect_vs_size(table, ax: plt.Axes | None = None) -> plt.Axes:
+    """Effect (median F1 difference with its interval) against training-set size, one line
+    per effect; ``table`` has columns effect, clips, diff, ci_low, ci_high."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    for i, (effect, sub) in enumerate(table.groupby("effect", sort=False)):
+        sub = sub.sort_values("clips")
+        x = sub["clips"].to_numpy() * (1 + 0.03 * i)  # small offset: intervals stay visible
+        ax.errorbar(x, sub["diff"], yerr=[sub["diff"] - sub["ci_low"],
+                                          sub["ci_high"] - sub["diff"]],
+                    fmt="o-", capsize=4, color=f"C{i}", label=effect)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training clips")
+    ax.set_ylabel("median F1 difference (95 % CI)")
+    ax.legend(fontsize=8)
+    return ax

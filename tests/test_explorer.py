@@ -1,0 +1,49 @@
+"""The explorer of notebook 08 without a browser: controls → recipe → stored seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from utils.explorer import ADAM_LR, Explorer  # noqa: E402
+from utils.recipe import KERAS_2017, PYTORCH  # noqa: E402
+from utils.toggles import all_results  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def results():
+    return all_results()
+
+
+def test_controls_describe_the_presets(results):
+    ex = Explorer(results)
+    assert ex.recipe() == PYTORCH
+    ex.preset.value = "keras_2017"
+    assert ex.recipe() == KERAS_2017
+    ex.knobs["optimizer"].value = "adam"
+    assert ex.recipe().learning_rate == ADAM_LR
+
+
+def test_stored_seeds_are_found_for_the_presets(results):
+    ex = Explorer(results)
+    for fw in ("torch", "keras"):
+        ex.framework.value = fw
+        assert len(ex.stored_f1(PYTORCH)) == len(ex.stored_f1(KERAS_2017)) == 10
+
+
+def test_refresh_redraws_in_place(results):
+    ex = Explorer(results)
+    ex.refresh()
+    ex.knobs["gate_activation"].value = "hard_sigmoid_keras2"
+    ex.refresh()
+    assert len(ex.output.outputs) == 1  # cleared and redrawn, never stacked
+    assert "image/png" in ex.output.outputs[0]["data"]
+    assert "stored seeds" in ex.status.value
+
+
+def test_live_button_trains_and_overlays(results, smoke_data_root):
+    ex = Explorer(results, smoke=True)
+    ex.run_button.click()
+    assert len(ex.live[ex.recipe().to_string()]) == 1
+    assert "live run: test F1" in ex.status.value

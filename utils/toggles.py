@@ -1,0 +1,151 @@
+"""Compare settings one default apart: stored seeds, live runs, curves and a verdict.
+
+Introduced in ``04_initialisation.ipynb`` and used by every toggle notebook (04–09). A
+:class:`Setting` is a (label, framework, recipe) triple. :func:`stored_rows` finds the
+stored runs of a setting in the committed tables (``reference``, ``toggles``, ``sizes``);
+:func:`run_live` trains the learner's own seeds; :func:`verdicts` turns pairs of settings
+into median differences with bootstrap intervals and the honest verdict; :func:`show`
+does all of it with one figure (strips + training curves) and one table.
+
+Examples
+--------
+>>> v = verdicts({"PyTorch defaults": [0.50, 0.52, 0.49, 0.51, 0.50],
+...               "Keras-2017": [0.60, 0.61, 0.58, 0.62, 0.60]},
+...              [("PyTorch defaults", "Keras-2017")])
+>>> v.loc[0, "verdict"], float(round(v.loc[0, "median difference"], 3))
+('larger than seed noise', 0.1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from utils.recipe import Recipe
+
+TABLES = ("reference", "toggles", "sizes")
+NOT_STORED = "not stored yet"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One point of a comparison: what the plot calls it, where it runs, what it runs."""
+
+    label: str
+    framework: str
+    recipe: Recipe
+    preset: str = "classroom"
+
+
+def all_results(tables: Iterable[str] = TABLES):
+    """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table)."""
+    import pandas as pd
+
+    from utils.experiments import load_results
+
+    frames = [load_results(t).assign(grid=t) for t in tables]
+    return pd.concat(frames, ignore_index=True)
+
+
+def stored_rows(results, setting: Setting):
+    """The stored rows (one per seed, sorted) of ``setting`` in ``results``."""
+    sel = results[(results.framework == setting.framework)
+                  & (results.recipe == setting.recipe.to_string())
+                  & (results.preset == setting.preset)]
+    return sel.drop_duplicates("seed").sort_values("seed")
+
+
+def smoke_version(recipe: Recipe, smoke: bool) -> Recipe:
+    """The recipe a notebook trains live: one epoch in smoke mode (CI), as is otherwise."""
+    return replace(recipe, epochs=1) if smoke else recipe
+
+
+def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = False,
+             data=None) -> dict[str, list]:
+    """Train each setting for each seed here and now; {label: [TrainResult, ...]}.
+
+    Smoke mode trains one epoch on the smoke dataset (a test that the cell works, not a
+    result). ``data`` (a loaded :class:`~utils.data.Dataset`) saves reloading it.
+    """
+    from utils.data import load_dataset
+    from utils.train import train
+
+    data = data or load_dataset("smoke" if smoke else "classroom", progress=False)
+    return {s.label: [train(smoke_version(s.recipe, smoke), data, seed, s.framework,
+                            progress=False) for seed in seeds] for s in settings}
+
+
+def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
+             level: float = 0.95):
+    """One row per pair (a, b): seeds, medians, median difference b − a, its bootstrap
+    interval and the verdict; pairs with fewer than 2 stored seeds say so instead."""
+    import pandas as pd
+
+    from utils.experiments import compare
+
+    rows = []
+    for a, b in pairs:
+        va, vb = np.asarray(f1.get(a, []), float), np.asarray(f1.get(b, []), float)
+        row = {"from": a, "to": b, "seeds": f"{va.size} / {vb.size}"}
+        if min(va.size, vb.size) >= 2:
+            c = compare(va, vb, level=level)
+            row.update({"median from": c["median_a"], "median to": c["median_b"],
+                        "median difference": c["diff"], "CI low": c["ci_low"],
+                        "CI high": c["ci_high"], "verdict": c["verdict"]})
+        else:
+            row.update({"median from": np.nan, "median to": np.nan,
+                        "median difference": np.nan, "CI low": np.nan, "CI high": np.nan,
+                        "verdict": NOT_STORED})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe(v) -> list[str]:
+    """The verdict table as sentences (what a notebook prints under its figure)."""
+    out = []
+    for r in v.to_dict("records"):
+        if r["verdict"] == NOT_STORED:
+            out.append(f"{r['to']} vs {r['from']}: {NOT_STORED} ({r['seeds']} seeds) — run "
+                       "`python -m utils.experiments run --grid toggles`")
+        else:
+            out.append(f"{r['to']} minus {r['from']}: median F1 {r['median difference']:+.3f} "
+                       f"(95 % CI {r['CI low']:+.3f} to {r['CI high']:+.3f}; {r['seeds']} "
+                       f"seeds) -> {r['verdict']}")
+    return out
+
+
+def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
+         live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
+         figure_name: str | None = None, results=None):
+    """Stored distributions with live runs overlaid, training curves, verdicts.
+
+    Returns ``(verdict table, live results)``; prints one sentence per pair.
+    """
+    import matplotlib.pyplot as plt
+
+    from utils.plots import plot_curves, plot_f1_strips, savefig
+
+    results = all_results() if results is None else results
+    rows = {s.label: stored_rows(results, s) for s in settings}
+    f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
+    live = run_live(settings, live_seeds, smoke) if live_seeds else {}
+    live_f1 = {k: [r.test_f1 for r in v] for k, v in live.items()}
+    fig, (ax_f1, ax_curve) = plt.subplots(
+        1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
+        gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
+    plot_f1_strips(f1, live=live_f1 if not smoke else None, ax=ax_f1, title=title)
+    ax_f1.tick_params(axis="x", labelrotation=15)
+    plot_curves({k: list(r.epoch_valid_f1) for k, r in rows.items()},
+                {k: [r.epoch_valid_f1 for r in v] for k, v in live.items()}, ax=ax_curve)
+    fig.tight_layout()
+    if figure_name:
+        savefig(fig, figure_name)
+    v = verdicts(f1, pairs)
+    print("\n".join(describe(v)))
+    if smoke and live:
+        print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
+              "only — they test the cell, they are not results)")
+    plt.show()
+    return v, live

@@ -1,0 +1,136 @@
+"""Two trainings side by side, step by step, from the same start and the same batches.
+
+Introduced in ``05_momentum.ipynb`` (:func:`nesterov_trajectories`: the two Nesterov
+formulas on the real model) and used in ``09_float_drift.ipynb``
+(:func:`same_start_training`: Keras and PyTorch with every default matched and the same
+initial weights). Both return plain tables, one row per step or epoch, that the notebooks
+plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from utils.data import Dataset
+from utils.features import scale_features
+from utils.metrics import binarize, micro_f1, tune_class_thresholds
+from utils.recipe import Recipe
+
+
+def _flat(params) -> np.ndarray:
+    import torch
+
+    return torch.cat([p.detach().ravel() for p in params]).numpy().astype(np.float64)
+
+
+def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: int = 6):
+    """Train the PyTorch CRNN twice from the same weights with the same batches, once
+    with each Nesterov formula (FD §6), for ``epochs`` epochs of ``recipe``'s schedule.
+
+    Returns a DataFrame, one row per optimizer step: ``epoch``, ``lr``, both losses,
+    ``relative distance`` ‖θ_keras − θ_pytorch‖ / ‖θ_keras‖, and ``velocity identity``
+    ‖v + η·b‖ / ‖v‖ — zero while v = −η·b holds (Keras velocity v, PyTorch buffer b).
+
+    Examples
+    --------
+    >>> from utils.data import load_dataset
+    >>> from utils.recipe import KERAS_2017
+    >>> t = nesterov_trajectories(KERAS_2017, load_dataset("smoke", progress=False), epochs=1)
+    >>> bool(t["relative distance"].max() < 1e-5)  # constant η: the same iterates
+    True
+    """
+    import pandas as pd
+    import torch
+
+    from utils.model_torch import bce_loss, build_model
+    from utils.optimizers import make_torch_optimizer, set_torch_lr, step_lr
+    from utils.train import epoch_batches
+
+    x = torch.from_numpy(scale_features(data["train"].x, data.stats, recipe.input_scaling))
+    y = torch.from_numpy(data["train"].y)
+    runs = {}
+    for formula in ("keras", "pytorch"):
+        r = replace(recipe, momentum_formula=formula)
+        model = build_model(r, seed)
+        runs[formula] = (model, make_torch_optimizer(r, model.parameters()))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for epoch in range(epochs):
+        lr = step_lr(recipe, epoch)
+        batches = epoch_batches(data["train"].y, recipe, rng)
+        for _, opt in runs.values():
+            set_torch_lr(opt, lr)
+        for idx in batches:
+            ii = torch.from_numpy(idx)
+            xb = x[ii][:, None].contiguous(memory_format=torch.channels_last)
+            losses = {}
+            for formula, (model, opt) in runs.items():
+                loss = bce_loss(model(xb), y[ii], recipe.loss_guard)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                losses[formula] = float(loss.detach())
+            (mk, ok), (mp, op) = runs["keras"], runs["pytorch"]
+            tk, tp = _flat(mk.parameters()), _flat(mp.parameters())
+            v = _flat(ok.state[p]["velocity"] for p in mk.parameters())
+            b = _flat(op.state[p]["momentum_buffer"] for p in mp.parameters())
+            rows.append({"epoch": epoch, "lr": lr, "loss keras formula": losses["keras"],
+                         "loss pytorch formula": losses["pytorch"],
+                         "relative distance": np.linalg.norm(tk - tp) / np.linalg.norm(tk),
+                         "velocity identity": np.linalg.norm(v + lr * b) / np.linalg.norm(v)})
+    return pd.DataFrame(rows).rename_axis("step")
+
+
+def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
+                        epochs: int | None = None, single_gru_bias: bool = False):
+    """Train the Keras and the PyTorch CRNN of ``recipe`` from *identical* initial weights
+    (the Keras model's, copied) on identical batches.
+
+    With ``reset_after=True`` both GRUs have an input and a recurrent bias: only float
+    arithmetic differs. With ``reset_after=False`` Keras has one bias per gate but PyTorch
+    keeps two (FD §5) whose sum acts as one, so plain SGD moves that sum twice as fast;
+    ``single_gru_bias=True`` freezes PyTorch's recurrent bias at zero to remove that.
+
+    Returns a DataFrame, one row per epoch: both training losses, both validation F1s and
+    the largest difference between the two models' validation predictions.
+    """
+    import pandas as pd
+
+    from utils.optimizers import step_lr
+    from utils.parity import copy_keras_to_torch
+    from utils.train import _deterministic, _KerasTrainer, _TorchTrainer, epoch_batches
+
+    epochs = epochs or recipe.epochs
+    x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)
+         for s in ("train", "valid")}
+    _deterministic("keras")
+    keras_t = _KerasTrainer(recipe, seed, x["train"], data["train"].y)
+    torch_t = _TorchTrainer(recipe, seed, x["train"], data["train"].y)
+    copy_keras_to_torch(keras_t.model, torch_t.model)
+    if single_gru_bias:
+        # Zero after the copy (the port folds Keras' bias into bias_ih); no gradient, so
+        # the optimizer leaves it at zero.
+        torch_t.model.gru.bias_hh_l0.requires_grad_(False)
+    rng = np.random.default_rng(seed)
+    y_valid = data["valid"].y
+    rows = [{"epoch": 0, **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)}]
+    for epoch in range(epochs):
+        batches = epoch_batches(data["train"].y, recipe, rng)
+        lr = step_lr(recipe, epoch)
+        loss_k = keras_t.fit_epoch(batches, lr)
+        loss_t = torch_t.fit_epoch(batches, lr)
+        rows.append({"epoch": epoch + 1, "loss keras": loss_k, "loss torch": loss_t,
+                     **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)})
+    return pd.DataFrame(rows).set_index("epoch")
+
+
+def _compare_predictions(keras_t, torch_t, x: np.ndarray, y: np.ndarray) -> dict:
+    pk, pt = keras_t.predict(x), torch_t.predict(x)
+
+    def f1(p: np.ndarray) -> float:
+        return micro_f1(y, binarize(p, tune_class_thresholds(p, y)))
+
+    return {"valid F1 keras": f1(pk), "valid F1 torch": f1(pt),
+            "max |p_keras - p_torch|": float(np.abs(pk - pt).max())}
