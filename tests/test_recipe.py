@@ -63,3 +63,20 @@ def test_unknown_field_and_bad_strings():
         Recipe.from_string("{gate")
     with pytest.raises(ValueError, match="unknown recipe 'keras2'"):
         get_recipe("keras2")
+
+
+def test_ladder_switches_every_default_once_in_order():
+    from utils.recipe import LADDER, ladder
+
+    assert sorted(f for _, names in LADDER for f in names) == sorted(DEFAULT_FIELDS)
+    rungs = ladder(PYTORCH, KERAS_2017)
+    assert rungs[0][1] == PYTORCH and rungs[-1][1] == KERAS_2017
+    for (_, a), (label, b), (step, names) in zip(rungs, rungs[1:], LADDER):
+        assert label == step and set(diff(a, b)) == set(names)
+
+
+def test_ladder_refuses_recipes_that_differ_beyond_the_defaults():
+    from utils.recipe import ladder
+
+    with pytest.raises(ValueError, match="learning_rate"):
+        ladder(PYTORCH, replace(KERAS_2017, learning_rate=0.1))

@@ -9,7 +9,7 @@ import pytest
 
 from utils import experiments as E
 
-STORED = [g for g in ("reference",) if E.table_path(g).exists()]
+STORED = [g for g in ("reference", "toggles", "sizes") if E.table_path(g).exists()]
 
 
 @pytest.mark.parametrize("grid", STORED)

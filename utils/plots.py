@@ -186,7 +186,8 @@ def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | 
     ax.set_xticks(range(len(groups)), list(groups), fontsize=8)
     ax.set_ylabel("test micro-F1 (thresholds tuned on validation)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="best")
     return ax
 
 
@@ -382,3 +383,23 @@ def plot_effect_vs_size(table, ax: plt.Axes | None = None) -> plt.Axes:
     ax.set_ylabel("median F1 difference (95 % CI)")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_drift(runs: dict[str, object]) -> plt.Figure:
+    """Same-start trainings in both frameworks (introduced in 09): the largest difference
+    between their predictions, and both validation F1s, per epoch; one colour per run."""
+    fig, (ax_p, ax_f) = plt.subplots(1, 2, figsize=(11, 3.4))
+    for i, (label, df) in enumerate(runs.items()):
+        ax_p.semilogy(df.index, np.maximum(df["max |p_keras - p_torch|"], 1e-9), "o-",
+                      color=f"C{i}", label=label)
+        ax_f.plot(df.index, df["valid F1 keras"], "o-", color=f"C{i}", label=f"{label}: Keras")
+        ax_f.plot(df.index, df["valid F1 torch"], "x--", color=f"C{i}",
+                  label=f"{label}: PyTorch")
+    ax_p.set_ylabel("max |p_keras − p_torch| (validation)")
+    ax_f.set_ylabel("validation micro-F1")
+    for ax in (ax_p, ax_f):
+        ax.set_xlabel("epoch (0 = the shared start)")
+    ax_p.legend(fontsize=7)
+    ax_f.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
