@@ -118,10 +118,12 @@ def describe(v) -> list[str]:
 
 def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
          live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
-         figure_name: str | None = None, results=None):
+         figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None):
     """Stored distributions with live runs overlaid, training curves, verdicts.
 
-    Returns ``(verdict table, live results)``; prints one sentence per pair.
+    ``live_labels`` limits the live runs to some settings (each classroom run costs about
+    a minute on a laptop CPU). Returns ``(verdict table, live results)``; prints one
+    sentence per pair.
     """
     import matplotlib.pyplot as plt
 
@@ -130,7 +132,8 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     results = all_results() if results is None else results
     rows = {s.label: stored_rows(results, s) for s in settings}
     f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
-    live = run_live(settings, live_seeds, smoke) if live_seeds else {}
+    chosen = [s for s in settings if live_labels is None or s.label in live_labels]
+    live = run_live(chosen, live_seeds, smoke) if live_seeds and chosen else {}
     live_f1 = {k: [r.test_f1 for r in v] for k, v in live.items()}
     fig, (ax_f1, ax_curve) = plt.subplots(
         1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
