@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup data run test lint lab bench strip clean
+.PHONY: setup browser data run test lint lab bench screenshots strip clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,26 @@ run: data  ## every notebook in classroom mode → build/notebooks, build/html, 
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint  ## unit tests + every notebook in smoke mode
+# Debian's Chromium for the browser test (Playwright drives it; never `playwright install`).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq chromium; }; \
+	  else \
+	    echo "browser test skipped: install Debian's chromium (sudo apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: setup lint browser  ## unit tests, every notebook in smoke mode, JupyterLab in Chromium
 	$(BIN)/python -m pytest
 
 bench: data  ## speed and memory benchmarks → docs/benchmarks.md (~15 min, quiet machine)
 	$(BIN)/python benchmarks/run.py
+
+screenshots: setup browser  ## the browser test, then refresh the README screenshot
+	$(BIN)/python -m pytest -q -m browser
+	cp build/screenshots/08_ladder.png docs/screenshots/08_ladder.png
 
 lab: data  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/

@@ -44,7 +44,8 @@ class Explorer:
                                        style={"description_width": "150px"},
                                        layout=w.Layout(width="340px"))
                       for name in (*DEFAULT_FIELDS, *EXTRA_FIELDS)}
-        self.run_button = w.Button(description="train one live seed", icon="play")
+        self.run_button = w.Button(description="train one live seed", icon="play",
+                                   layout=w.Layout(width="200px"))
         self.status = w.HTML()
         self.output = w.Output()
         self._set_knobs(PYTORCH)
