@@ -86,3 +86,24 @@ def test_readme_has_badges_for_every_notebook():
 
 def test_every_notebook_is_in_the_map():
     assert {p.name for p in notebook_paths()} <= set(NOTEBOOK_MAP)
+
+
+def test_colab_installs_only_pinned_packages_the_lab_pins_too():
+    colab = read_pins(REPO / "requirements-colab.txt")
+    runtime = read_pins(REPO / "requirements.txt")
+    assert colab and all(runtime.get(name) == version for name, version in colab.items())
+    # Colab keeps its own torch and TensorFlow: pinning them there would mean a reinstall.
+    assert not {"torch", "tensorflow", "tensorflow-cpu"} & set(colab)
+
+
+@pytest.mark.parametrize("nb", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_first_code_cells_set_up_colab(nb):
+    import json
+
+    cells = [c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    setup = "".join(cells[1]["source"])  # after the parameters cell
+    for needed in ('"google.colab" in sys.modules', "git\", \"clone\"",
+                   "defaults-lab/requirements-colab.txt", "enable_custom_widget_manager",
+                   "report(mode="):
+        assert needed in setup, f"{nb.name}: setup cell lacks {needed}"

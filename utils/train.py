@@ -105,7 +105,10 @@ class _TorchTrainer:
         from utils.optimizers import make_torch_optimizer
 
         self.torch, self.loss_fn, self.recipe = torch, bce_loss, recipe
-        self.model = build_model(recipe, seed)
+        # A GPU where there is one (Colab, a lent machine): fast live runs, but the stored
+        # tables are CPU runs, and only CPU runs reproduce them to the last digit.
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = build_model(recipe, seed).to(self.device)
         self.opt = make_torch_optimizer(recipe, self.model.parameters())
         self.x = torch.from_numpy(x_train[:, None])
         self.y = torch.from_numpy(y_train)
@@ -120,8 +123,9 @@ class _TorchTrainer:
         total, count = 0.0, 0
         for idx in batches:
             ii = torch.from_numpy(idx)
-            xb = self.x[ii].contiguous(memory_format=torch.channels_last)
-            loss = self.loss_fn(self.model(xb), self.y[ii], self.recipe.loss_guard)
+            xb = self.x[ii].to(self.device).contiguous(memory_format=torch.channels_last)
+            loss = self.loss_fn(self.model(xb), self.y[ii].to(self.device),
+                                self.recipe.loss_guard)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
@@ -135,9 +139,9 @@ class _TorchTrainer:
         out = []
         with torch.no_grad():
             for i in range(0, len(x), batch):
-                xb = torch.from_numpy(x[i:i + batch, None]).contiguous(
+                xb = torch.from_numpy(x[i:i + batch, None]).to(self.device).contiguous(
                     memory_format=torch.channels_last)
-                out.append(self.model(xb).numpy())
+                out.append(self.model(xb).cpu().numpy())
         return np.concatenate(out)
 
 
