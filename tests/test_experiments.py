@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from utils import experiments as E
@@ -30,6 +32,11 @@ def test_run_appends_rows_with_provenance_and_resumes(results_dir):
     E.run_grid(jobs, name="t", engine=E.SerialEngine(), progress=False)  # resumes
     rows = E.read_table(path)
     assert len(rows) == 3 and len({r["key"] for r in rows}) == 3
+    # Wall time: one entry per run, rows counted as they arrived.
+    meta = json.loads(path.with_suffix(".meta.json").read_text())
+    assert [r["rows"] for r in meta["runs"]] == [2, 1] and meta["rows_total"] == 3
+    assert meta["wall_seconds_total"] == pytest.approx(
+        sum(r["wall_seconds"] for r in meta["runs"]))
 
 
 def test_torn_last_line_is_ignored_and_repaired(results_dir):

@@ -19,7 +19,7 @@ def smoke(smoke_data_root):
 
 def test_formulas_agree_until_the_learning_rate_drops(smoke):
     recipe = replace(KERAS_2017, lr_schedule="step", lr_step_epochs=1)
-    t = nesterov_trajectories(recipe, smoke, epochs=2)
+    t = nesterov_trajectories(recipe, smoke, epochs=2, progress=False)
     before, after = t[t.epoch == 0], t[t.epoch == 1]
     assert before["relative distance"].max() < 1e-5
     assert before["velocity identity"].max() < 1e-4

@@ -306,23 +306,30 @@ def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
     prov = provenance(command or " ".join(["python -m utils.experiments", *sys.argv[1:]]))
     engine = engine or LocalEngine()
     t0 = time.perf_counter()
+    done_now, run_id = 0, f"{prov['date']}/{os.getpid()}"
     for row in tqdm(engine.map(_run_job, todo), total=len(todo), desc=path.stem,
                     disable=not progress, file=sys.stderr):
         _append_row(path, {**row, **prov})
-    _add_wall_time(path, time.perf_counter() - t0, len(todo), prov)
+        done_now += 1
+        # After every row: a run stopped part-way still accounts for its time.
+        _record_wall_time(path, time.perf_counter() - t0, done_now, prov, run_id)
     return path
 
 
-def _add_wall_time(path: Path, seconds: float, rows: int, prov: dict) -> None:
-    """Accumulate the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``."""
+def _record_wall_time(path: Path, seconds: float, rows: int, prov: dict, run_id: str) -> None:
+    """Keep the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``: one
+    entry per run (start date and process), updated as rows arrive."""
     from utils.data import atomic_write_text
 
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"runs": []}
-    meta["runs"].append({"wall_seconds": round(seconds, 1), "rows": rows,
-                         "machine": prov["machine"], "commit": prov["commit"],
-                         "command": prov["command"], "date": prov["date"]})
+    entry = {"run": run_id, "wall_seconds": round(seconds, 1), "rows": rows,
+             "machine": prov["machine"], "commit": prov["commit"], "command": prov["command"],
+             "date": prov["date"]}
+    runs = [r for r in meta["runs"] if r.get("run") != run_id]
+    meta["runs"] = [*runs, entry]
     meta["wall_seconds_total"] = round(sum(r["wall_seconds"] for r in meta["runs"]), 1)
+    meta["rows_total"] = sum(r["rows"] for r in meta["runs"])
     atomic_write_text(meta_path, json.dumps(meta, indent=1))
 
 

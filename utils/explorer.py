@@ -119,7 +119,7 @@ class Explorer:
         r = self.recipe()
         self.status.value = f"training seed {self.live_seed} in {self.framework.value}…"
         result = run_live([Setting("live", self.framework.value, r)], [self.live_seed],
-                          smoke=self.smoke)["live"][0]
+                          smoke=self.smoke, progress=False)["live"][0]
         self.live.setdefault(r.to_string(), []).append(result.test_f1)
         self.live_seed += 1
         self.refresh()

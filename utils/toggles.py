@@ -63,18 +63,19 @@ def smoke_version(recipe: Recipe, smoke: bool) -> Recipe:
 
 
 def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = False,
-             data=None) -> dict[str, list]:
+             data=None, progress: bool = True) -> dict[str, list]:
     """Train each setting for each seed here and now; {label: [TrainResult, ...]}.
 
     Smoke mode trains one epoch on the smoke dataset (a test that the cell works, not a
     result). ``data`` (a loaded :class:`~utils.data.Dataset`) saves reloading it.
+    ``progress`` shows a per-epoch bar for each run (a widget in a notebook).
     """
     from utils.data import load_dataset
     from utils.train import train
 
     data = data or load_dataset("smoke" if smoke else "classroom", progress=False)
     return {s.label: [train(smoke_version(s.recipe, smoke), data, seed, s.framework,
-                            progress=False) for seed in seeds] for s in settings}
+                            progress=progress) for seed in seeds] for s in settings}
 
 
 def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],

@@ -25,7 +25,8 @@ def _flat(params) -> np.ndarray:
     return torch.cat([p.detach().ravel() for p in params]).numpy().astype(np.float64)
 
 
-def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: int = 6):
+def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: int = 6,
+                          progress: bool = True):
     """Train the PyTorch CRNN twice from the same weights with the same batches, once
     with each Nesterov formula (FD §6), for ``epochs`` epochs of ``recipe``'s schedule.
 
@@ -37,12 +38,14 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
     --------
     >>> from utils.data import load_dataset
     >>> from utils.recipe import KERAS_2017
-    >>> t = nesterov_trajectories(KERAS_2017, load_dataset("smoke", progress=False), epochs=1)
+    >>> smoke = load_dataset("smoke", progress=False)
+    >>> t = nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False)
     >>> bool(t["relative distance"].max() < 1e-5)  # constant η: the same iterates
     True
     """
     import pandas as pd
     import torch
+    from tqdm.auto import tqdm
 
     from utils.model_torch import bce_loss, build_model
     from utils.optimizers import make_torch_optimizer, set_torch_lr, step_lr
@@ -57,7 +60,7 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
         runs[formula] = (model, make_torch_optimizer(r, model.parameters()))
     rng = np.random.default_rng(seed)
     rows = []
-    for epoch in range(epochs):
+    for epoch in tqdm(range(epochs), desc="two formulas", unit="epoch", disable=not progress):
         lr = step_lr(recipe, epoch)
         batches = epoch_batches(data["train"].y, recipe, rng)
         for _, opt in runs.values():
@@ -84,7 +87,8 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
 
 
 def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
-                        epochs: int | None = None, single_gru_bias: bool = False):
+                        epochs: int | None = None, single_gru_bias: bool = False,
+                        progress: bool = True):
     """Train the Keras and the PyTorch CRNN of ``recipe`` from *identical* initial weights
     (the Keras model's, copied) on identical batches.
 
@@ -97,6 +101,7 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
     the largest difference between the two models' validation predictions.
     """
     import pandas as pd
+    from tqdm.auto import tqdm
 
     from utils.optimizers import step_lr
     from utils.parity import copy_keras_to_torch
@@ -116,7 +121,8 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
     rng = np.random.default_rng(seed)
     y_valid = data["valid"].y
     rows = [{"epoch": 0, **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)}]
-    for epoch in range(epochs):
+    for epoch in tqdm(range(epochs), desc="Keras and PyTorch", unit="epoch",
+                      disable=not progress):
         batches = epoch_batches(data["train"].y, recipe, rng)
         lr = step_lr(recipe, epoch)
         loss_k = keras_t.fit_epoch(batches, lr)
