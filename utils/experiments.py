@@ -109,15 +109,15 @@ def _toggle_jobs() -> list[Job]:
 
 
 # Effect versus training-set size (notebook 08; the thread's coda: on the whole AudioSet the
-# effects vanished). The two effects the thread's author found — Keras' initialisation and the
-# hard-sigmoid gate — and the ladder's end points, in PyTorch, five seeds per size. The
-# classroom size (1×) comes from the reference and toggles grids.
+# effects vanished). The two largest single steps of the PyTorch ladder at the classroom
+# size — Keras' conv/dense initialisation, then Keras' GRU initialisation — and the ladder's
+# end points, in PyTorch, five seeds per size. The classroom size (1×) comes from the
+# reference and toggles grids.
 SIZE_PRESETS = ("quarter", "x4")
-SIZE_RECIPES = (PYTORCH, TORCH_LADDER[2][1], TORCH_LADDER[3][1], TORCH_LADDER[4][1],
-                KERAS_2017)
+SIZE_RECIPES = (PYTORCH, TORCH_LADDER[1][1], TORCH_LADDER[2][1], KERAS_2017)
 SIZE_EFFECTS = {  # effect → (from, to)
-    "Keras initialisation": (PYTORCH, TORCH_LADDER[2][1]),
-    "hard-sigmoid gates": (TORCH_LADDER[3][1], TORCH_LADDER[4][1]),
+    "Keras conv/dense init": (PYTORCH, TORCH_LADDER[1][1]),
+    "then Keras GRU init": (TORCH_LADDER[1][1], TORCH_LADDER[2][1]),
     "all defaults (PYTORCH → KERAS_2017)": (PYTORCH, KERAS_2017),
 }
 
