@@ -47,3 +47,28 @@ def test_live_button_trains_and_overlays(results, smoke_data_root):
     ex.run_button.click()
     assert len(ex.live[ex.recipe().to_string()]) == 1
     assert "live run: test F1" in ex.status.value
+
+
+def test_every_toggle_pair_is_one_default_apart_within_one_framework():
+    from utils.recipe import LADDER, diff
+    from utils.toggles import toggle_pairs
+
+    groups = [set(names) for _, names in LADDER]
+    pairs = toggle_pairs()
+    assert {a.framework for _, a, _ in pairs} == {"torch", "keras"}
+    for toggle, a, b in pairs:
+        changed = set(diff(a.recipe, b.recipe))
+        assert a.framework == b.framework and changed, toggle
+        # a ladder step, or one pipeline knob (Adam comes with its own learning rate)
+        assert changed in groups or len(changed) == 1 or changed == {
+            "optimizer", "learning_rate"}, (toggle, changed)
+        if toggle in dict(LADDER):  # framework defaults: b holds the Keras-2017 value
+            assert all(getattr(b.recipe, f) == getattr(KERAS_2017, f) for f in changed)
+
+
+def test_toggle_summary_reports_stored_pairs(results):
+    from utils.toggles import NOT_STORED, toggle_summary
+
+    s = toggle_summary(results)
+    first = s[(s.toggle == "conv/dense init") & (s.framework == "torch")].iloc[0]
+    assert first.verdict != NOT_STORED and first["CI low"] <= first["median difference"]

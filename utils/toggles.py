@@ -153,3 +153,49 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
               "only — they test the cell, they are not results)")
     plt.show()
     return v, live
+
+
+def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
+    """Every stored one-default comparison, in both frameworks: (toggle, a, b).
+
+    For the framework defaults, ``a`` has PyTorch's value and ``b`` Keras-2017's, in both
+    frameworks, so a positive difference always means "the Keras-2017 default scores higher".
+    For the pipeline choices of notebook 07, ``a`` is the Keras-2017 recipe.
+    """
+    from utils.experiments import KERAS_LADDER, TORCH_LADDER, extras
+
+    out: list[tuple[str, Setting, Setting]] = []
+    for fw, lad in (("torch", TORCH_LADDER), ("keras", KERAS_LADDER)):
+        rungs = [Setting(f"{fw} rung {i}", fw, r) for i, (_, r) in enumerate(lad)]
+        for i, (label, _) in enumerate(lad[1:], start=1):
+            a, b = rungs[i - 1], rungs[i]
+            out.append((label, *((a, b) if fw == "torch" else (b, a))))
+        e = {k: Setting(k, fw, r) for k, r in extras(fw).items()}
+        base = Setting("KERAS_2017", fw, lad[-1][1] if fw == "torch" else lad[0][1])
+        gate_rung = rungs[3] if fw == "torch" else rungs[4]  # sigmoid, everything else Keras
+        out += [("Keras-3 hard sigmoid (vs sigmoid)", gate_rung, e["hard_sigmoid_keras3"]),
+                ("Nesterov formula, step decay", e["step_pytorch_formula"],
+                 e["step_keras_formula"]),
+                ("input [0, 1] (vs standardised)", base, e["unit"]),
+                ("input [-128, 128] (vs standardised)", base, e["pm128"]),
+                ("BatchNorm (vs none)", base, e["standard_bn"]),
+                ("input [0, 1] with BatchNorm", e["standard_bn"], e["unit_bn"]),
+                ("input [-128, 128] with BatchNorm", e["standard_bn"], e["pm128_bn"]),
+                ("Adam at lr 1e-3 (vs SGD + Nesterov)", base, e["adam"])]
+    return out
+
+
+def toggle_summary(results=None):
+    """One row per toggle and framework: median F1 difference b − a, its bootstrap 95 %
+    interval and the verdict, from the stored tables (introduced in 08)."""
+    import pandas as pd
+
+    results = all_results() if results is None else results
+    rows = []
+    for toggle, a, b in toggle_pairs():
+        fa, fb = (stored_rows(results, s).test_f1.to_numpy() for s in (a, b))
+        v = verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
+        rows.append({"toggle": toggle, "framework": a.framework, "seeds": v["seeds"],
+                     "median difference": v["median difference"], "CI low": v["CI low"],
+                     "CI high": v["CI high"], "verdict": v["verdict"]})
+    return pd.DataFrame(rows)
