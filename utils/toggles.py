@@ -27,6 +27,7 @@ from utils.recipe import Recipe
 
 TABLES = ("reference", "toggles", "sizes")
 NOT_STORED = "not stored yet"
+MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = Fa
 def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
              level: float = 0.95):
     """One row per pair (a, b): seeds, medians, median difference b − a, its bootstrap
-    interval and the verdict; pairs with fewer than 2 stored seeds say so instead."""
+    interval and the verdict; pairs with fewer than :data:`MIN_SEEDS` stored seeds on
+    either side say "not stored yet" instead."""
     import pandas as pd
 
     from utils.experiments import compare
@@ -90,7 +92,7 @@ def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
     for a, b in pairs:
         va, vb = np.asarray(f1.get(a, []), float), np.asarray(f1.get(b, []), float)
         row = {"from": a, "to": b, "seeds": f"{va.size} / {vb.size}"}
-        if min(va.size, vb.size) >= 2:
+        if min(va.size, vb.size) >= MIN_SEEDS:
             c = compare(va, vb, level=level)
             row.update({"median from": c["median_a"], "median to": c["median_b"],
                         "median difference": c["diff"], "CI low": c["ci_low"],
