@@ -211,11 +211,20 @@ def load_results(grid: str):
     return pd.DataFrame(read_table(table_path(grid)), columns=list(COLUMNS))
 
 
-def f1_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
-    """Test F1 values (one per seed) of the stored runs of ``recipe`` in ``framework``."""
+def rows_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
+    """The stored rows of ``recipe`` in ``framework``, one per seed, sorted by seed.
+
+    ``df`` may join several tables (:func:`utils.toggles.all_results`) in which one run is
+    stored twice (the presets belong to more than one grid): the first copy is kept.
+    """
     sel = df[(df.framework == framework) & (df.recipe == recipe.to_string())
              & (df.preset == preset)]
-    return sel.sort_values("seed").test_f1.to_numpy()
+    return sel.drop_duplicates("seed").sort_values("seed")
+
+
+def f1_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
+    """Test F1 values (one per seed) of the stored runs of ``recipe`` in ``framework``."""
+    return rows_of(df, framework, recipe, preset).test_f1.to_numpy()
 
 
 def compare(a, b, level: float = 0.95) -> dict:

@@ -52,10 +52,9 @@ def all_results(tables: Iterable[str] = TABLES):
 
 def stored_rows(results, setting: Setting):
     """The stored rows (one per seed, sorted) of ``setting`` in ``results``."""
-    sel = results[(results.framework == setting.framework)
-                  & (results.recipe == setting.recipe.to_string())
-                  & (results.preset == setting.preset)]
-    return sel.drop_duplicates("seed").sort_values("seed")
+    from utils.experiments import rows_of
+
+    return rows_of(results, setting.framework, setting.recipe, setting.preset)
 
 
 def smoke_version(recipe: Recipe, smoke: bool) -> Recipe:

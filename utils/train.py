@@ -97,7 +97,10 @@ def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> li
 
 # --- framework back ends ---------------------------------------------------------------------
 
-class _TorchTrainer:
+class TorchTrainer:
+    """One PyTorch model and optimizer built from a recipe: ``fit_epoch`` on given batches,
+    ``predict`` probabilities. :func:`train` drives it; ``09_float_drift`` drives a pair."""
+
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
         import torch
 
@@ -145,7 +148,9 @@ class _TorchTrainer:
         return np.concatenate(out)
 
 
-class _KerasTrainer:
+class KerasTrainer:
+    """The Keras twin of :class:`TorchTrainer`: same constructor, same two methods."""
+
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
         from utils.env_check import quiet_tensorflow
         from utils.model_keras import build_model, make_loss
@@ -205,11 +210,18 @@ def set_threads(n: int) -> None:
         pass
 
 
-def _deterministic(framework: str) -> None:
+def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
+                 y_train: np.ndarray) -> KerasTrainer | TorchTrainer:
+    """The trainer of ``framework``, with the framework made deterministic first (on CPU,
+    the same seed then gives the identical run)."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
     if framework == "keras":
         from utils.env_check import quiet_tensorflow
 
         quiet_tensorflow().config.experimental.enable_op_determinism()
+        return KerasTrainer(recipe, seed, x_train, y_train)
+    return TorchTrainer(recipe, seed, x_train, y_train)
 
 
 def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
@@ -228,9 +240,7 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
     x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
          for s in ("train", "valid", "test")}
     y = {s: ds[s].y for s in ("train", "valid", "test")}
-    _deterministic(framework)
-    trainer_cls = _KerasTrainer if framework == "keras" else _TorchTrainer
-    trainer = trainer_cls(recipe, seed, x["train"], y["train"])
+    trainer = make_trainer(framework, recipe, seed, x["train"], y["train"])
     rng = np.random.default_rng(seed)  # the batch order: identical for both frameworks
     losses, valid_f1s = [], []
     bar = tqdm(range(recipe.epochs), desc=f"{framework} seed {seed}", unit="epoch",

@@ -105,14 +105,13 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
 
     from utils.optimizers import step_lr
     from utils.parity import copy_keras_to_torch
-    from utils.train import _deterministic, _KerasTrainer, _TorchTrainer, epoch_batches
+    from utils.train import epoch_batches, make_trainer
 
     epochs = epochs or recipe.epochs
     x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)
          for s in ("train", "valid")}
-    _deterministic("keras")
-    keras_t = _KerasTrainer(recipe, seed, x["train"], data["train"].y)
-    torch_t = _TorchTrainer(recipe, seed, x["train"], data["train"].y)
+    keras_t = make_trainer("keras", recipe, seed, x["train"], data["train"].y)
+    torch_t = make_trainer("torch", recipe, seed, x["train"], data["train"].y)
     copy_keras_to_torch(keras_t.model, torch_t.model)
     if single_gru_bias:
         # Zero after the copy (the port folds Keras' bias into bias_ih); no gradient, so
