@@ -72,3 +72,21 @@ def test_toggle_summary_reports_stored_pairs(results):
     s = toggle_summary(results)
     first = s[(s.toggle == "conv/dense init") & (s.framework == "torch")].iloc[0]
     assert first.verdict != NOT_STORED and first["CI low"] <= first["median difference"]
+
+
+def test_size_summary_covers_every_effect_and_size(results):
+    import numpy as np
+
+    from utils.experiments import SIZE_EFFECTS, f1_of
+    from utils.toggles import NOT_STORED, size_summary
+
+    s = size_summary(results)
+    assert list(s.effect.unique()) == list(SIZE_EFFECTS)
+    assert all(g.clips.is_monotonic_increasing for _, g in s.groupby("effect"))
+    # the classroom size comes from the toggles grid: ten seeds on each side
+    effect = next(iter(SIZE_EFFECTS))
+    room = s[(s.preset == "classroom") & (s.effect == effect)].iloc[0]
+    assert room.verdict != NOT_STORED and room.seeds == "10 / 10"
+    a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS[effect])
+    assert room["diff"] == pytest.approx(np.median(b) - np.median(a))
+    assert room.ci_low <= room["diff"] <= room.ci_high

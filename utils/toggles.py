@@ -200,3 +200,27 @@ def toggle_summary(results=None):
                      "median difference": v["median difference"], "CI low": v["CI low"],
                      "CI high": v["CI high"], "verdict": v["verdict"]})
     return pd.DataFrame(rows)
+
+
+def size_summary(results=None):
+    """Effect versus training-set size (introduced in 08): one row per effect of
+    :data:`utils.experiments.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, seeds,
+    median F1 difference (to − from), its bootstrap 95 % interval and the verdict."""
+    import pandas as pd
+
+    from utils.data import PRESETS
+    from utils.experiments import SIZE_EFFECTS, SIZE_PRESETS
+
+    results = all_results() if results is None else results
+    presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)
+    rows = []
+    for effect, (a, b) in SIZE_EFFECTS.items():
+        for preset in presets:
+            fa, fb = (stored_rows(results, Setting("", "torch", r, preset)).test_f1.to_numpy()
+                      for r in (a, b))
+            v = verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
+            rows.append({"effect": effect, "preset": preset,
+                         "clips": PRESETS[preset].n_train, "seeds": v["seeds"],
+                         "diff": v["median difference"], "ci_low": v["CI low"],
+                         "ci_high": v["CI high"], "verdict": v["verdict"]})
+    return pd.DataFrame(rows)
