@@ -90,3 +90,17 @@ def test_size_summary_covers_every_effect_and_size(results):
     a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS[effect])
     assert room["diff"] == pytest.approx(np.median(b) - np.median(a))
     assert room.ci_low <= room["diff"] <= room.ci_high
+
+
+def test_summary_command_prints_the_stored_effects(results, capsys):
+    import numpy as np
+
+    from utils.experiments import SIZE_EFFECTS, f1_of, main
+
+    assert main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "Every toggle" in out and "Effect versus training-set size" in out
+    a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS["Keras conv/dense init"])
+    line = next(s for s in out.splitlines() if s.strip().startswith("conv/dense init")
+                and " torch " in s)
+    assert f"{np.median(b) - np.median(a):.3f}" in line

@@ -8,14 +8,15 @@ date) and the exact recipe string.
 
 The engine is pluggable: :class:`LocalEngine` runs jobs in worker processes with one CPU
 thread each (two single-threaded workers beat one two-threaded process on two cores);
-anything with the same ``map`` method — a joblib or Dask client on a cluster — can run the
-same grid.
+anything whose ``map(fn, jobs)`` yields each job's row as it finishes (a thin wrapper
+around a cluster's scheduler) can run the same grid.
 
 Command line::
 
     python -m utils.experiments run --grid reference [--workers 2] [--limit N]
     python -m utils.experiments verify --grid reference --sample 3   # last line verified=<ok>/<K>
     python -m utils.experiments list
+    python -m utils.experiments summary   # every toggle's effect, effect vs size (as in 08)
 """
 
 from __future__ import annotations
@@ -374,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--sample", type=int, default=3)
     v.add_argument("--seed", type=int, default=0)
     sub.add_parser("list", help="grids and how many rows each table has")
+    sub.add_parser("summary", help="every toggle's effect and the effect-vs-size table, "
+                                   "from the stored rows (as in 08)")
     args = parser.parse_args(argv)
     if args.cmd == "run":
         t0 = time.perf_counter()
@@ -391,6 +394,16 @@ def main(argv: list[str] | None = None) -> int:
         ok, k = verify(args.grid, args.sample, args.seed)
         print(f"verified={ok}/{k}")
         return 0 if ok == k else 1
+    elif args.cmd == "summary":
+        import pandas as pd
+
+        from utils.toggles import size_summary, toggle_summary
+
+        with pd.option_context("display.width", 200):
+            for title, table in (("Every toggle (median F1 difference, 95 % CI)",
+                                  toggle_summary()),
+                                 ("Effect versus training-set size", size_summary())):
+                print(f"{title}\n{table.round(3).to_string(index=False)}\n")
     else:
         for name, make in GRIDS.items():
             print(f"{name:12s} jobs={len(make()):4d} stored={len(read_table(table_path(name)))}")
