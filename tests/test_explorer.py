@@ -104,3 +104,17 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
     line = next(s for s in out.splitlines() if s.strip().startswith("conv/dense init")
                 and " torch " in s)
     assert f"{np.median(b) - np.median(a):.3f}" in line
+
+
+def test_describe_sizes_follows_the_table(results):
+    from utils.toggles import NOT_STORED, describe_sizes, size_summary
+
+    table = size_summary(results)
+    lines = describe_sizes(table)
+    assert len(lines) == table.effect.nunique()
+    first = table[table.effect == table.effect.iloc[0]].dropna(subset=["diff"])
+    assert lines[0].startswith(table.effect.iloc[0])
+    assert lines[0].endswith(first.sort_values("clips").iloc[-1].verdict)
+    assert all(f"{d:+.3f}" in lines[0] for d in first["diff"])
+    blank = table.assign(diff=float("nan"))
+    assert all(NOT_STORED in s for s in describe_sizes(blank))

@@ -224,3 +224,21 @@ def size_summary(results=None):
                          "diff": v["median difference"], "ci_low": v["CI low"],
                          "ci_high": v["CI high"], "verdict": v["verdict"]})
     return pd.DataFrame(rows)
+
+
+def describe_sizes(table) -> list[str]:
+    """The :func:`size_summary` table as one sentence per effect: its median difference at
+    each stored size, then the verdict at the largest stored size."""
+    out = []
+    for effect, sub in table.groupby("effect", sort=False):
+        stored = sub.dropna(subset=["diff"]).sort_values("clips")
+        if stored.empty:
+            out.append(f"{effect}: {NOT_STORED} — run `python -m utils.experiments run "
+                       "--grid sizes`")
+            continue
+        path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
+                          for r in stored.to_dict("records"))
+        last = stored.iloc[-1]
+        out.append(f"{effect}: {path}; at {last['clips']} clips (95 % CI "
+                   f"{last['ci_low']:+.3f} to {last['ci_high']:+.3f}) -> {last['verdict']}")
+    return out
