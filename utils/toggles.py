@@ -186,6 +186,12 @@ def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
     return out
 
 
+def _pair_verdict(results, a: Setting, b: Setting):
+    """The :func:`verdicts` row of one stored pair (b − a)."""
+    fa, fb = (stored_rows(results, s).test_f1.to_numpy() for s in (a, b))
+    return verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
+
+
 def toggle_summary(results=None):
     """One row per toggle and framework: median F1 difference b − a, its bootstrap 95 %
     interval and the verdict, from the stored tables (introduced in 08)."""
@@ -194,8 +200,7 @@ def toggle_summary(results=None):
     results = all_results() if results is None else results
     rows = []
     for toggle, a, b in toggle_pairs():
-        fa, fb = (stored_rows(results, s).test_f1.to_numpy() for s in (a, b))
-        v = verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
+        v = _pair_verdict(results, a, b)
         rows.append({"toggle": toggle, "framework": a.framework, "seeds": v["seeds"],
                      "median difference": v["median difference"], "CI low": v["CI low"],
                      "CI high": v["CI high"], "verdict": v["verdict"]})
@@ -216,9 +221,8 @@ def size_summary(results=None):
     rows = []
     for effect, (a, b) in SIZE_EFFECTS.items():
         for preset in presets:
-            fa, fb = (stored_rows(results, Setting("", "torch", r, preset)).test_f1.to_numpy()
-                      for r in (a, b))
-            v = verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
+            v = _pair_verdict(results, Setting("", "torch", a, preset),
+                              Setting("", "torch", b, preset))
             rows.append({"effect": effect, "preset": preset,
                          "clips": PRESETS[preset].n_train, "seeds": v["seeds"],
                          "diff": v["median difference"], "ci_low": v["CI low"],
