@@ -77,6 +77,10 @@ def test_verify_reruns_stored_rows(results_dir, monkeypatch, capsys):
     path.write_text("".join(text))
     ok, k = E.verify("smoke", sample=2)
     assert (ok, k) == (1, 2)
+    # A preset filter draws only that preset's rows, and says so when there are none.
+    assert E.verify("smoke", sample=5, preset=row["preset"]) == (1, 2)
+    with pytest.raises(E.ResultsError, match=r"smoke.csv: no stored rows with preset 'x4'"):
+        E.verify("smoke", sample=1, preset="x4")
 
 
 def test_killed_grid_resumes_with_every_row_exactly_once(tmp_path, smoke_data_root):
