@@ -70,7 +70,7 @@ def bench_steps(quick: bool) -> list[dict]:
 
     from utils.architecture import SIZES
     from utils.recipe import KERAS_2017, PYTORCH
-    from utils.train import _KerasTrainer, _TorchTrainer
+    from utils.train import KerasTrainer, TorchTrainer
 
     rows = []
     for size in ("classroom", "paper"):
@@ -82,7 +82,7 @@ def bench_steps(quick: bool) -> list[dict]:
         for recipe in (KERAS_2017, PYTORCH):
             r = replace(recipe, model_size=size, bidirectional=size == "paper")
             times = {}
-            for fw, cls in (("torch", _TorchTrainer), ("keras", _KerasTrainer)):
+            for fw, cls in (("torch", TorchTrainer), ("keras", KerasTrainer)):
                 trainer = cls(r, 0, x, y)
                 batch = [np.arange(r.batch_size)]
                 times[fw] = median_time(lambda t=trainer, b=batch: t.fit_epoch(b, 0.01),

@@ -54,3 +54,24 @@ def test_importing_every_module_opens_no_connection():
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().startswith("imported")
+
+
+def test_every_lazy_utils_import_resolves():
+    """Imports inside functions (benchmarks, lazy imports in utils) name what utils defines.
+
+    They run only when that function does, so a renamed helper would break `make bench`
+    long after the tests passed; this reads every `from utils.X import name` statically.
+    """
+    import ast
+    import importlib
+
+    missing = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("utils"):
+                module = importlib.import_module(node.module)
+                missing += [f"{path.relative_to(REPO)}:{node.lineno}: {node.module}.{a.name}"
+                            for a in node.names if not hasattr(module, a.name)
+                            and not (hasattr(module, "__path__")  # a submodule of a package
+                                     and importlib.util.find_spec(f"{node.module}.{a.name}"))]
+    assert not missing, missing
