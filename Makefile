@@ -38,7 +38,7 @@ browser:
 test: setup lint browser  ## unit tests, every notebook in smoke mode, JupyterLab in Chromium
 	$(BIN)/python -m pytest
 
-bench: data  ## speed and memory benchmarks → docs/benchmarks.md (~15 min, quiet machine)
+bench: data  ## speed and memory benchmarks → docs/benchmarks.md (quiet machine; its own wall time is in that file)
 	$(BIN)/python benchmarks/run.py
 
 screenshots: setup browser  ## the browser test, then refresh the README screenshot
