@@ -39,14 +39,12 @@ def test_a_stored_row_is_reproduced_exactly(grid):
 @pytest.mark.skipif("toggles" not in STORED, reason="no stored toggles table")
 def test_sizes_grid_runs_the_two_largest_ladder_steps():
     """08 says the size effects are the two largest steps of the PyTorch ladder."""
-    import numpy as np
+    from utils.toggles import toggle_summary
 
-    from utils.toggles import all_results
-
-    results = all_results()
-    medians = [np.median(E.f1_of(results, "torch", r)) for _, r in E.TORCH_LADDER]
-    steps = {(E.TORCH_LADDER[i][1], E.TORCH_LADDER[i + 1][1]): abs(medians[i + 1] - medians[i])
-             for i in range(len(medians) - 1)}
-    largest = sorted(steps, key=steps.get, reverse=True)[:2]
-    single_steps = [pair for pair in E.SIZE_EFFECTS.values() if pair in steps]
-    assert len(single_steps) == 2 and set(largest) == set(single_steps)
+    summary = toggle_summary()
+    pair_of = {label: (E.TORCH_LADDER[i - 1][1], recipe)
+               for i, (label, recipe) in enumerate(E.TORCH_LADDER) if i}
+    steps = summary[(summary.framework == "torch") & summary.toggle.isin(pair_of)]
+    largest = steps.loc[steps["median difference"].abs().nlargest(2).index, "toggle"]
+    single_steps = [pair for pair in E.SIZE_EFFECTS.values() if pair in pair_of.values()]
+    assert len(single_steps) == 2 and {pair_of[t] for t in largest} == set(single_steps)
