@@ -23,8 +23,11 @@ True
 from __future__ import annotations
 
 import json
+import math
+import numbers
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Literal, get_args, get_type_hints
+from typing import Any, Literal, NoReturn, get_args, get_type_hints
 
 Init = Literal["keras", "torch"]
 
@@ -65,6 +68,12 @@ class Recipe:
         ``pooling``: frame → clip: ``max``, ``mean`` or ``linear_softmax`` Σp²/Σp.
         ``balanced_batches``: the original author's class-balanced minibatches.
         ``model_size``: ``classroom`` or ``paper``; ``bidirectional`` GRU.
+
+    Every field's type and range is checked on construction (also through
+    :meth:`from_dict`, :meth:`from_string` and ``dataclasses.replace``): a bool is not a
+    number, ``epochs`` must be an int (``3.0`` is refused), ``0 < lr_decay <= 1``. A bad
+    value raises ``ValueError`` naming the field, the value and what was expected. Integers
+    given for float fields are stored as floats.
     """
 
     name: str = field(default="custom", compare=False)  # a label only, not part of identity
@@ -98,16 +107,33 @@ class Recipe:
         hints = get_type_hints(Recipe)
         for f in fields(self):
             value = getattr(self, f.name)
-            allowed = get_args(hints[f.name])
-            if allowed and value not in allowed:
-                raise ValueError(f"recipe field {f.name!r} = {value!r}: expected one of "
-                                 f"{list(allowed)}")
-            if hints[f.name] is bool and not isinstance(value, bool):
-                raise ValueError(f"recipe field {f.name!r} = {value!r}: expected True/False")
-        if self.learning_rate <= 0 or not 0 <= self.momentum < 1:
-            raise ValueError("recipe needs learning_rate > 0 and 0 <= momentum < 1")
-        if self.batch_size < 1 or self.epochs < 1 or self.lr_step_epochs < 1:
-            raise ValueError("recipe needs batch_size, epochs and lr_step_epochs >= 1")
+            hint = hints[f.name]
+            allowed = get_args(hint)
+            if allowed:
+                # A bool equals 0/1 and 1.0 == 1: compare types too, so True is no choice.
+                if not any(type(value) is type(a) and value == a for a in allowed):
+                    _bad(f.name, value, f"one of {list(allowed)}")
+            elif hint is bool:
+                if not isinstance(value, bool):
+                    _bad(f.name, value, "True or False")
+            elif hint is str:
+                if not isinstance(value, str):
+                    _bad(f.name, value, f"a string, found {type(value).__name__}")
+            elif hint is int:
+                # bool is an Integral, and 3.0 is no epoch count: both are type errors.
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                    _bad(f.name, value, f"an integer, found {type(value).__name__}")
+                object.__setattr__(self, f.name, int(value))
+            elif hint is float:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    _bad(f.name, value, f"a number, found {type(value).__name__}")
+                if not math.isfinite(value):
+                    _bad(f.name, value, "a finite number")
+                object.__setattr__(self, f.name, float(value))
+        for name, ok, expected in _RANGES:
+            value = getattr(self, name)
+            if not ok(value):
+                _bad(name, value, expected)
 
     # --- serialisation: a results row names its recipe exactly -------------------------
     def to_dict(self) -> dict:
@@ -125,6 +151,9 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, d: dict) -> Recipe:
+        """A recipe from ``{field: value}``; every value is checked as by the constructor."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a recipe needs a dict of fields, got {type(d).__name__} {d!r}")
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown recipe fields {sorted(unknown)}; expected some of "
@@ -140,6 +169,22 @@ class Recipe:
         if not isinstance(d, dict):
             raise ValueError(f"recipe string must be a JSON object, got {s!r}")
         return cls.from_dict(d)
+
+
+def _bad(name: str, value: object, expected: str) -> NoReturn:
+    raise ValueError(f"recipe field {name!r} = {value!r}: expected {expected}")
+
+
+# (field, test, what is expected): checked after the types, on every construction.
+_RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("learning_rate", lambda v: v > 0, "a number > 0"),
+    ("momentum", lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    ("lr_decay", lambda v: 0 < v <= 1, "a factor in (0, 1] (the step schedule multiplies "
+                                       "the learning rate by it)"),
+    ("lr_step_epochs", lambda v: v >= 1, "an integer >= 1"),
+    ("batch_size", lambda v: v >= 1, "an integer >= 1"),
+    ("epochs", lambda v: v >= 1, "an integer >= 1"),
+)
 
 
 KERAS_2017 = Recipe(name="keras_2017")
@@ -200,6 +245,9 @@ def ladder(start: Recipe, end: Recipe) -> list[tuple[str, Recipe]]:
 
 def get_recipe(name_or_string: str) -> Recipe:
     """A preset by name, or a recipe string from :meth:`Recipe.to_string`."""
+    if not isinstance(name_or_string, str):
+        raise ValueError(f"recipe {name_or_string!r}: expected a preset name "
+                         f"{sorted(PRESETS)} or a JSON recipe string")
     if name_or_string in PRESETS:
         return PRESETS[name_or_string]
     if name_or_string.lstrip().startswith("{"):
