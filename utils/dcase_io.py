@@ -173,6 +173,39 @@ def _label_rows(path: PathLike) -> list[tuple[int, str, float, float, str]]:
     return rows
 
 
+class _Spellings:
+    """One spelling per clip within a file.
+
+    The official scorer strips ``.wav`` and ``.flac`` before comparing names (data sheet
+    §4 quirk 3), so ``a.wav``, ``a.flac`` and ``a`` are one clip; a reader keyed on the
+    name as written would count three.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = path
+        self.first: dict[str, tuple[str, int]] = {}
+
+    def check(self, line: int, filename: str) -> str:
+        """The clip id of ``filename`` on ``line``; raise if it was spelt otherwise before."""
+        where = _where(self.path, line)
+        if "/" in filename or "\\" in filename:
+            raise DcaseFormatError(
+                f"{where}: expected a clip filename <ytid>_<start>_<end>.wav without a "
+                f"folder, found {filename!r}"
+            )
+        clip = filename
+        for ext in _AUDIO_EXTENSIONS:
+            clip = clip.removesuffix(ext)
+        _split_clip(clip, where)
+        known, first = self.first.setdefault(clip, (filename, line))
+        if known != filename:
+            raise DcaseFormatError(
+                f"{where}: expected one spelling per clip, found {filename!r} but line "
+                f"{first} has {known!r} (the official scorer reads both as clip {clip!r})"
+            )
+        return clip
+
+
 def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
     """Read a weak-label (clip-level tag) file or a Subtask-A submission.
 
@@ -196,12 +229,17 @@ def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
     ------
     DcaseFormatError
         Empty file, non-UTF-8 bytes, a wrong column count, a non-numeric start or end, a
-        label that is not one of the 17, or the same (filename, label) row twice.
+        label that is not one of the 17, the same (filename, label) row twice, a filename
+        that is not ``<ytid>_<start>_<end>[.wav|.flac]``, one clip spelt two ways
+        (``a.wav`` and ``a.flac``: the scorer reads both as one clip), a negative time,
+        start > end, or start and end that differ from the name's segment (0.01 s
+        tolerance).
 
     Notes
     -----
     Like the official scorer (data sheet §4 quirk 2), rows whose end time is 0 are
-    ignored, so a clip whose only rows have end 0 is absent from the result.
+    ignored (after the checks of the name and of negative times), so a clip whose only
+    rows have end 0 is absent from the result.
 
     Examples
     --------
@@ -215,11 +253,28 @@ def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
     >>> tmp.cleanup()
     """
     first_line: dict[tuple[str, str], int] = {}
+    spelling = _Spellings(path)
     tags: dict[str, list[str]] = {}
-    for line, filename, _start, end, label in _label_rows(path):
+    for line, filename, start, end, label in _label_rows(path):
+        clip = spelling.check(line, filename)
+        if start < 0 or end < 0:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected times >= 0 s, found start {start} and end {end}"
+            )
         if end == 0.0:
             continue  # §4 quirk 2: the official scorer skips these rows
-        key = (filename, label)
+        if start > end:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected start <= end, found start {start} > end {end}"
+            )
+        _ytid, seg_start, seg_end = _split_clip(clip, _where(path, line))
+        if (abs(start - float(seg_start)) > _TIME_TOLERANCE
+                or abs(end - float(seg_end)) > _TIME_TOLERANCE):
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected start and end equal to the clip name's "
+                f"segment {seg_start} to {seg_end}, found {start} to {end} for {filename!r}"
+            )
+        key = (clip, label)
         if key in first_line:
             raise DcaseFormatError(
                 f"{_where(path, line)}: expected each (filename, label) pair once, found "
@@ -294,8 +349,9 @@ def read_strong_labels(path: PathLike) -> list[StrongLabel]:
     Raises
     ------
     DcaseFormatError
-        Anything :func:`read_weak_labels` rejects except duplicates, plus a negative time,
-        onset > offset, or an offset beyond the 10-s clip (0.01 s tolerance).
+        Anything :func:`read_weak_labels` rejects except duplicates and the segment check
+        (the times are within the clip), plus an offset beyond the 10-s clip (0.01 s
+        tolerance).
 
     Notes
     -----
@@ -314,7 +370,9 @@ def read_strong_labels(path: PathLike) -> list[StrongLabel]:
     >>> tmp.cleanup()
     """
     events = []
+    spelling = _Spellings(path)
     for line, filename, onset, offset, label in _label_rows(path):
+        spelling.check(line, filename)
         if onset < 0 or offset < 0:
             raise DcaseFormatError(
                 f"{_where(path, line)}: expected times >= 0 s, found onset {onset} "
@@ -395,8 +453,9 @@ def read_download_list(path: PathLike) -> list[DownloadRow]:
     Raises
     ------
     DcaseFormatError
-        Empty file, bad bytes or quoting, not 5 columns, a non-numeric time, an unknown
-        label, or a different number of labels and AudioSet ids.
+        Empty file, bad bytes or quoting, not 5 columns, a non-numeric time, a segment
+        that does not satisfy 0 <= start < end, an unknown label, or a different number of
+        labels and AudioSet ids.
 
     Examples
     --------
@@ -435,15 +494,14 @@ def read_download_list(path: PathLike) -> list[DownloadRow]:
                 f"{_where(path, line)}: expected as many AudioSet ids as labels, found "
                 f"{len(labels)} labels {labels} and {len(ids)} ids {ids}"
             )
-        rows.append(
-            DownloadRow(
-                ytid=ytid,
-                start=_parse_time(path, line, "start", start),
-                end=_parse_time(path, line, "end", end),
-                labels=labels,
-                ids=ids,
+        a = _parse_time(path, line, "start", start)
+        b = _parse_time(path, line, "end", end)
+        if not 0 <= a < b:
+            raise DcaseFormatError(
+                f"{_where(path, line)}: expected a segment with 0 <= start < end, found "
+                f"start {start} and end {end}"
             )
-        )
+        rows.append(DownloadRow(ytid=ytid, start=a, end=b, labels=labels, ids=ids))
     return rows
 
 
@@ -459,15 +517,34 @@ def _split_clip(name: str, where: str) -> tuple[str, str, str]:
         raise DcaseFormatError(
             f"{where}: expected a clip name <ytid>_<start>_<end>, found {name!r}"
         )
+    times = []
     for text in parts[1:]:
         try:
-            float(text)
+            times.append(float(text))
         except ValueError:
+            times.append(math.nan)
+        if not math.isfinite(times[-1]):
             raise DcaseFormatError(
                 f"{where}: expected a clip name <ytid>_<start>_<end> with numeric start and "
                 f"end, found {text!r} in {name!r}"
-            ) from None
+            )
+    if not 0 <= times[0] < times[1]:
+        raise DcaseFormatError(
+            f"{where}: expected a clip name <ytid>_<start>_<end> with 0 <= start < end, "
+            f"found start {parts[1]} and end {parts[2]} in {name!r}"
+        )
     return parts[0], parts[1], parts[2]
+
+
+def _looks_like_audio_name(clip: str) -> bool:
+    """Whether a clip id is an audio file's ``Y`` + 11-character YouTube id.
+
+    YouTube ids have exactly 11 characters from ``[A-Za-z0-9_-]``, so a 12-character id
+    that starts with ``Y`` is an audio file name whose prefix was not stripped.
+    """
+    ytid = clip.rsplit("_", 2)[0]
+    return len(ytid) == 12 and ytid[0] == "Y" and all(
+        c.isascii() and (c.isalnum() or c in "_-") for c in ytid)
 
 
 def clip_id(filename: PathLike, *, audio: bool = False) -> str:
@@ -579,7 +656,8 @@ def load_audio(path: PathLike, sr: int = 16000) -> np.ndarray:
     Raises
     ------
     DcaseFormatError
-        ``path`` is not a file, or is empty, truncated, corrupt or has no samples.
+        ``path`` is not a file, or is empty, truncated, corrupt or has no samples, or
+        ``sr`` is not a positive integer.
 
     Examples
     --------
@@ -594,6 +672,10 @@ def load_audio(path: PathLike, sr: int = 16000) -> np.ndarray:
     >>> tmp.cleanup()
     """
     p = Path(path)
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected a sample rate sr > 0 (an integer, in Hz), found {sr!r}"
+        )
     if not p.is_file():
         found = "a folder" if p.is_dir() else "nothing (no such file)"
         raise DcaseFormatError(f"{_where(path)}: expected an audio file, found {found}")
@@ -643,8 +725,9 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
     Raises
     ------
     DcaseFormatError
-        The folder is missing or has no audio at all, or any clip has no audio file; one
-        error says how many are missing and names the first few.
+        The folder is missing or has no audio at all, a clip is given twice (also as
+        ``a.wav`` and ``a.flac``), or any clip has no audio file; one error says how many
+        are missing and names the first few.
 
     Examples
     --------
@@ -669,7 +752,20 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
         raise DcaseFormatError(
             f"{_where(folder)}: expected Y<ytid>_<start>_<end>.wav or .flac files, found none"
         )
+    if isinstance(clips, (str, bytes, os.PathLike)):
+        raise DcaseFormatError(
+            f"{_where(folder)}: expected a sequence of clip names, found one name {clips!r}"
+        )
     clips = list(clips)
+    first: dict[str, str] = {}
+    for clip in clips:
+        cid = clip_id(clip)
+        if cid in first:
+            raise DcaseFormatError(
+                f"{_where(folder)}: expected each clip once, found {first[cid]!r} and "
+                f"{clip!r}, one clip (the official scorer strips .wav and .flac)"
+            )
+        first[cid] = clip
     result: dict[str, Path] = {}
     missing: list[str] = []
     for clip in clips:
@@ -682,6 +778,9 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
         hint = ""
         if any(clip_id(m) in files for m in missing):
             hint = "; some exist without the 'Y' prefix that audio files need (data sheet §3b)"
+        elif any(_looks_like_audio_name(clip_id(m)) for m in missing):
+            hint = ("; some are audio file names: pass label-file names or "
+                    "clip_id(name, audio=True)")
         raise DcaseFormatError(
             f"{_where(folder)}: expected an audio file for every labelled clip, found "
             f"{len(missing)} of {len(clips)} missing: {_first_few(missing)}{hint}"
@@ -699,6 +798,8 @@ def write_submission(
     clip_ids: Sequence[str],
     predictions: np.ndarray,
     scores: np.ndarray | None = None,
+    *,
+    audio: bool = False,
 ) -> Path:
     """Write a Subtask-A (audio tagging) submission in the official format.
 
@@ -716,12 +817,19 @@ def write_submission(
     path
         The submission file to write.
     clip_ids
-        Clip ids or label-file filenames (``abc_30.000_40.000.wav``), one per row.
+        Clip ids or label-file filenames (``abc_30.000_40.000.wav``), one per row. Audio
+        file names (``Yabc_30.000_40.000.wav``) need ``audio=True``.
     predictions
         Boolean (or 0/1) array of shape ``(len(clip_ids), 17)``, columns in ``LABELS`` order.
     scores
         Optional scores of the same shape. A clip with no predicted tag gets its
         highest-scoring label; without ``scores`` such a clip is an error.
+    audio
+        ``clip_ids`` are audio file names: strip their ``Y`` prefix (as
+        ``clip_id(name, audio=True)``), since the submission names clips as the label files
+        do. Without it, a name made of ``Y`` and an 11-character YouTube id is an error:
+        written as is, it matches no clip of the ground truth and the official scorer
+        reports F1 = 0 without any warning.
 
     Returns
     -------
@@ -731,8 +839,9 @@ def write_submission(
     Raises
     ------
     DcaseFormatError
-        Wrong shapes, non-0/1 predictions, a malformed or repeated clip name, or a clip
-        with no tag and no ``scores``.
+        Wrong shapes, non-0/1 predictions, a malformed or repeated clip name (``a.wav``
+        and ``a.flac`` are one clip), an audio file name without ``audio=True``, a clip
+        with no tag and no ``scores``, or a missing folder.
 
     Examples
     --------
@@ -748,12 +857,29 @@ def write_submission(
     >>> tmp.cleanup()
     """
     target = Path(path)
+    if not target.parent.is_dir():
+        raise DcaseFormatError(
+            f"{_where(path)}: expected an existing folder {os.fspath(target.parent)!r}, "
+            "found none"
+        )
+    if isinstance(clip_ids, (str, bytes, os.PathLike)):
+        raise DcaseFormatError(
+            f"{_where(path)}: expected a sequence of clip names, found one name {clip_ids!r}"
+        )
     try:
-        clips = [clip_id(c) for c in clip_ids]
-    except DcaseFormatError as exc:
+        clips = [clip_id(c, audio=audio) for c in clip_ids]
+    except (DcaseFormatError, TypeError) as exc:
         raise DcaseFormatError(f"{_where(path)}: bad clip name: {exc}") from None
     if not clips:
         raise DcaseFormatError(f"{_where(path)}: expected at least one clip, found none")
+    named_like_audio = [c for c in clips if _looks_like_audio_name(c)]
+    if named_like_audio:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected label-file clip names <ytid>_<start>_<end>.wav, found "
+            f"{len(named_like_audio)} audio file names with the 'Y' prefix: "
+            f"{_first_few(named_like_audio)} (the official scorer would match none and "
+            "report F1 = 0); pass audio=True to strip the prefix"
+        )
     pred = np.asarray(predictions)
     expected = (len(clips), N_CLASSES)
     if pred.shape != expected:
