@@ -29,7 +29,7 @@ from utils.dcase_io import (
 )
 from utils.labels import LABEL_INDEX, LABELS, N_CLASSES
 
-# Sample lines quoted in the data sheet (shared/reference/dcase2017_task4.md §3).
+# Sample lines in the official formats (docs/sources.md#dcase-file-formats).
 WEAK_LINES = [
     "2ceUOv8A3FE_20.000_30.000.wav\t20.000\t30.000\tTrain horn",
     "-Gbohom8C4Q_30.000_40.000.wav\t30.000\t40.000\tAir horn, truck horn",

@@ -1,7 +1,7 @@
 """The CRNN's shape, shared by both frameworks' builders (no framework imported here).
 
 Introduced in ``02_keras_reference.ipynb``. The architecture is the original author's DCASE
-network (data sheet ``shared/reference/dcase2017_task4.md`` §7): three conv layers with
+network (``docs/sources.md#original-crnn``): three conv layers with
 ReLU and max-pooling (1, 2), (2, 2), (2, 2); one (bi-)GRU; a per-frame sigmoid over the 17
 classes; pooling from frames to the clip. ``paper`` is his size (32/64/128 filters of 5×5,
 GRU 100, 400×64 input); ``classroom`` is scaled down (a quarter of the filters, 3×3 kernels,

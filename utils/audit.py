@@ -2,9 +2,10 @@
 
 Introduced in ``10_defaults_audit.ipynb``. Every lesson of the lab states a framework
 default ("Keras' GRU uses sigmoid gates", "PyTorch's Adam adds ε = 1e-8 to the
-bias-corrected √v", ...), cited from ``shared/reference/framework_defaults.md``
-(abbreviated FD). Those statements hold for one set of versions; this module checks them
-against the versions that are *installed* (Keras 3.15 on TensorFlow, torch 2.13).
+bias-corrected √v", ...), cited from ``docs/sources.md#framework-defaults``
+(abbreviated FD §N; the table there maps N to a section). Those statements hold for one set
+of versions; this module checks them against the versions that are *installed* (Keras 3.15
+on TensorFlow, torch 2.13).
 
 Nothing here reads source text. Each probe instantiates a layer, optimizer or loss and
 either inspects its public attributes or measures it numerically: the maximum of a large

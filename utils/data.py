@@ -84,7 +84,7 @@ PRESETS: dict[str, DatasetPreset] = {
         _classroom,
         replace(_classroom, name="x4", n_train=8000),
         replace(_classroom, name="x16", n_train=32000),
-        # The original author's 400 x 64 input shape (data sheet §7).
+        # The original author's 400 x 64 input shape (docs/sources.md#original-crnn).
         replace(_classroom, name="paper", features=PAPER),
     )
 }

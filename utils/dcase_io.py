@@ -1,10 +1,10 @@
 """Read and write the real DCASE 2017 Task 4 files (labels, download lists, audio, submissions).
 
 Introduced in ``01_data.ipynb``, for readers who have the real audio. Every format rule and
-quirk below comes from the data sheet ``shared/reference/dcase2017_task4.md``: §1 (the 17
-labels), §3 (file formats), §4 (quirks of the official Subtask-A scorer ``Models.py``) and
-§8 (the evaluation-set zip). Labels come from :mod:`utils.labels`; they are never split on
-commas, because two of them contain one.
+quirk below comes from ``docs/sources.md``: ``#dcase-classes`` (the 17 labels),
+``#dcase-file-formats``, ``#dcase-scoring`` (quirks of the official Subtask-A scorer
+``Models.py``) and ``#dcase-audio`` (the evaluation-set zip). Labels come from
+:mod:`utils.labels`; they are never split on commas, because two of them contain one.
 
 Every problem with an input raises :class:`DcaseFormatError`, whose message names the file,
 the 1-based line number where there is one, what was expected and what was found.
@@ -55,7 +55,8 @@ __all__ = [
 
 PathLike = str | os.PathLike[str]
 
-_AUDIO_EXTENSIONS = (".wav", ".flac")  # the ones the official scorer strips (§4 quirk 3)
+# The extensions the official scorer strips (docs/sources.md#dcase-scoring).
+_AUDIO_EXTENSIONS = (".wav", ".flac")
 _CLIP_SECONDS = 10.0
 # Strong-label offsets are written by hand ("10", "9.417"); allow float round-off only.
 _TIME_TOLERANCE = 0.01
@@ -107,7 +108,7 @@ def _read_lines(path: PathLike) -> list[tuple[int, str]]:
         raise DcaseFormatError(f"{_where(path)}: expected at least one row, found an empty file")
     lines: list[tuple[int, str]] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
-        raw = raw.removesuffix(b"\r")  # the evaluation files use CRLF (§3b, §3c)
+        raw = raw.removesuffix(b"\r")  # evaluation files: CRLF (docs/sources.md#dcase-file-formats)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -176,9 +177,9 @@ def _label_rows(path: PathLike) -> list[tuple[int, str, float, float, str]]:
 class _Spellings:
     """One spelling per clip within a file.
 
-    The official scorer strips ``.wav`` and ``.flac`` before comparing names (data sheet
-    §4 quirk 3), so ``a.wav``, ``a.flac`` and ``a`` are one clip; a reader keyed on the
-    name as written would count three.
+    The official scorer strips ``.wav`` and ``.flac`` before comparing names
+    (docs/sources.md#dcase-scoring), so ``a.wav``, ``a.flac`` and ``a`` are one clip; a
+    reader keyed on the name as written would count three.
     """
 
     def __init__(self, path: PathLike) -> None:
@@ -209,7 +210,7 @@ class _Spellings:
 def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
     """Read a weak-label (clip-level tag) file or a Subtask-A submission.
 
-    The format (data sheet §3b, §3d) is tab-separated with no header and exactly four
+    The format (docs/sources.md#dcase-file-formats) is tab-separated with no header and exactly four
     columns, ``filename<TAB>start<TAB>end<TAB>label``, one row per (clip, label); LF or
     CRLF line endings; a UTF-8 BOM is stripped. The rows of one clip need not be adjacent.
 
@@ -237,7 +238,7 @@ def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
 
     Notes
     -----
-    Like the official scorer (data sheet §4 quirk 2), rows whose end time is 0 are
+    Like the official scorer (docs/sources.md#dcase-scoring), rows whose end time is 0 are
     ignored (after the checks of the name and of negative times), so a clip whose only
     rows have end 0 is absent from the result.
 
@@ -262,7 +263,7 @@ def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
                 f"{_where(path, line)}: expected times >= 0 s, found start {start} and end {end}"
             )
         if end == 0.0:
-            continue  # §4 quirk 2: the official scorer skips these rows
+            continue  # the official scorer skips these rows (docs/sources.md#dcase-scoring)
         if start > end:
             raise DcaseFormatError(
                 f"{_where(path, line)}: expected start <= end, found start {start} > end {end}"
@@ -332,9 +333,9 @@ class StrongLabel:
 def read_strong_labels(path: PathLike) -> list[StrongLabel]:
     """Read a strong-label (event onset/offset) file.
 
-    Same four tab-separated columns as :func:`read_weak_labels` (data sheet §3c), but the
-    two numbers are the event's onset and offset *within the clip*, written as ``3.8``,
-    ``10`` or ``0``.
+    Same four tab-separated columns as :func:`read_weak_labels`
+    (docs/sources.md#dcase-file-formats), but the two numbers are the event's onset and
+    offset *within the clip*, written as ``3.8``, ``10`` or ``0``.
 
     Parameters
     ----------
@@ -356,7 +357,7 @@ def read_strong_labels(path: PathLike) -> list[StrongLabel]:
     Notes
     -----
     A ``0 0`` row means the tagged sound was judged inaudible; both official scorers drop
-    these rows (data sheet §3c), and so does this reader.
+    these rows (docs/sources.md#dcase-file-formats), and so does this reader.
 
     Examples
     --------
@@ -389,7 +390,7 @@ def read_strong_labels(path: PathLike) -> list[StrongLabel]:
                 f"length), found {offset}"
             )
         if offset == 0.0:
-            continue  # "0 0": inaudible, dropped by the official scorers (§3c)
+            continue  # "0 0": inaudible, dropped (docs/sources.md#dcase-file-formats)
         events.append(StrongLabel(filename, onset, offset, label))
     return events
 
@@ -435,9 +436,9 @@ def _split_labels(path: PathLike, line: int, cell: str) -> tuple[str, ...]:
 def read_download_list(path: PathLike) -> list[DownloadRow]:
     """Read a download list (``training_set.csv`` or ``testing_set.csv``).
 
-    The format (data sheet §3a) is CSV with no header and CRLF line endings; columns are
-    YouTube id, start, end, labels, AudioSet ids. Multi-label cells are quoted and
-    comma-joined, and two labels contain commas themselves (``Air horn, truck horn``), so
+    The format (docs/sources.md#dcase-file-formats) is CSV with no header and CRLF line
+    endings; columns are YouTube id, start, end, labels, AudioSet ids. Multi-label cells are
+    quoted and comma-joined, and two labels contain commas themselves (``Air horn, truck horn``), so
     the label cell is split by matching known labels, longest first.
 
     Parameters
@@ -551,8 +552,9 @@ def clip_id(filename: PathLike, *, audio: bool = False) -> str:
     """The clip id ``<ytid>_<start>_<end>`` of a label-file filename or an audio file.
 
     Weak-label and submission filenames have no ``Y`` prefix, but the audio files do
-    (data sheet §3b, §8). The official scorer strips ``.wav`` and ``.flac`` and then
-    compares names exactly (§4 quirk 3); this does the same, and also drops any folder.
+    (docs/sources.md#dcase-file-formats). The official scorer strips ``.wav`` and ``.flac`` and then
+    compares names exactly (docs/sources.md#dcase-scoring); this does the same, and also
+    drops any folder.
 
     Parameters
     ----------
@@ -643,7 +645,8 @@ def load_audio(path: PathLike, sr: int = 16000) -> np.ndarray:
     Parameters
     ----------
     path
-        A WAV or FLAC file (the download script writes 44.1 kHz mono 16-bit, data sheet §2).
+        A WAV or FLAC file (the download script writes 44.1 kHz mono 16-bit,
+        docs/sources.md#dcase-splits).
     sr
         Target sample rate. A file at another rate is **resampled** with
         ``librosa.resample``, not rejected.
@@ -777,7 +780,8 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
     if missing:
         hint = ""
         if any(clip_id(m) in files for m in missing):
-            hint = "; some exist without the 'Y' prefix that audio files need (data sheet §3b)"
+            hint = ("; some exist without the 'Y' prefix that audio files need"
+                    " (docs/sources.md#dcase-file-formats)")
         elif any(_looks_like_audio_name(clip_id(m)) for m in missing):
             hint = ("; some are audio file names: pass label-file names or "
                     "clip_id(name, audio=True)")
@@ -804,9 +808,10 @@ def write_submission(
     """Write a Subtask-A (audio tagging) submission in the official format.
 
     One row per predicted tag, ``<ytid>_<start>_<end>.wav<TAB>start<TAB>end<TAB>label``
-    (data sheet §3d), with start and end copied from the clip name and tags in ``LABELS``
-    order. The official scorer gives no false negatives for a clip that is absent from
-    the file (§4 quirk 1), so every clip must have at least one row.
+    (docs/sources.md#dcase-file-formats), with start and end copied from the clip name and
+    tags in ``LABELS`` order. The official scorer gives no false negatives for a clip that is
+    absent from the file (docs/sources.md#dcase-scoring), so every clip must have at least one
+    row.
 
     The file is written atomically: to a temporary file in the same folder, flushed to
     disk, then renamed over ``path``. A failure leaves no partial file, and an existing
@@ -953,7 +958,7 @@ class RemoteZip:
     filename: str
 
 
-# Data sheet §8 (figures from dcase_util); whether the link still works is unconfirmed.
+# docs/sources.md#dcase-audio (figures from dcase_util); the link may no longer work.
 EVAL_ZIP = RemoteZip(
     url="https://dl.dropboxusercontent.com/s/bbgqfd47cudwe9y/"
     "DCASE_2017_evaluation_set_audio_files.zip",
@@ -967,7 +972,7 @@ EVAL_ZIP = RemoteZip(
 def fetch_evaluation_audio(dest: PathLike) -> Path:
     """Download the evaluation-set audio zip (1 103 clips, 863 MB) into ``dest``.
 
-    ``pooch`` checks the md5 from the data sheet (§8) and skips the download when a file
+    ``pooch`` checks the md5 (docs/sources.md#dcase-audio) and skips the download when a file
     with that checksum is already there. The zip is password protected, so it is not
     unpacked here; unpack it with ``unzip -P DCASE_2017_evaluation_set <zip>`` (see
     ``EVAL_ZIP.password``).

@@ -2,7 +2,7 @@
 
 Introduced in ``01_data.ipynb``. Two frame layouts: ``classroom`` (200 frames × 40 mel bins
 per 10-s clip, small enough for a CPU lab) and ``paper`` (400 × 64, the input shape of the
-original author's network: data sheet ``shared/reference/dcase2017_task4.md`` §7).
+original author's network: ``docs/sources.md#original-crnn``).
 
 Normalisation statistics always come from the training split only (``feature_stats``);
 ``scale_features`` applies the lab's three input-scaling conventions, which become a recipe
@@ -62,7 +62,7 @@ def log_mel(audio: np.ndarray, cfg: FeatureConfig = CLASSROOM) -> np.ndarray:
     """Log-mel energies (dB) of a mono clip, shape (n_frames, n_mels), float32.
 
     The clip is zero-padded or cut to ``n_frames`` frames, so shorter real clips (a fifth
-    of the DCASE training clips are under 10 s, data sheet §2) get the same shape.
+    of the DCASE training clips are under 10 s, docs/sources.md#dcase-splits) get the same shape.
     """
     import librosa
 
@@ -123,8 +123,8 @@ def scale_features(x: np.ndarray, stats: FeatureStats, scaling: str = "standard"
 
     ``unit``: [0, 1] by the training min/max (PyTorch-pipeline style);
     ``pm128``: [-128, 128] by the same min/max (the MXNet-era range in the thread's third
-    answer, ``shared/reference/qa_thread_en.md``); ``standard``: per-bin zero mean, unit
-    variance (the original author's ``(feat - mu) / sigma``, data sheet §7).
+    answer, ``docs/sources.md#qa-thread``); ``standard``: per-bin zero mean, unit
+    variance (the original author's ``(feat - mu) / sigma``, docs/sources.md#original-crnn).
 
     Examples
     --------

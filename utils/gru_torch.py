@@ -2,7 +2,7 @@
 
 Introduced in ``06_gate_activation.ipynb``; the PyTorch CRNN uses :class:`GRULayer` as its
 recurrent block so that each Keras-vs-PyTorch GRU default can be flipped on its own
-(reference sheet ``shared/reference/framework_defaults.md`` §2-§5):
+(``docs/sources.md#framework-defaults``, FD §2-§5):
 
 * gate activation (§3): ``"sigmoid"`` (PyTorch, tf.keras, Keras 3), ``"hard_sigmoid_keras2"``
   = clip(0.2x + 0.5, 0, 1) (Keras 2 default up to 2.2.5) and ``"hard_sigmoid_keras3"`` =

@@ -1,8 +1,8 @@
 """The 17 DCASE 2017 Task 4 classes and their real per-split clip counts.
 
-Introduced in ``01_data.ipynb``. Every figure below is copied from the data sheet
-``shared/reference/dcase2017_task4.md`` (§1 labels in official file order, §2 clips per
-class and labels-per-clip histograms), which cites the official task repository's
+Introduced in ``01_data.ipynb``. Every figure below comes from the official task repository's files
+(``docs/sources.md#dcase-classes``: labels in official file order; ``#dcase-splits``: clips
+per class and labels-per-clip histograms), namely
 ``sound_event_list_17_classes.txt`` and ``*_num_files_per_class.csv``.
 
 Examples
@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-# Official order (data sheet §1). Two labels contain commas: never split on ",".
+# Official order (docs/sources.md#dcase-classes). Two labels contain commas: never split on ",".
 LABELS: tuple[str, ...] = (
     "Train horn",
     "Air horn, truck horn",
@@ -46,11 +46,12 @@ SHORT_NAMES: tuple[str, ...] = (
     "car passing", "bus", "truck", "motorcycle", "train",
 )
 
-# "Warning" vs "Vehicle" groups: the data sheet marks the per-class split [UNCONFIRMED].
+# "Warning" vs "Vehicle" groups: no official file gives the per-class split
+# (docs/sources.md#dcase-classes).
 WARNING_CLASSES: tuple[str, ...] = LABELS[:4] + LABELS[6:11]
 VEHICLE_CLASSES: tuple[str, ...] = (LABELS[4], LABELS[5]) + LABELS[11:]
 
-# Clips per class (data sheet §2), in LABELS order.
+# Clips per class (docs/sources.md#dcase-splits), in LABELS order.
 REAL_COUNTS: dict[str, dict[str, int]] = {
     "train": dict(zip(LABELS, (345, 313, 180, 245, 1897, 1516, 524, 2288, 1409, 2364,
                                636, 25077, 3598, 3617, 6885, 3162, 2075))),
@@ -59,9 +60,9 @@ REAL_COUNTS: dict[str, dict[str, int]] = {
     "eval": dict(zip(LABELS, (60, 58, 59, 59, 59, 59, 60, 59, 59, 62,
                               59, 265, 60, 58, 100, 60, 154))),
 }
-# Number of clips per split (data sheet §2).
+# Number of clips per split (docs/sources.md#dcase-splits).
 REAL_CLIPS: dict[str, int] = {"train": 51172, "test": 488, "eval": 1103}
-# Labels-per-clip histograms {labels: clips} (data sheet §2).
+# Labels-per-clip histograms {labels: clips} (docs/sources.md#dcase-splits).
 REAL_LABELS_PER_CLIP: dict[str, dict[int, int]] = {
     "train": {1: 46534, 2: 4331, 3: 296, 4: 9, 5: 1, 6: 1},
     "test": {1: 380, 2: 98, 3: 10},

@@ -3,14 +3,15 @@
 Introduced in ``01_data.ipynb``; the training notebooks that follow use it to pick decision
 thresholds on validation data and to score predictions.
 
-* Scoring (data sheet ``shared/reference/dcase2017_task4.md`` §4): the official Subtask A
+* Scoring (``docs/sources.md#dcase-scoring``): the official Subtask A
   metric is the *micro* F1. TP, FP and FN are pooled over every (clip, label) pair, so
   ``F1 = 2 TP / (2 TP + FP + FN)``. The official script prints this as "Micro Average or
   Instance-Based" and uses it for ranking.
-* Thresholds (data sheet §7): Yun Wang's system tunes one threshold per class on a validation
-  set to maximise micro F1. Each class is first tuned on its own, then re-tuned in turn while
-  the other classes' counts stay fixed, until nothing changes. :func:`tune_class_thresholds`
-  implements that method; :func:`tune_global_threshold` is the single-threshold baseline.
+* Thresholds (docs/sources.md#original-crnn): Yun Wang's system tunes one threshold per
+  class on a validation set to maximise micro F1. Each class is first tuned on its own, then
+  re-tuned in turn while the other classes' counts stay fixed, until nothing changes.
+  :func:`tune_class_thresholds` implements that method; :func:`tune_global_threshold` is the
+  single-threshold baseline.
 * Seed noise: :func:`bootstrap_ci` and :func:`seed_noise_verdict` check whether a difference in
   F1 between two settings, each trained with several seeds, is larger than the spread that
   comes from the seeds alone.
@@ -132,7 +133,7 @@ def _ratio(num: int, den: int) -> float:
 
 
 def micro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Micro-averaged F1, the official Subtask A metric (data sheet §4).
+    """Micro-averaged F1, the official Subtask A metric (docs/sources.md#dcase-scoring).
 
     TP, FP and FN are pooled over all (clip, label) pairs and
     ``F1 = 2 TP / (2 TP + FP + FN)``, which equals ``2PR / (P + R)``.
@@ -165,7 +166,7 @@ def micro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 
 
 def micro_prf(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[float, float, float]:
-    """Micro-averaged precision, recall and F1 (data sheet §4).
+    """Micro-averaged precision, recall and F1 (docs/sources.md#dcase-scoring).
 
     Parameters
     ----------
@@ -335,7 +336,7 @@ def _refine(
 
 
 def tune_class_thresholds(scores: ArrayLike, y_true: ArrayLike, max_rounds: int = 20) -> np.ndarray:
-    """One threshold per class, maximising micro F1: the original author's method (§7).
+    """One threshold per class, maximising micro F1 (docs/sources.md#original-crnn).
 
     1. Round 0: each class gets the threshold that maximises *its own* F1.
     2. Then, in rounds, each class in turn gets the threshold that maximises the pooled

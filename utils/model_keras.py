@@ -4,7 +4,7 @@ Introduced in ``02_keras_reference.ipynb``. Every initialiser, the GRU's gate ac
 and ``reset_after``, the BatchNorm constants and the loss are set from the
 :class:`~utils.recipe.Recipe` — never left to today's Keras defaults, which are not the
 2017 ones (Keras 3's GRU uses sigmoid gates and ``reset_after=True``;
-``shared/reference/framework_defaults.md`` §3–§4).
+``docs/sources.md#gate-activation``, ``#reset-gate-placement``).
 
 Examples
 --------

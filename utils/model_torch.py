@@ -35,7 +35,7 @@ def pool_frames(frame_prob: torch.Tensor, pooling: str) -> torch.Tensor:
         return frame_prob.amax(dim=1)
     if pooling == "mean":
         return frame_prob.mean(dim=1)
-    if pooling == "linear_softmax":  # Σp² / Σp: loud frames weigh more (data sheet §7)
+    if pooling == "linear_softmax":  # Σp²/Σp (docs/sources.md#original-crnn)
         return (frame_prob * frame_prob).sum(1) / frame_prob.sum(1).clamp_min(POOL_EPS)
     raise ValueError(f"unknown pooling {pooling!r}")
 

@@ -1,7 +1,7 @@
 """SGD-Nesterov and Adam in both frameworks, each with both frameworks' update rule.
 
 Introduced in ``05_momentum.ipynb``. Every formula comes from
-``shared/reference/framework_defaults.md`` (abbreviated FD).
+``docs/sources.md#framework-defaults`` (abbreviated FD §N).
 
 * Nesterov momentum (FD §6). With η = learning rate, μ = momentum, g = gradient:
 

@@ -3,7 +3,7 @@
 Introduced in ``03_pytorch_port.ipynb``. Both models are built from one recipe, the Keras
 weights are copied into the PyTorch model (conv kernels HWIO → OIHW; dense kernels
 transposed; GRU gate order [z, r, h] → [r, z, n] with x·W → W·x, and the two bias rows when
-``reset_after=True``; ``shared/reference/framework_defaults.md`` §5), one batch goes through
+``reset_after=True``; ``docs/sources.md#gru-weight-layout``), one batch goes through
 both, and the largest absolute difference is reported layer by layer. Both models flatten
 the conv output in NHWC order, so no permutation is needed before the GRU.
 

@@ -3,7 +3,7 @@
 Introduced in ``02_keras_reference.ipynb``. Both frameworks' model builders and trainers
 take the same :class:`Recipe`; a toggle is ``dataclasses.replace(recipe, field=value)``.
 Each field's comment gives the formula and the section of
-``shared/reference/framework_defaults.md`` (abbreviated FD) it comes from.
+``docs/sources.md#framework-defaults`` (abbreviated FD §N) it comes from.
 
 Two presets: :data:`KERAS_2017` (Keras 2.x defaults, as the 2017 model had them) and
 :data:`PYTORCH` (PyTorch defaults). They share every hyper-parameter a researcher would
@@ -63,7 +63,7 @@ class Recipe:
         ``batchnorm``: ``none``; ``keras`` (momentum 0.99, ε 1e-3); ``torch`` (0.1, 1e-5).
     Loss (FD §12)
         ``loss_guard``: ``keras`` clips p to [1e-7, 1 − 1e-7]; ``torch`` clamps log(p) ≥ −100.
-    Training and architecture (data sheet §7): written-down choices, equal in both presets
+    Training and architecture (docs/sources.md#original-crnn): equal in both presets
         ``learning_rate``, ``momentum``, ``batch_size``, ``epochs``.
         ``pooling``: frame → clip: ``max``, ``mean`` or ``linear_softmax`` Σp²/Σp.
         ``balanced_batches``: the original author's class-balanced minibatches.
@@ -204,7 +204,7 @@ DEFAULT_FIELDS = ("kernel_init", "bias_init", "gru_input_init", "gru_recurrent_i
                   "adam_epsilon", "loss_guard")
 
 # The ladder (notebook 08): one default per rung, in the order the thread's author tried
-# them (initialisation, the Nesterov formula, the gate activation; qa_thread_en.md, answer 1),
+# them (initialisation, the Nesterov formula, the gate activation; docs/sources.md#qa-thread),
 # then the remaining GRU and epsilon defaults. Together the rungs cover DEFAULT_FIELDS.
 LADDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("conv/dense init", ("kernel_init", "bias_init")),

@@ -1,4 +1,4 @@
-"""Facts the notebooks quote, each with its source in ``shared/reference/``.
+"""Facts the notebooks quote, each with its source in ``docs/sources.md``.
 
 Introduced in ``00_start_here.ipynb``. Nothing here is a result of the lab: these are the
 published figures the lab's own measurements are compared with.
@@ -11,10 +11,10 @@ Examples
 
 from __future__ import annotations
 
-# The Q&A thread, answer 1 (qa_thread_en.md; original: qa_thread_zh.txt). Percent F1.
+# The Q&A thread, answer 1 (docs/sources.md#qa-thread). Percent F1.
 THREAD = {
-    "source": "shared/reference/qa_thread_en.md (answer 1), from qa_thread_zh.txt",
-    # organisers' private test set; the data sheet (§5) could not confirm this figure
+    "source": "docs/sources.md#qa-thread (answer 1; a public Q&A thread, about 2018)",
+    # organisers' private test set; the results page cannot confirm it (#dcase-results)
     "keras_private_f1": 50.7,
     "keras_public_f1": 50.1,  # public test set; all later numbers are public-test
     "keras_f1_range": (48.0, 50.0),  # other seeds
@@ -22,7 +22,8 @@ THREAD = {
     "pytorch_hard_sigmoid_f1_range": (48.0, 50.0),  # PyTorch with Keras' hard sigmoid gates
 }
 
-# DCASE 2017 Task 4 Subtask A leaderboard, the readable part (dcase2017_task4.md §5):
+# DCASE 2017 Task 4 Subtask A leaderboard, the part the lab shows
+# (docs/sources.md#dcase-results):
 # (system, eval F1 %, dev F1 % or None). The winner's figure is from the CVSSP abstract.
 LEADERBOARD = (
     ("Xu_CVSSP (winner)", 55.6, None),
@@ -38,5 +39,5 @@ LEADERBOARD = (
     ("Kukanov_UEF_task4_1", 39.6, 33.5),
     ("DCASE2017 baseline", 18.2, 10.9),
 )
-LEADERBOARD_SOURCE = ("shared/reference/dcase2017_task4.md §5 (DCASE 2017 Task 4 results "
-                      "page, first part of the table only; winner from Xu et al., ICASSP 2018)")
+LEADERBOARD_SOURCE = ("docs/sources.md#dcase-results (DCASE 2017 Task 4 results page, "
+                      "first part of the table only; winner from Xu et al., ICASSP 2018)")

@@ -4,7 +4,7 @@ Introduced in ``01_data.ipynb``. The real DCASE 2017 Task 4 audio (51 172 AudioS
 cannot be downloaded at run time, so the lab synthesises clips with the same shape: 10 s at
 16 kHz, one to three labelled sound events over background noise, weak (clip-level) labels
 for training, strong labels (onset, offset) kept for the other splits. Class frequencies
-follow the real splits (data sheet ``shared/reference/dcase2017_task4.md`` §2).
+follow the real splits (``docs/sources.md#dcase-splits``).
 
 Each class has its own acoustic signature, and families are deliberately confusable, as in
 the real task: the four sirens share a frequency range and differ in their modulation
@@ -137,7 +137,7 @@ def _inclusion(p: np.ndarray, k_probs: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def _class_weights(split: str, max_labels: int) -> np.ndarray:
-    """Draw weights whose *clip fractions* match the real split's (data sheet §2).
+    """Draw weights whose *clip fractions* match the real split's (docs/sources.md#dcase-splits).
 
     Drawing several labels without replacement makes frequent classes rarer than their
     weight suggests ('Car' came out at 46 % instead of 49 %), so the weights are solved for

@@ -62,9 +62,10 @@ def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> li
     """Clip indices of each minibatch of one epoch (``n_train // batch_size`` batches when
     class-balanced, all clips in shuffled batches otherwise).
 
-    Class-balanced batches follow the original author's sampler (data sheet §7): one queue
-    of clips per class, the class order shuffled, one clip taken from each queue in turn, so
-    every batch holds roughly equal numbers of clips of each class.
+    Class-balanced batches follow the original author's sampler
+    (docs/sources.md#original-crnn): one queue of clips per class, the class order shuffled,
+    one clip taken from each queue in turn, so every batch holds roughly equal numbers of
+    clips of each class.
 
     Examples
     --------
