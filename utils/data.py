@@ -169,15 +169,31 @@ def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
     """Synthesise every clip of ``preset``, compute features and write the cache atomically.
 
     Returns the cache folder. The build happens in a temporary sibling folder that replaces
-    the old cache only once everything, manifest included, is written.
+    the old cache only once everything, manifest included, is written; a failed build
+    removes its temporary folder. Builds of one preset hold a lock file
+    (``.<preset>.lock``), so concurrent builders run one after the other, and each build
+    first removes the temporary folders that a crashed process left behind.
     """
+    p = get_preset(preset)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers = {workers!r}: expected an integer >= 1 (or None: up "
+                         f"to 2)")
+    with _build_lock(cache_dir(p)):
+        return _build(p, workers, progress)
+
+
+def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
+    """The build itself; the caller holds the preset's build lock."""
     from tqdm.auto import tqdm
 
-    p = get_preset(preset)
     final = cache_dir(p)
     parent = final.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        # Under the lock no other build of this preset runs: these are a crashed one's.
+        for stale in (*parent.glob(f".{p.name}.tmp-*"), *parent.glob(f".{p.name}.old-*")):
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.tmp-", dir=parent))
         tmp.chmod(0o755)  # mkdtemp makes it private; the cache is meant to be shared
     except OSError as e:
@@ -237,6 +253,7 @@ def _write_manifest(folder: Path, p: DatasetPreset, seconds: float) -> None:
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:
+    """Move ``tmp`` to ``final``; the caller holds the build lock, so no one else renames."""
     old = None
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
@@ -291,6 +308,8 @@ def check_cache(preset: str | DatasetPreset = "classroom", verify_checksums: boo
     if manifest.get("params") != json.loads(json.dumps(p.params())):
         return f"{mpath}: built with other generator/feature parameters than preset {p.name!r}"
     files = manifest.get("files", {})
+    if not isinstance(files, dict):
+        return f"{mpath}: 'files' is not a mapping of file names to checksums"
     expected = {f"{s}.npz" for s in SPLITS} | {"train_stats.npz"}
     expected |= {f"{s}_strong.tsv" for s in SPLITS if s != "train"}
     if set(files) != expected:
@@ -357,7 +376,15 @@ def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
             if len(cols) != 5 or cols[3] not in LABEL_INDEX:
                 raise DatasetError(f"{path} line {lineno}: expected 5 tab-separated columns "
                                    f"with one of the 17 labels, found {line.rstrip()!r}")
-            rows.append((cols[0], float(cols[1]), float(cols[2]), cols[3], float(cols[4])))
+            try:
+                onset, offset, snr = (float(c) for c in (cols[1], cols[2], cols[4]))
+            except ValueError:
+                onset = offset = snr = float("nan")
+            if not (np.isfinite([onset, offset, snr]).all() and 0 <= onset <= offset):
+                raise DatasetError(f"{path} line {lineno}: expected numbers with "
+                                   f"0 <= onset <= offset and a finite snr_db, found "
+                                   f"{line.rstrip()!r}")
+            rows.append((cols[0], onset, offset, cols[3], snr))
     return rows
 
 
@@ -368,6 +395,8 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
     Concurrent callers wait on a lock file, so only one process builds a given preset.
     """
     p = get_preset(preset)
+    if isinstance(splits, str) or not set(splits) <= set(SPLITS):
+        raise ValueError(f"splits = {splits!r}: expected a tuple of names from {SPLITS}")
     folder = cache_dir(p)
     problem = check_cache(p)
     if problem is not None:
@@ -378,7 +407,7 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
             if check_cache(p) is not None:  # another process may have built it meanwhile
                 if progress and not problem.startswith("no cache"):
                     print(f"rebuilding dataset {p.name!r}: {problem}", file=sys.stderr)
-                build(p, progress=progress)
+                _build(p, None, progress)
     loaded = {}
     for s in splits:
         with np.load(folder / f"{s}.npz", allow_pickle=False) as z:
@@ -418,6 +447,10 @@ def clip_audio(split: str, index: int, preset: str | DatasetPreset = "classroom"
     (160000,)
     """
     p = get_preset(preset)
+    if split not in p.sizes():
+        raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise IndexError(f"clip index {index!r}: expected an integer")
     n = p.sizes()[split]
     if not 0 <= index < n:
         raise IndexError(f"clip index {index} outside split {split!r} of preset "
@@ -426,10 +459,31 @@ def clip_audio(split: str, index: int, preset: str | DatasetPreset = "classroom"
 
 
 def export_wav(path: str | Path, audio: np.ndarray, sr: int = SR) -> Path:
-    """Write ``audio`` as a 16-bit PCM WAV, atomically."""
+    """Write ``audio`` as a 16-bit PCM WAV, atomically.
+
+    Refuses (``ValueError``) what 16-bit PCM would silently change: samples that are not
+    finite or beyond [-1, 1] (clipped), and a target that is a folder or in no folder.
+    """
     import soundfile as sf
 
     path = Path(path)
+    audio = np.asarray(audio)
+    if audio.ndim not in (1, 2) or audio.size == 0:
+        raise ValueError(f"{path}: expected mono (n,) or (n, channels) audio, found shape "
+                         f"{audio.shape}")
+    if not np.isfinite(audio).all():
+        raise ValueError(f"{path}: expected finite samples, found NaN or inf")
+    peak = float(np.abs(audio).max())
+    if peak > 1.0:
+        raise ValueError(f"{path}: expected samples in [-1, 1], found a peak of {peak:.3g} "
+                         f"(16-bit PCM would clip it)")
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ValueError(f"{path}: expected a sample rate > 0 (integer Hz), found {sr!r}")
+    if path.is_dir():
+        raise ValueError(f"{path}: expected a file name to write, found a folder")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: expected an existing folder {str(path.parent)!r}, found "
+                         f"none")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wav", dir=path.parent or ".")
     os.close(fd)
     try:
@@ -459,26 +513,50 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="list the presets and their caches")
     args = parser.parse_args(argv)
 
-    if args.cmd == "build":
-        t0 = time.perf_counter()
-        problem = check_cache(args.preset)
-        if problem is None:
-            print(f"cache valid: {cache_dir(args.preset)}")
+    if args.cmd == "build" and args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: expected an integer >= 1")
+    try:
+        if args.cmd == "build":
+            t0 = time.perf_counter()
+            p = get_preset(args.preset)
+            with _build_lock(cache_dir(p)):  # another builder may finish while we wait
+                problem = check_cache(p)
+                if problem is None:
+                    print(f"cache valid: {cache_dir(p)}")
+                else:
+                    if not problem.startswith("no cache"):
+                        print(f"rebuilding: {problem}")
+                    _build(p, args.workers, True)
+            n = sum(p.sizes().values())
+            print(f"dataset={args.preset} clips={n} seconds={time.perf_counter() - t0:.1f}")
+        elif args.cmd == "export":
+            path = export_wav(args.out, clip_audio(args.split, args.index, args.preset))
+            print(f"wrote {path}")
         else:
-            if not problem.startswith("no cache"):
-                print(f"rebuilding: {problem}")
-            build(args.preset, workers=args.workers)
-        n = sum(get_preset(args.preset).sizes().values())
-        print(f"dataset={args.preset} clips={n} seconds={time.perf_counter() - t0:.1f}")
-    elif args.cmd == "export":
-        path = export_wav(args.out, clip_audio(args.split, args.index, args.preset))
-        print(f"wrote {path}")
-    else:
-        for p in PRESETS.values():
-            state = check_cache(p, verify_checksums=False) or "built"
-            print(f"{p.name:10s} train={p.n_train:6d} valid={p.n_valid} test={p.n_test} "
-                  f"eval={p.n_eval} features={p.features.n_frames}x{p.features.n_mels}  {state}")
+            for p in PRESETS.values():
+                print(f"{p.name:10s} train={p.n_train:6d} valid={p.n_valid} test={p.n_test} "
+                      f"eval={p.n_eval} features={p.features.n_frames}x{p.features.n_mels}  "
+                      f"{cache_state(p)}")
+    except (DatasetError, ValueError, IndexError) as e:
+        parser.error(str(e))
     return 0
+
+
+def cache_state(preset: str | DatasetPreset) -> str:
+    """``built``, ``not built``, or ``stale/corrupt: <why>``, checksums included.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["DEFAULTS_LAB_DATA"] = tempfile.mkdtemp()
+    >>> cache_state("smoke")
+    'not built'
+    >>> del os.environ["DEFAULTS_LAB_DATA"]
+    """
+    problem = check_cache(preset)  # checksums too: a corrupt cache is not "built"
+    if problem is None:
+        return "built"
+    return "not built" if problem.startswith("no cache") else f"stale/corrupt: {problem}"
 
 
 if __name__ == "__main__":
