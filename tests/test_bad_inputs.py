@@ -175,7 +175,7 @@ CASES = [
     Case("results: missing column", lambda t: _results(t, _HEADER.replace("test_f1,", "")),
          E.ResultsError, ("grid.csv line 1", "test_f1")),
     Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), E.ResultsError,
-         ("grid.csv line 2", "expected 20 columns")),
+         ("grid.csv line 2", f"expected {len(E.COLUMNS)} columns")),
     Case("requirements: unpinned", lambda t: _on_file(read_pins, t, "req.txt", "torch\n"),
          ValueError, ("req.txt line 1", "exact pin")),
     # --- command lines ----------------------------------------------------------------------

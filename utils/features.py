@@ -66,8 +66,18 @@ def log_mel(audio: np.ndarray, cfg: FeatureConfig = CLASSROOM) -> np.ndarray:
     """
     import librosa
 
+    audio = np.asarray(audio)
     if audio.ndim != 1:
         raise ValueError(f"log_mel expects mono audio (1-D), got shape {audio.shape}")
+    if audio.size == 0:
+        raise ValueError("log_mel expects audio samples, got 0 (an empty clip would become "
+                         "a silent one)")
+    if not np.issubdtype(audio.dtype, np.floating):
+        # int16 samples would be read as ±32767 instead of ±1: every dB value shifted.
+        raise ValueError(f"log_mel expects float samples in [-1, 1], got dtype {audio.dtype} "
+                         f"(divide integer PCM by its full scale first)")
+    if not np.isfinite(audio).all():
+        raise ValueError("log_mel expects finite samples, got NaN or inf")
     n = cfg.hop * (cfg.n_frames - 1) + 1
     y = np.zeros(n, np.float32)
     y[: min(n, audio.size)] = audio[:n]
@@ -109,6 +119,12 @@ def feature_stats(x_train: np.ndarray) -> FeatureStats:
     >>> s.mean.tolist(), s.min, s.max
     ([10.0, 11.0, 12.0, 13.0], 0.0, 23.0)
     """
+    x_train = np.asarray(x_train)
+    if x_train.ndim != 3 or x_train.size == 0:
+        raise ValueError(f"feature_stats expects training features (n_clips, n_frames, "
+                         f"n_mels) with at least one clip, got shape {x_train.shape}")
+    if not np.isfinite(x_train).all():
+        raise ValueError("feature_stats expects finite features, got NaN or inf")
     flat = x_train.reshape(-1, x_train.shape[-1]).astype(np.float64)
     return FeatureStats(flat.mean(0).astype(np.float32),
                         np.maximum(flat.std(0), 1e-6).astype(np.float32),
@@ -134,6 +150,16 @@ def scale_features(x: np.ndarray, stats: FeatureStats, scaling: str = "standard"
     >>> scale_features(np.array([[0.0, 30.0]], np.float32), s, "pm128").tolist()
     [[-128.0, 128.0]]
     """
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown input scaling {scaling!r}: expected one of {SCALINGS}")
+    x = np.asarray(x)
+    if x.ndim == 0 or x.shape[-1] != stats.mean.shape[-1]:
+        raise ValueError(f"scale_features expects features with {stats.mean.shape[-1]} mel "
+                         f"bins in the last axis (as the statistics), got shape {x.shape}")
+    if scaling != "standard" and not stats.max > stats.min:
+        # Constant training features: min-max scaling would divide by zero.
+        raise ValueError(f"scaling {scaling!r} needs training features with max > min, got "
+                         f"min {stats.min} and max {stats.max}")
     if scaling == "unit":
         return ((x - stats.min) / (stats.max - stats.min)).astype(np.float32)
     if scaling == "pm128":

@@ -78,5 +78,7 @@ def clip_fraction(split: str) -> dict[str, float]:
     >>> round(clip_fraction("train")["Car"], 3)
     0.49
     """
+    if split not in REAL_COUNTS:
+        raise ValueError(f"unknown real split {split!r}: expected one of {sorted(REAL_COUNTS)}")
     counts, n = REAL_COUNTS[split], REAL_CLIPS[split]
     return {name: counts[name] / n for name in LABELS}

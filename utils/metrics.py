@@ -63,10 +63,20 @@ def _as_binary(y: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(y)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_clips, n_classes), got shape {arr.shape}")
+    if arr.size == 0:
+        # F1 of no clips would be 0/0 and read as a score of 0.0.
+        raise ValueError(f"{name} is empty: expected at least one clip and one class, got "
+                         f"shape {arr.shape}")
     if arr.dtype != bool:
         # Catch scores passed where labels are expected (e.g. probabilities, not 0/1).
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError(f"{name} must hold only 0/1 or booleans")
+        try:
+            ok = np.isin(arr, (0, 1))
+        except TypeError:
+            ok = np.zeros(arr.shape, bool)
+        if not ok.all():
+            bad = arr[~ok].flat[0]
+            raise ValueError(f"{name} must hold only 0/1 or booleans, found {bad!r} "
+                             f"(threshold scores with binarize first)")
         arr = arr.astype(bool)
     return arr
 
@@ -519,8 +529,8 @@ def bootstrap_ci(
     >>> round(point, 3), bool(0 < low <= point <= high)
     (0.05, True)
     """
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be an integer >= 1, got {n_boot!r}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)

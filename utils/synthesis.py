@@ -73,6 +73,25 @@ class SynthParams:
     label_noise: float = 0.0
     gain_db: tuple[float, float] = (-6.0, 6.0)
 
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> None:
+            raise ValueError(f"SynthParams.{name} = {getattr(self, name)!r}: expected "
+                             f"{expected}")
+
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            bad("seed", "an integer >= 0")
+        # The label-inclusion probabilities (_inclusion) are exact for up to 3 labels only.
+        if isinstance(self.max_labels, bool) or self.max_labels not in (1, 2, 3):
+            bad("max_labels", "1, 2 or 3")
+        if isinstance(self.label_noise, bool) or not 0 <= self.label_noise <= 1:
+            bad("label_noise", "a probability in [0, 1]")
+        for name in ("snr_db", "gain_db"):
+            pair = getattr(self, name)
+            if (not isinstance(pair, tuple) or len(pair) != 2
+                    or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in pair)
+                    or pair[0] > pair[1]):
+                bad(name, "a tuple (low, high) of finite numbers with low <= high")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -183,6 +202,8 @@ def plan_clip(params: SynthParams, split: str, index: int) -> ClipSpec:
     """
     if split not in _SPLIT_CODE:
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+        raise ValueError(f"clip index {index!r}: expected an integer >= 0")
     rng = _clip_rng(params, split, index)
     k = 1 + int(rng.choice(params.max_labels, p=_labels_per_clip_probs(split, params.max_labels)))
     # Sequential draws without replacement (the model _class_weights is solved for).
@@ -557,6 +578,12 @@ def render_event(label: int, seed: int, seconds: float) -> np.ndarray:
     >>> y.shape, round(float((y**2).mean()), 3)
     ((32000,), 1.0)
     """
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not (
+            0 <= label < N_CLASSES):
+        # A negative index would silently pick a class from the end of LABELS.
+        raise ValueError(f"event label {label!r}: expected a class index 0..{N_CLASSES - 1}")
+    if not (np.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"event length {seconds!r} s: expected a number > 0")
     n = max(int(round(seconds * SR)), 16)
     y = GENERATORS[LABELS[label]](np.random.default_rng(seed), n)
     return y / (np.sqrt(np.mean(y**2)) + 1e-12)
