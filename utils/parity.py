@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a preset name (keras_2017, pytorch) or a JSON recipe string")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if not 0 <= args.seed < 2**31:  # a seed every framework accepts
+        parser.error(f"--seed {args.seed}: expected an integer in [0, 2**31)")
     try:
         recipe = get_recipe(args.recipe)
     except ValueError as e:

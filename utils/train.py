@@ -282,14 +282,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per framework")
     args = parser.parse_args(argv)
+    from dataclasses import replace
+
+    from utils.data import PRESETS
+
+    if args.preset not in PRESETS:
+        parser.error(f"--preset {args.preset!r}: expected one of {sorted(PRESETS)}")
+    if not 0 <= args.seed < 2**31:  # a seed every framework accepts
+        parser.error(f"--seed {args.seed}: expected an integer in [0, 2**31)")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads {args.threads}: expected an integer >= 1")
     try:
         recipe = get_recipe(args.recipe)
+        if args.epochs is not None:
+            recipe = replace(recipe, epochs=args.epochs)
     except ValueError as e:
         parser.error(str(e))
-    if args.epochs is not None:
-        from dataclasses import replace
-
-        recipe = replace(recipe, epochs=args.epochs)
     if args.threads:
         set_threads(args.threads)
     r = train(recipe, args.preset, args.seed, args.framework)
