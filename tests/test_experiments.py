@@ -7,6 +7,7 @@ import json
 import pytest
 
 from utils import experiments as E
+from utils.machine import PINNED_ENV as E_PINNED
 
 
 @pytest.fixture()
@@ -62,25 +63,166 @@ def test_malformed_tables_are_clear_errors(results_dir):
         E.read_table(cols)
     short = results_dir / "short.csv"
     short.write_text(lines[0] + "a,b,c\n")
-    with pytest.raises(E.ResultsError, match=r"short.csv line 2: expected 20 columns"):
+    with pytest.raises(E.ResultsError, match=r"short.csv line 2: expected 21 columns"):
         E.read_table(short)
 
 
-def test_verify_reruns_stored_rows(results_dir, monkeypatch, capsys):
+def test_verify_reruns_stored_rows(results_dir):
     path = E.run_grid(_small_grid()[:2], name="smoke", engine=E.SerialEngine(),
                       progress=False)
-    assert E.verify("smoke", sample=2) == (2, 2)
-    # A stale table cannot pass: change one stored F1 and verify again.
+    checks = E.verify("smoke", sample=2)
+    assert [(c.kind, c.ok) for c in checks] == [("identical", True)] * 2
+    assert E.summary_line(checks) == "verified=2/2 identical=2 statistical=0"
+    # A stale table cannot pass: on the path it was stored on, any difference fails.
     text = path.read_text().splitlines(keepends=True)
     row = E.read_table(path)[0]
     text[1] = text[1].replace(f",{row['test_f1']},", f",{row['test_f1'] + 0.01},", 1)
     path.write_text("".join(text))
-    ok, k = E.verify("smoke", sample=2)
-    assert (ok, k) == (1, 2)
+    checks = E.verify("smoke", sample=2)
+    assert sorted((c.kind, c.ok) for c in checks) == [("identical", False), ("identical", True)]
+    assert E.summary_line(checks).startswith("verified=1/2 ")
     # A preset filter draws only that preset's rows, and says so when there are none.
-    assert E.verify("smoke", sample=5, preset=row["preset"]) == (1, 2)
+    assert len(E.verify("smoke", sample=5, preset=row["preset"])) == 2
     with pytest.raises(E.ResultsError, match=r"smoke.csv: no stored rows with preset 'x4'"):
         E.verify("smoke", sample=1, preset="x4")
+    with pytest.raises(ValueError, match="sample must be at least 1 row, got 0"):
+        E.verify("smoke", sample=0)
+
+
+# --- another floating-point path: simulated fingerprints, no training -------------------
+
+F1S = [0.50, 0.55, 0.48, 0.60, 0.52, 0.57, 0.49, 0.58, 0.53, 0.51]
+FOREIGN = {"framework": "keras", "tensorflow": "2.21.0", "cpu": "Some Other CPU",
+           "cpu_family_model": "6/85", "caches": "32768/1048576/25952256", "threads": 1,
+           "onednn_max_isa": "AVX2", "tf_onednn_opts": "default"}
+
+
+def _stored_setting(f1s, float_path):
+    recipe = E.KERAS_2017.to_string()
+    return [{"key": f"k{s}", "framework": "keras", "recipe": recipe, "recipe_name": "keras_2017",
+             "preset": "classroom", "seed": s, "test_f1": f, "float_path": float_path}
+            for s, f in enumerate(f1s)]
+
+
+def _fake_run(shift, here=None):
+    """A stand-in for a training run on this machine's path: the stored F1 + ``shift``."""
+    here = here or {**FOREIGN, "cpu": "This CPU"}
+    return lambda job: {"test_f1": F1S[job.seed] + shift, "float_path": here}
+
+
+def test_foreign_path_gets_a_statistical_check_that_can_fail():
+    table = _stored_setting(F1S, FOREIGN)
+    near = E.check_row(table[3], table, run=_fake_run(0.004))
+    assert (near.kind, near.ok) == ("statistical", True)  # never called identical
+    assert "permutation p=" in near.detail and "Some Other CPU" in near.detail
+    stale = E.check_row(table[3], table, run=_fake_run(0.30))
+    assert (stale.kind, stale.ok) == ("statistical", False)
+    # Too few stored seeds for a test: a failure that says why, never a silent pass.
+    few = E.check_row(table[3], table[:4], run=_fake_run(0.004))
+    assert (few.kind, few.ok) == ("statistical", False) and "too few" in few.detail
+
+
+def test_same_path_requires_identity_and_rows_without_a_path_are_foreign():
+    table = _stored_setting(F1S, FOREIGN)
+    same = E.check_row(table[3], table, run=_fake_run(0.004, here=FOREIGN))
+    assert (same.kind, same.ok) == ("identical", False) and "same floating-point path" in \
+        same.detail
+    exact = E.check_row(table[3], table, run=_fake_run(0.0, here=FOREIGN))
+    assert (exact.kind, exact.ok) == ("identical", True)
+    unrecorded = _stored_setting(F1S, {})  # stored before paths were recorded
+    check = E.check_row(unrecorded[3], unrecorded, run=_fake_run(0.004))
+    assert check.kind == "statistical" and "stored: unrecorded" in check.detail
+
+
+def test_a_gpu_row_is_never_a_cpu_rederivation():
+    from utils.machine import path_key
+
+    cpu = {"framework": "torch", "torch": "2.13.0", "torch_isa": "AVX2",
+           "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1, "device": "cpu"}
+    assert path_key(cpu) != path_key({**cpu, "device": "cuda"})
+
+
+# --- the pinned path: the other ISA forced by environment ------------------------------
+
+def test_pinned_rows_rederive_whatever_isa_the_caller_forces(tmp_path, smoke_data_root):
+    """A torch row stored with the caller forcing one ISA verifies identically with the
+    caller forcing another: the runner pins the ISA, so the caller's choice does not leak."""
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in E_PINNED}
+    env = {**base, "DEFAULTS_LAB_RESULTS": str(tmp_path)}
+    cmd = [sys.executable, "-m", "utils.experiments"]
+    run = subprocess.run([*cmd, "run", "--grid", "smoke", "--workers", "1", "--limit", "1"],
+                         env={**env, "ATEN_CPU_CAPABILITY": "default"}, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    row = E.read_table(tmp_path / "smoke.csv")[0]
+    assert row["float_path"]["onednn_max_isa"] == "AVX2"
+    if row["framework"] == "torch":
+        assert row["float_path"]["torch_isa"] in {"AVX2", "DEFAULT"}  # DEFAULT: no AVX2 CPU
+    out = subprocess.run([*cmd, "verify", "--grid", "smoke", "--sample", "1"],
+                         env={**env, "ATEN_CPU_CAPABILITY": "avx512"}, capture_output=True,
+                         text=True, timeout=600)
+    assert out.stdout.strip().splitlines()[-1] == "verified=1/1 identical=1 statistical=0", \
+        out.stdout + out.stderr
+
+
+def test_an_unpinned_run_records_the_isa_it_took(smoke_data_root):
+    """The fingerprint tells the paths apart: PyTorch forced to its scalar kernels says so."""
+    import subprocess
+    import sys
+
+    code = ("import torch; from utils.machine import float_path; "
+            "print(float_path('torch', 1)['torch_isa'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "ATEN_CPU_CAPABILITY": "default"},
+                         timeout=300)
+    assert out.stdout.strip() == "DEFAULT", out.stderr
+
+
+# --- the table: locks, last lines, scores -------------------------------------------------
+
+def test_a_second_run_of_a_grid_is_refused_while_the_first_holds_the_lock(results_dir):
+    path = E.table_path("t")
+    with E.table_lock(path), pytest.raises(E.ResultsError, match="another run is writing"):
+        E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    assert not path.exists()  # nothing written by the refused run
+
+
+def test_a_complete_last_row_without_its_newline_is_kept(results_dir):
+    path = E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    path.write_text(path.read_text().rstrip("\n"))  # an editor dropped the final newline
+    (row,) = E.read_table(path)
+    E._append_row(path, {**row, "key": "other"})
+    assert [r["key"] for r in E.read_table(path)] == [row["key"], "other"]
+
+
+def test_nan_or_out_of_range_scores_are_refused(results_dir):
+    path = E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    (row,) = E.read_table(path)
+    for bad in (float("nan"), 1.5, -0.1):
+        with pytest.raises(E.ResultsError, match=r"test_f1 must be an F1 in \[0, 1\]"):
+            E._append_row(path, {**row, "key": "x", "test_f1": bad})
+    assert len(E.read_table(path)) == 1
+    lines = path.read_text().splitlines(keepends=True)
+    bad_table = results_dir / "nan.csv"
+    bad_table.write_text(lines[0] + lines[1].replace(f",{row['test_f1']},", ",nan,", 1))
+    with pytest.raises(E.ResultsError, match=r"nan.csv line 2: test_f1 must be an F1"):
+        E.read_table(bad_table)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["verify", "--sample", "0"], "expected a number of at least 1, got 0"),
+    (["run", "--grid", "smoke", "--limit", "-1"], "expected a number of at least 1, got -1"),
+    (["run", "--grid", "smoke", "--workers", "0"], "expected a number of at least 1, got 0"),
+    (["run", "--grid", "smoke", "--limit", "two"], "expected a whole number, got 'two'"),
+])
+def test_cli_counts_must_be_positive(args, says, capsys):
+    with pytest.raises(SystemExit) as e:
+        E.main(args)
+    assert e.value.code == 2 and says in capsys.readouterr().err
 
 
 def test_killed_grid_resumes_with_every_row_exactly_once(tmp_path, smoke_data_root):

@@ -28,12 +28,22 @@ VERIFY_PRESET = {"reference": "classroom", "toggles": "classroom", "sizes": "qua
 
 
 @pytest.mark.parametrize("grid", STORED)
-def test_a_stored_row_is_reproduced_exactly(grid):
-    # One row, chosen by the verify command's fixed seed: a full training run.
+def test_a_stored_row_is_rederived(grid):
+    """One row, chosen by the verify command's fixed seed: a full training run.
+
+    A PyTorch row must re-derive bit for bit (its kernel ISA is pinned). A Keras row does so
+    on the floating-point path it was stored on; on another CPU, verify reruns a few seeds
+    and tests them against the stored ones, and says that it did.
+    """
     out = subprocess.run([sys.executable, "-m", "utils.experiments", "verify", "--grid", grid,
                           "--sample", "1", "--preset", VERIFY_PRESET[grid]],
-                         capture_output=True, text=True, timeout=900)
-    assert out.stdout.strip().splitlines()[-1] == "verified=1/1", out.stdout + out.stderr
+                         capture_output=True, text=True, timeout=1500)
+    lines = out.stdout.strip().splitlines()
+    assert lines and lines[-1].startswith("verified=1/1 "), out.stdout + out.stderr
+    checked = lines[-2].split()
+    if checked[2] == "torch":
+        assert checked[1] == "identical", out.stdout
+    assert out.returncode == 0
 
 
 @pytest.mark.skipif("toggles" not in STORED, reason="no stored toggles table")

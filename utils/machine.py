@@ -1,0 +1,221 @@
+"""The machine a run happens on: how many CPUs it may use, and which floating-point path
+its kernels take.
+
+Introduced in ``09_float_drift.ipynb``; the grid runner and ``verify`` rely on it.
+
+Two facts decide whether a stored row can be re-derived bit for bit elsewhere:
+
+* **The kernel ISA.** PyTorch's ATen kernels, oneDNN and MKL pick AVX2 or AVX-512 code at
+  run time from the CPU they find, and the two sum in different orders. All three let the
+  ISA be capped by environment variables read at load time, so stored runs cap it at AVX2
+  (:data:`PINNED_ENV`), which practically every x86-64 CPU since 2015 has: a PyTorch row then
+  re-derives digit for digit on any such CPU.
+* **What cannot be pinned.** TensorFlow's Eigen kernels also choose their blocking from the
+  CPU's cache sizes, and no setting fixes that, so a Keras row re-derives bit for bit only on
+  the same path (CPU model, caches, versions, threads). :func:`float_path` records all of it
+  in each row, and ``verify`` falls back to a statistical check where the paths differ.
+
+The CPU count follows what the process may really use (its affinity and its cgroup quota,
+as on Binder, where ``os.cpu_count()`` reports the whole host), not ``os.cpu_count()``.
+
+Examples
+--------
+>>> available_cpus() >= 1
+True
+>>> key = path_key({"framework": "torch", "torch": "2.13.0", "torch_isa": "AVX2",
+...                 "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1})
+>>> key
+'torch 2.13.0 | ATen AVX2 | oneDNN AVX2 | MKL AVX2 | 1 thread(s)'
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+# Read by ATen, oneDNN (both spellings) and MKL when the libraries load: they must be in the
+# environment before ``import torch`` / ``import tensorflow``, so workers inherit them.
+PINNED_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "DNNL_MAX_CPU_ISA": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+}
+# Frameworks whose kernel path the pins fix completely (on one thread).
+PINNABLE = frozenset({"torch"})
+
+
+def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs granted by the cgroup CPU quota (v2 ``cpu.max`` or v1 ``cfs_quota_us``), or None."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def available_cpus() -> int:
+    """CPUs this process may really use: its affinity mask, capped by the cgroup quota.
+
+    A container given one CPU of a 64-core host reports 64 in ``os.cpu_count()``; sizing
+    thread pools from that oversubscribes the one CPU many times over.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        n = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota is not None:
+        n = min(n, max(1, int(quota)))  # a quota of 1.5 CPUs runs two threads badly
+    return max(1, n)
+
+
+@contextmanager
+def pinned_environment():
+    """Set :data:`PINNED_ENV` for the duration (child processes started inside inherit it);
+    the caller's own values are restored afterwards."""
+    old = {k: os.environ.get(k) for k in PINNED_ENV}
+    os.environ.update(PINNED_ENV)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def pin_before_import() -> None:
+    """Pin the kernel ISA in this process; refuse if PyTorch already loaded unpinned.
+
+    Raises
+    ------
+    RuntimeError
+        If ``torch`` was imported before with another CPU capability: its kernels are
+        chosen at load time and the run would silently take another path.
+    """
+    os.environ.update(PINNED_ENV)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        isa = torch.backends.cpu.get_cpu_capability()
+        if isa != "AVX2" and _cpu_flags() >= {"avx2", "fma"}:
+            raise RuntimeError(f"PyTorch was imported before the kernel ISA was pinned (it "
+                               f"runs {isa}, stored runs use AVX2): start a new process, or "
+                               f"set ATEN_CPU_CAPABILITY=avx2 before importing torch")
+
+
+def _cpu_info() -> dict[str, str]:
+    info: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            k, _, v = line.partition(":")
+            info.setdefault(k.strip(), v.strip())
+            if not line.strip():  # the first processor's block is enough
+                break
+    except OSError:
+        pass
+    return info
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), or the platform's best guess."""
+    return _cpu_info().get("model name") or platform.processor() or platform.machine()
+
+
+def _cpu_flags() -> set[str]:
+    return set(_cpu_info().get("flags", "").split())
+
+
+def _cache_sizes() -> str:
+    """L1d/L2/L3 sizes in bytes as Eigen sees them (they set TensorFlow's blocking)."""
+    sizes = []
+    for name in ("LEVEL1_DCACHE_SIZE", "LEVEL2_CACHE_SIZE", "LEVEL3_CACHE_SIZE"):
+        try:
+            sizes.append(str(os.sysconf(f"SC_{name}")))
+        except (ValueError, OSError):
+            sizes.append("?")
+    return "/".join(sizes)
+
+
+def float_path(framework: str, threads: int) -> dict[str, object]:
+    """What decides the floating-point path of a run of ``framework`` in this process.
+
+    Call after the framework is imported (its dispatch is read from the live library).
+    """
+    from importlib import metadata
+
+    info = _cpu_info()
+    flags = _cpu_flags()
+    fp: dict[str, object] = {
+        "framework": framework,
+        "cpu": cpu_name(),
+        "cpu_family_model": f"{info.get('cpu family', '?')}/{info.get('model', '?')}",
+        "isa_flags": " ".join(sorted(flags & {"avx", "avx2", "fma", "avx512f", "avx512_bf16",
+                                              "amx_tile", "asimd", "sve"})),
+        "caches": _cache_sizes(),
+        "threads": threads,
+        "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA")
+        or os.environ.get("DNNL_MAX_CPU_ISA") or "native",
+        "mkl_instructions": os.environ.get("MKL_ENABLE_INSTRUCTIONS", "native"),
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        fp["blas"] = ", ".join(sorted({f"{p.get('internal_api')} {p.get('architecture', '')}"
+                                       .strip() for p in threadpool_info()
+                                       if p.get("user_api") == "blas"}))
+    except ImportError:
+        fp["blas"] = "?"
+    if framework == "torch":
+        import torch
+
+        fp["torch"] = torch.__version__.split("+")[0]
+        fp["torch_isa"] = torch.backends.cpu.get_cpu_capability()
+        fp["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    else:
+        fp["tensorflow"] = metadata.version("tensorflow-cpu") if _has("tensorflow-cpu") \
+            else metadata.version("tensorflow")
+        fp["keras_backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
+        fp["tf_onednn_opts"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
+        fp["device"] = "cpu"  # the Keras trainer runs on the CPU build of TensorFlow
+    return fp
+
+
+def _has(dist: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(dist)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def path_key(fp: dict) -> str:
+    """The part of a :func:`float_path` that must match for a rerun to be bit-identical.
+
+    PyTorch on a pinned ISA: its version, the three ISAs and the threads. TensorFlow: also
+    the CPU model, its caches and the oneDNN setting, since nothing pins Eigen's blocking.
+    An empty dict (a row stored before paths were recorded) gives ``"unrecorded"``.
+    """
+    if not fp:
+        return "unrecorded"
+    threads = f"{fp['threads']} thread(s)"
+    if fp["framework"] == "torch":
+        # A GPU row is never a CPU re-derivation: the device is part of the key.
+        device = " | cuda" if fp.get("device") == "cuda" else ""
+        return (f"torch {fp['torch']} | ATen {fp['torch_isa']} | oneDNN {fp['onednn_max_isa']}"
+                f" | MKL {fp['mkl_instructions']} | {threads}{device}")
+    return (f"tensorflow {fp['tensorflow']} | {fp['cpu']} ({fp['cpu_family_model']}) | "
+            f"caches {fp['caches']} | oneDNN {fp['onednn_max_isa']} opts "
+            f"{fp['tf_onednn_opts']} | {threads}")
