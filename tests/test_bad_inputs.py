@@ -20,12 +20,16 @@ import pytest
 from utils import data as D
 from utils import dcase_io as io
 from utils import experiments as E
+from utils import metrics as M
 from utils.env_check import read_pins
 from utils.features import CLASSROOM, feature_stats, log_mel, scale_features
+from utils.labels import clip_fraction
 from utils.recipe import KERAS_2017, Recipe, get_recipe
-from utils.synthesis import SynthParams, plan_clip
+from utils.synthesis import SynthParams, plan_clip, render_event
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
+AUDIO_NAME = "Y" + CLIP  # the audio file's name: not what a submission lists
+ONE_TAG = np.eye(17, dtype=bool)[:1]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,21 @@ def _strong_tsv_cache(tmp, body):
 
 def _results(tmp, text):
     return _on_file(E.read_table, tmp, "grid.csv", text)
+
+
+def _submit(tmp, clips, pred=None, **kw):
+    return lambda: io.write_submission(tmp / "sub.csv", clips,
+                                       ONE_TAG if pred is None else pred, **kw)
+
+
+def _with_wav(tmp, name, call):
+    """Write an audio file named ``name`` (set-up), return ``call``."""
+    _wav(tmp, name)
+    return call
+
+
+def _cache_row(tmp, row):
+    return _strong_tsv_cache(tmp, "clip_id\tonset\toffset\tlabel\tsnr_db\n" + row)
 
 
 _HEADER = ",".join(E.COLUMNS) + "\n"
@@ -171,6 +190,151 @@ CASES = [
          ("keras2", "keras_2017")),
     Case("recipe: negative learning rate", lambda t: lambda: Recipe(learning_rate=-1.0),
          ValueError, ("learning_rate",)),
+    # --- DCASE I/O: label rows against their clip names ------------------------------------
+    Case("weak: negative start", lambda t: _weak(t, f"{CLIP}\t-30.000\t40.000\tTrain\n"),
+         io.DcaseFormatError, ("weak.csv line 1", "times >= 0")),
+    Case("weak: start after end", lambda t: _weak(t, f"{CLIP}\t40.000\t30.000\tTrain\n"),
+         io.DcaseFormatError, ("weak.csv line 1", "start <= end")),
+    Case("weak: times disagree with the clip name", lambda t: _weak(
+        t, f"{CLIP}\t0.000\t10.000\tTrain\n"), io.DcaseFormatError,
+         ("weak.csv line 1", "segment 30.000 to 40.000")),
+    Case("weak: one clip as .wav, .flac and bare", lambda t: _weak(
+        t, f"{CLIP}\t30\t40\tTrain\n{CLIP[:-4]}.flac\t30\t40\tBus\n{CLIP[:-4]}\t30\t40\tCar\n"),
+         io.DcaseFormatError, ("weak.csv line 2", "one spelling per clip", "line 1")),
+    Case("weak: one clip as .wav and .flac, same label", lambda t: _weak(
+        t, f"{CLIP}\t30\t40\tTrain\n{CLIP[:-4]}.flac\t30\t40\tTrain\n"),
+         io.DcaseFormatError, ("weak.csv line 2", "one spelling per clip")),
+    Case("weak: filename without a segment", lambda t: _weak(t, "abc.wav\t0\t10\tCar\n"),
+         io.DcaseFormatError, ("weak.csv line 1", "expected a clip name")),
+    Case("weak: clip name ends before it starts", lambda t: _weak(
+        t, "abc_40.000_30.000.wav\t40\t30\tCar\n"), io.DcaseFormatError,
+         ("weak.csv line 1", "0 <= start < end")),
+    Case("weak: filename with a folder", lambda t: _weak(
+        t, f"audio/{CLIP}\t30\t40\tCar\n"), io.DcaseFormatError,
+         ("weak.csv line 1", "without a folder")),
+    Case("strong: one clip spelt two ways", lambda t: _strong(
+        t, f"{CLIP}\t1\t2\tCar\n{CLIP[:-4]}\t3\t4\tCar\n"), io.DcaseFormatError,
+         ("strong.csv line 2", "one spelling per clip")),
+    Case("strong: malformed clip name", lambda t: _strong(t, "notaclip\t1\t2\tCar\n"),
+         io.DcaseFormatError, ("strong.csv line 1", "expected a clip name")),
+    Case("download list: end before start", lambda t: _on_file(
+        io.read_download_list, t, "training_set.csv", "abc,30.000,20.000,Train,/m/07jdr\r\n"),
+        io.DcaseFormatError, ("training_set.csv line 1", "0 <= start < end")),
+    Case("download list: negative start", lambda t: _on_file(
+        io.read_download_list, t, "training_set.csv", "abc,-10.000,0.000,Train,/m/07jdr\r\n"),
+        io.DcaseFormatError, ("training_set.csv line 1", "0 <= start < end")),
+    Case("clip name with a NaN time", lambda t: lambda: io.clip_id("abc_nan_10.000.wav"),
+         io.DcaseFormatError, ("'nan'", "numeric start and end")),
+    # --- DCASE I/O: audio and submissions ---------------------------------------------------
+    Case("find_audio: one clip given twice", lambda t: _with_wav(
+        t, AUDIO_NAME, lambda: io.find_audio(t, [CLIP, CLIP[:-4]])), io.DcaseFormatError,
+         ("expected each clip once", CLIP)),
+    Case("find_audio: audio names given as clips", lambda t: _with_wav(
+        t, AUDIO_NAME, lambda: io.find_audio(t, [AUDIO_NAME])), io.DcaseFormatError,
+         ("1 of 1", "audio file names")),
+    Case("find_audio: one string for the clip list", lambda t: _with_wav(
+        t, AUDIO_NAME, lambda: io.find_audio(t, CLIP)), io.DcaseFormatError, ("one name",)),
+    Case("audio: sample rate 0", lambda t: _with_wav(
+        t, AUDIO_NAME, lambda: io.load_audio(t / AUDIO_NAME, sr=0)), io.DcaseFormatError,
+         (AUDIO_NAME, "sr > 0")),
+    Case("submission: audio file names", lambda t: _submit(t, [AUDIO_NAME]),
+         io.DcaseFormatError, ("sub.csv", "'Y' prefix", "F1 = 0", "audio=True")),
+    Case("submission: audio=True on label names", lambda t: _submit(t, [CLIP], audio=True),
+         io.DcaseFormatError, ("sub.csv", CLIP, "'Y' prefix")),
+    Case("submission: one clip as .wav and .flac", lambda t: _submit(
+        t, [CLIP, CLIP[:-4] + ".flac"], np.eye(17, dtype=bool)[:2]), io.DcaseFormatError,
+         ("sub.csv", "repeats")),
+    Case("submission: one string for the clip list", lambda t: _submit(t, CLIP),
+         io.DcaseFormatError, ("sub.csv", "one name")),
+    Case("submission: missing folder", lambda t: lambda: io.write_submission(
+        t / "out" / "sub.csv", [CLIP], ONE_TAG), io.DcaseFormatError,
+         ("sub.csv", "existing folder")),
+    Case("submission: NaN scores", lambda t: _submit(
+        t, [CLIP], np.zeros((1, 17), bool), scores=np.full((1, 17), np.nan)),
+         io.DcaseFormatError, ("sub.csv", "finite scores")),
+    # --- embedded data: cache files, clips, export ----------------------------------------
+    Case("strong-label cache: non-numeric onset", lambda t: _cache_row(
+        t, "syn_0\tsoon\t2\tCar\t3\n"), D.DatasetError, ("test_strong.tsv line 2", "soon")),
+    Case("strong-label cache: onset after offset", lambda t: _cache_row(
+        t, "syn_0\t5\t2\tCar\t3\n"), D.DatasetError,
+         ("test_strong.tsv line 2", "onset <= offset")),
+    Case("clip index negative", lambda t: lambda: D.clip_audio("test", -1, "smoke"),
+         IndexError, ("-1", "'test'")),
+    Case("clip of an unknown split", lambda t: lambda: D.clip_audio("dev", 0, "smoke"),
+         ValueError, ("'dev'", "train")),
+    Case("load: splits given as one string", lambda t: lambda: D.load_dataset(
+        "smoke", splits="test"), ValueError, ("'test'", "tuple")),
+    Case("build: zero workers", lambda t: lambda: D.build("smoke", workers=0), ValueError,
+         ("workers", "0", ">= 1")),
+    Case("export: samples beyond [-1, 1]", lambda t: lambda: D.export_wav(
+        t / "x.wav", np.full(100, 2.0)), ValueError, ("x.wav", "[-1, 1]", "clip")),
+    Case("export: NaN samples", lambda t: lambda: D.export_wav(
+        t / "x.wav", np.full(100, np.nan)), ValueError, ("x.wav", "finite")),
+    Case("export: target is a folder", lambda t: lambda: D.export_wav(t, np.zeros(100)),
+         ValueError, ("a folder",)),
+    # --- features, synthesis, labels ------------------------------------------------------
+    Case("features: int16 PCM", lambda t: lambda: log_mel(np.ones(1600, np.int16), CLASSROOM),
+         ValueError, ("int16", "[-1, 1]")),
+    Case("features: NaN audio", lambda t: lambda: log_mel(np.full(1600, np.nan), CLASSROOM),
+         ValueError, ("finite",)),
+    Case("features: empty audio", lambda t: lambda: log_mel(np.zeros(0), CLASSROOM),
+         ValueError, ("got 0",)),
+    Case("feature stats: 2-D features", lambda t: lambda: feature_stats(np.zeros((3, 4))),
+         ValueError, ("(3, 4)", "n_clips, n_frames, n_mels")),
+    Case("scaling: constant training features", lambda t: lambda: scale_features(
+        np.zeros((2, 3)), feature_stats(np.ones((1, 2, 3))), "unit"), ValueError,
+         ("'unit'", "max > min")),
+    Case("scaling: wrong number of mel bins", lambda t: lambda: scale_features(
+        np.zeros((2, 5)), feature_stats(np.arange(6.0).reshape(1, 2, 3)), "standard"),
+         ValueError, ("3 mel bins", "(2, 5)")),
+    Case("synthesis: negative clip index", lambda t: lambda: plan_clip(
+        SynthParams(), "test", -1), ValueError, ("-1",)),
+    Case("synthesis: four labels per clip", lambda t: lambda: SynthParams(max_labels=4),
+         ValueError, ("max_labels", "4", "1, 2 or 3")),
+    Case("synthesis: label noise above 1", lambda t: lambda: SynthParams(label_noise=1.5),
+         ValueError, ("label_noise", "1.5")),
+    Case("synthesis: SNR range reversed", lambda t: lambda: SynthParams(snr_db=(12.0, -3.0)),
+         ValueError, ("snr_db", "low <= high")),
+    Case("synthesis: negative event label", lambda t: lambda: render_event(-1, 0, 1.0),
+         ValueError, ("-1", "0..16")),
+    Case("synthesis: zero-length event", lambda t: lambda: render_event(0, 0, 0.0),
+         ValueError, ("0.0", "> 0")),
+    Case("labels: unknown real split", lambda t: lambda: clip_fraction("valid"), ValueError,
+         ("'valid'", "eval")),
+    # --- metrics ----------------------------------------------------------------------------
+    Case("F1: mismatched shapes", lambda t: lambda: M.micro_f1(
+        np.zeros((3, 17)), np.zeros((3, 16))), ValueError, ("same shape", "(3, 16)")),
+    Case("F1: NaN predictions", lambda t: lambda: M.micro_f1(
+        np.zeros((2, 3)), np.full((2, 3), np.nan)), ValueError, ("y_pred", "nan")),
+    Case("F1: probabilities as predictions", lambda t: lambda: M.per_class_f1(
+        np.zeros((2, 3)), np.full((2, 3), 0.7)), ValueError, ("y_pred", "0.7", "binarize")),
+    Case("F1: no clips", lambda t: lambda: M.micro_f1(np.zeros((0, 17)), np.zeros((0, 17))),
+         ValueError, ("y_true", "empty", "(0, 17)")),
+    Case("binarize: NaN threshold", lambda t: lambda: M.binarize(np.zeros((2, 3)), np.nan),
+         ValueError, ("thresholds", "NaN")),
+    Case("bootstrap: fractional n_boot", lambda t: lambda: M.bootstrap_ci(
+        [0.1, 0.2], n_boot=10.5), ValueError, ("n_boot", "10.5")),
+    # --- recipes: types and ranges ----------------------------------------------------------
+    Case("recipe: learning_rate true", lambda t: lambda: Recipe.from_dict(
+        {"learning_rate": True}), ValueError, ("learning_rate", "True", "bool")),
+    Case("recipe: negative lr_decay", lambda t: lambda: Recipe(lr_decay=-0.1), ValueError,
+         ("lr_decay", "-0.1", "(0, 1]")),
+    Case("recipe: epochs as a string", lambda t: lambda: Recipe.from_string('{"epochs": "3"}'),
+         ValueError, ("epochs", "'3'", "integer")),
+    Case("recipe: epochs 3.0", lambda t: lambda: get_recipe('{"epochs": 3.0}'), ValueError,
+         ("epochs", "3.0", "integer")),
+    Case("recipe: epochs 3.5", lambda t: lambda: Recipe(epochs=3.5), ValueError,
+         ("epochs", "3.5", "integer")),
+    Case("recipe: NaN learning rate", lambda t: lambda: Recipe.from_string(
+        '{"learning_rate": NaN}'), ValueError, ("learning_rate", "nan", "finite")),
+    Case("recipe: momentum 1", lambda t: lambda: Recipe(momentum=1.0), ValueError,
+         ("momentum", "1.0", "[0, 1)")),
+    Case("recipe: batch_size true", lambda t: lambda: Recipe(batch_size=True), ValueError,
+         ("batch_size", "True", "integer")),
+    Case("recipe: JSON list", lambda t: lambda: Recipe.from_string("[1]"), ValueError,
+         ("JSON object",)),
+    Case("recipe: not a string", lambda t: lambda: get_recipe(None), ValueError,
+         ("None", "keras_2017")),
     # --- results tables ---------------------------------------------------------------------
     Case("results: missing column", lambda t: _results(t, _HEADER.replace("test_f1,", "")),
          E.ResultsError, ("grid.csv line 1", "test_f1")),
@@ -187,6 +351,27 @@ CASES = [
     Case("CLI: parity with a bad recipe string", lambda t: _cli(
         ["utils.parity", "--recipe", '{"gate_activation": "relu"}']), SystemExit,
          ("gate_activation",)),
+    Case("CLI: train with a negative seed", lambda t: _cli(
+        ["utils.train", "--framework", "torch", "--seed", "-1"]), SystemExit, ("--seed -1",)),
+    Case("CLI: train on an unknown dataset preset", lambda t: _cli(
+        ["utils.train", "--framework", "torch", "--preset", "huge"]), SystemExit,
+         ("'huge'", "classroom")),
+    Case("CLI: train with an unknown framework", lambda t: _cli(
+        ["utils.train", "--framework", "jax"]), SystemExit, ("'jax'",)),
+    Case("CLI: train for zero epochs", lambda t: _cli(
+        ["utils.train", "--framework", "torch", "--epochs", "0"]), SystemExit,
+         ("epochs", "0")),
+    Case("CLI: parity with a negative seed", lambda t: _cli(
+        ["utils.parity", "--seed", "-5"]), SystemExit, ("--seed -5",)),
+    Case("CLI: export a clip past the split", lambda t: _cli(
+        ["utils.data", "export", "--preset", "smoke", "--index", "999", "--out",
+         str(t / "x.wav")]), SystemExit, ("999", "'test'")),
+    Case("CLI: export into a missing folder", lambda t: _cli(
+        ["utils.data", "export", "--preset", "smoke", "--out", str(t / "out" / "x.wav")]),
+         SystemExit, ("existing folder",)),
+    Case("CLI: build with zero workers", lambda t: _cli(
+        ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
+         ("--workers 0",)),
 ]
 
 

@@ -180,3 +180,46 @@ def test_log_mel_pads_short_and_rejects_stereo():
     assert log_mel(np.ones(8000, np.float32), CLASSROOM).shape == (200, 40)
     with pytest.raises(ValueError, match="mono"):
         log_mel(np.ones((2, 8000), np.float32), CLASSROOM)
+
+
+def test_list_says_stale_for_a_cache_that_fails_its_checksum(private_root, capsys):
+    assert D.cache_state("smoke") == "built"
+    f = D.cache_dir("smoke") / "valid.npz"
+    raw = bytearray(f.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size, same manifest: only the checksum tells
+    f.write_bytes(bytes(raw))
+    D.main(["list"])
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("smoke "))
+    assert "stale/corrupt" in line and "checksum" in line and "built" not in line.split()[-1]
+
+
+def test_build_removes_a_crashed_builds_temp_folders(private_root):
+    parent = private_root / "embedded"
+    for name in (".smoke.tmp-crashed", ".smoke.old-12345"):
+        (parent / name).mkdir()
+        (parent / name / "train.npz").write_bytes(b"half written")
+    other = parent / ".quarter.tmp-running"  # another preset's build: not ours to remove
+    other.mkdir()
+    D.build("smoke", workers=1, progress=False)
+    assert sorted(p.name for p in parent.iterdir() if not p.name.endswith(".lock")) == [
+        ".quarter.tmp-running", "smoke"]
+    assert D.check_cache("smoke") is None
+
+
+def test_concurrent_builds_of_one_preset_take_turns(private_root):
+    code = "from utils.data import build; build('smoke', workers=1, progress=False)"
+    env = {**os.environ, D.DATA_ENV: str(private_root)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    parent = private_root / "embedded"
+    assert sorted(p.name for p in parent.iterdir() if not p.name.endswith(".lock")) == ["smoke"]
+    assert D.check_cache("smoke") is None
+
+
+def test_bad_cli_arguments_are_one_line_errors(private_root, capsys):
+    with pytest.raises(SystemExit):
+        D.main(["export", "--preset", "smoke", "--index", "-1", "--out", "x.wav"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "clip index -1" in err[-1] and "Traceback" not in "\n".join(err)

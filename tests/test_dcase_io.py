@@ -543,3 +543,42 @@ def test_labels_module_is_the_source_of_truth():
     # Guard against a local copy of the labels drifting from utils.labels.
     assert dcase_io.LABELS is LABELS
     assert sorted(dcase_io._LABELS_LONGEST_FIRST) == sorted(LABELS)
+
+
+# ------------------------------------------------------- names the official scorer can match
+
+
+def test_submission_from_audio_names_needs_audio_true_and_writes_label_names(tmp_path):
+    pred = np.eye(N_CLASSES, dtype=bool)[:2]
+    audio = ["Y-Gbohom8C4Q_30.000_40.000.flac", "audio/Y2ceUOv8A3FE_20.000_30.000.wav"]
+    with pytest.raises(DcaseFormatError, match=r"'Y' prefix.*F1 = 0.*audio=True"):
+        write_submission(tmp_path / "sub.csv", audio, pred)
+    assert not list(tmp_path.iterdir())
+    path = write_submission(tmp_path / "sub.csv", audio, pred, audio=True)
+    assert list(read_weak_labels(path)) == [
+        "-Gbohom8C4Q_30.000_40.000.wav", "2ceUOv8A3FE_20.000_30.000.wav"]
+
+
+def test_submission_keeps_a_youtube_id_that_starts_with_y(tmp_path):
+    # 11 characters: a real YouTube id, not an audio name with its prefix.
+    path = write_submission(tmp_path / "sub.csv", ["Yk3dTqzR0aB_0.000_10.000.wav"],
+                            np.eye(N_CLASSES, dtype=bool)[:1])
+    assert list(read_weak_labels(path)) == ["Yk3dTqzR0aB_0.000_10.000.wav"]
+
+
+def test_weak_labels_one_spelling_is_read_whatever_the_extension(tmp_path):
+    lines = ["a_0.000_10.000.flac\t0.000\t10.000\tCar", "b_0.000_10.000\t0\t10\tBus"]
+    assert read_weak_labels(write_lines(tmp_path / "w.csv", lines)) == {
+        "a_0.000_10.000.flac": ["Car"], "b_0.000_10.000": ["Bus"]}
+
+
+def test_weak_labels_times_within_tolerance_of_the_name(tmp_path):
+    lines = ["a_30.000_40.000.wav\t30\t40.004\tCar"]
+    assert read_weak_labels(write_lines(tmp_path / "w.csv", lines)) == {
+        "a_30.000_40.000.wav": ["Car"]}
+
+
+def test_find_audio_names_the_same_clip_given_twice(tmp_path):
+    write_wav(tmp_path / "Yabc_0.000_10.000.wav")
+    with pytest.raises(DcaseFormatError, match="expected each clip once"):
+        find_audio(tmp_path, ["abc_0.000_10.000.wav", "abc_0.000_10.000.flac"])

@@ -80,3 +80,25 @@ def test_ladder_refuses_recipes_that_differ_beyond_the_defaults():
 
     with pytest.raises(ValueError, match="learning_rate"):
         ladder(PYTORCH, replace(KERAS_2017, learning_rate=0.1))
+
+
+def test_fields_are_normalised_and_presets_stay_valid():
+    r = Recipe.from_string('{"learning_rate": 1, "epochs": 3}')
+    assert r.learning_rate == 1.0 and isinstance(r.learning_rate, float)
+    assert r.epochs == 3 and type(r.epochs) is int
+    assert Recipe.from_string(r.to_string()) == r
+    for preset in (KERAS_2017, PYTORCH):
+        assert Recipe.from_dict(preset.to_dict()) == preset
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"learning_rate": True}, r"'learning_rate' = True: expected a number, found bool"),
+    ({"lr_decay": -0.5}, r"'lr_decay' = -0.5: expected a factor in \(0, 1\]"),
+    ({"epochs": "3"}, r"'epochs' = '3': expected an integer, found str"),
+    ({"epochs": 3.0}, r"'epochs' = 3.0: expected an integer, found float"),
+    ({"lr_step_epochs": 0}, r"'lr_step_epochs' = 0: expected an integer >= 1"),
+    ({"bidirectional": 0}, r"'bidirectional' = 0: expected True or False"),
+])
+def test_wrong_types_name_the_field_value_and_expectation(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Recipe.from_dict(bad)

@@ -779,12 +779,13 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
             result[clip] = path
     if missing:
         hint = ""
-        if any(clip_id(m) in files for m in missing):
-            hint = ("; some exist without the 'Y' prefix that audio files need"
-                    " (docs/sources.md#dcase-file-formats)")
-        elif any(_looks_like_audio_name(clip_id(m)) for m in missing):
+        # Audio names first: their own file would match the second test too.
+        if any(_looks_like_audio_name(clip_id(m)) for m in missing):
             hint = ("; some are audio file names: pass label-file names or "
                     "clip_id(name, audio=True)")
+        elif any(clip_id(m) in files for m in missing):
+            hint = ("; some exist without the 'Y' prefix that audio files need"
+                    " (docs/sources.md#dcase-file-formats)")
         raise DcaseFormatError(
             f"{_where(folder)}: expected an audio file for every labelled clip, found "
             f"{len(missing)} of {len(clips)} missing: {_first_few(missing)}{hint}"
