@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,15 @@ import pytest
 import yaml
 
 from utils.env_check import REPO_SLUG, normalise, read_pins, same_release
-from utils.notebooks import NOTEBOOK_MAP, notebook_paths
+from utils.notebooks import (
+    NOTEBOOK_MAP,
+    binder_url,
+    colab_url,
+    notebook_paths,
+    repo_mentions,
+    repository_url,
+    set_repo,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,10 +87,42 @@ def test_ci_calls_the_readme_test_command():
 def test_readme_has_badges_for_every_notebook():
     readme = (REPO / "README.md").read_text()
     for nb in notebook_paths():
-        assert f"urlpath=lab/tree/notebooks/{nb.name}" in readme, nb.name
-        colab = f"colab.research.google.com/github/{REPO_SLUG}/blob/main/notebooks/{nb.name}"
-        assert colab in readme, nb.name
+        assert binder_url(nb.name) in readme, nb.name
+        assert colab_url(nb.name) in readme, nb.name
         assert f"mybinder.org/v2/gh/{REPO_SLUG}/main?" in readme
+
+
+def test_the_repository_url_is_written_in_one_place():
+    """pyproject.toml names the repository; every badge and Colab cell agrees with it."""
+    assert repository_url() == f"https://github.com/{REPO_SLUG}"
+    mentions = repo_mentions()
+    kinds = {kind for _, kind, _ in mentions}
+    assert kinds == {"binder badge", "colab badge", "colab clone"}
+    clones = {file for file, kind, _ in mentions if kind == "colab clone"}
+    assert clones == {f"notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb")}
+    wrong = [m for m in mentions if m[2] != REPO_SLUG]
+    assert not wrong, f"links that disagree with pyproject.toml: {wrong}"
+
+
+def test_set_repo_rewrites_every_link_for_a_fork(tmp_path):
+    import shutil
+
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copy(REPO / "README.md", tmp_path)
+    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    before = {p.name: p.read_text() for p in (tmp_path / "notebooks").glob("*.ipynb")}
+    changed = set_repo("someone/my-lab", root=tmp_path)
+    assert len(changed) == 2 + len(before)
+    assert repository_url(tmp_path) == "https://github.com/someone/my-lab"
+    assert {slug for _, _, slug in repo_mentions(tmp_path)} == {"someone/my-lab"}
+    for name, text in before.items():  # only the URL changed, and the JSON is still valid
+        after = (tmp_path / "notebooks" / name).read_text()
+        assert after == text.replace(f"github.com/{REPO_SLUG}", "github.com/someone/my-lab")
+        json.loads(after)
+    assert set_repo("someone/my-lab", root=tmp_path) == []
+    with pytest.raises(ValueError, match="OWNER/NAME"):
+        set_repo("not a slug", root=tmp_path)
 
 
 def test_every_notebook_is_in_the_map():
@@ -103,7 +144,7 @@ def test_first_code_cells_set_up_colab(nb):
     cells = [c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
              if c["cell_type"] == "code"]
     setup = "".join(cells[1]["source"])  # after the parameters cell
-    for needed in ('"google.colab" in sys.modules', "git\", \"clone\"",
+    for needed in ('"google.colab" in sys.modules', "git\", \"clone\"", "LAB_REPO",
                    "defaults-lab/requirements-colab.txt", "enable_custom_widget_manager",
                    "report(mode="):
         assert needed in setup, f"{nb.name}: setup cell lacks {needed}"

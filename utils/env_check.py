@@ -20,10 +20,12 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from utils.notebooks import repo_slug
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
-# The public home of the lab, used by the Binder and Colab badges.
-REPO_SLUG = "defaults-lab/defaults-lab"
+# The public home of the lab (owner/name), read from pyproject.toml's [tool.defaults-lab].
+REPO_SLUG = repo_slug()
 # Packages whose versions change the lab's numbers or plots: checked in every first cell.
 KEY_PACKAGES = ("torch", "tensorflow-cpu", "keras", "librosa", "numpy", "scipy",
                 "scikit-learn", "matplotlib", "pandas", "ipywidgets")
