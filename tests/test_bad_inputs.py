@@ -99,6 +99,41 @@ def _cache_row(tmp, row):
 _HEADER = ",".join(E.COLUMNS) + "\n"
 
 
+# One stored row, as text and as the dict the writer takes, for the results cases.
+_STORED_TEXT = E.table_path("reference").read_text(encoding="utf-8").splitlines()[1] + "\n"
+_STORED = {**E.read_table(E.table_path("reference"))[0]}
+
+
+def _row(column: str, value: str) -> str:
+    """The stored row with one column's text replaced (a CSV line, newline-terminated)."""
+    import csv
+    import io as _io
+
+    cols = next(csv.reader(_io.StringIO(_STORED_TEXT)))
+    cols[E.COLUMNS.index(column)] = value
+    out = _io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cols)
+    return out.getvalue()
+
+
+def _locked_run(tmp: Path):
+    """A run of a grid while another process holds the table's lock (held here)."""
+    import fcntl
+
+    E.RESULTS_DIR, old = tmp, E.RESULTS_DIR
+    lock = open(tmp / "t.csv.lock", "a+")  # noqa: SIM115 -- held until the call is done
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def call():
+        try:
+            E.run_grid(E.GRIDS["smoke"]()[:1], name="t", engine=E.SerialEngine(),
+                       progress=False)
+        finally:
+            E.RESULTS_DIR = old
+            lock.close()
+    return call
+
+
 def _cli(args: list[str]):
     def run():
         out = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
@@ -340,6 +375,26 @@ CASES = [
          E.ResultsError, ("grid.csv line 1", "test_f1")),
     Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), E.ResultsError,
          ("grid.csv line 2", f"expected {len(E.COLUMNS)} columns")),
+    Case("results: NaN F1", lambda t: _results(t, _HEADER + _row("test_f1", "nan")),
+         E.ResultsError, ("grid.csv line 2", "test_f1 must be an F1 in [0, 1]", "nan")),
+    Case("results: F1 above 1", lambda t: _results(t, _HEADER + _row("valid_f1", "1.5")),
+         E.ResultsError, ("grid.csv line 2", "valid_f1", "1.5")),
+    Case("results: seed not a number", lambda t: _results(t, _HEADER + _row("seed", "four")),
+         E.ResultsError, ("grid.csv line 2", "wrong type")),
+    Case("results: broken JSON curve", lambda t: _results(
+        t, _HEADER + _row("epoch_loss", "[0.3, 0.2")), E.ResultsError,
+         ("grid.csv line 2", "wrong type")),
+    Case("results: append a NaN F1", lambda t: lambda: E._append_row(
+        t / "grid.csv", {**_STORED, "test_f1": float("nan")}), E.ResultsError,
+         ("refusing to store", "test_f1", "nan")),
+    Case("results: run a grid another run holds", lambda t: _locked_run(t), E.ResultsError,
+         ("another run is writing",)),
+    Case("results: verify a preset with no rows", lambda t: lambda: E.verify(
+        "reference", sample=1, preset="x16"), E.ResultsError, ("no stored rows", "'x16'")),
+    Case("results: verify zero rows", lambda t: lambda: E.verify("reference", sample=0),
+         ValueError, ("sample must be at least 1", "0")),
+    Case("results: run a chunk of -1 rows", lambda t: lambda: E.run_grid(
+        "smoke", name="never", limit=-1), ValueError, ("limit", "-1")),
     Case("requirements: unpinned", lambda t: _on_file(read_pins, t, "req.txt", "torch\n"),
          ValueError, ("req.txt line 1", "exact pin")),
     # --- command lines ----------------------------------------------------------------------
@@ -369,6 +424,17 @@ CASES = [
     Case("CLI: export into a missing folder", lambda t: _cli(
         ["utils.data", "export", "--preset", "smoke", "--out", str(t / "out" / "x.wav")]),
          SystemExit, ("existing folder",)),
+    Case("CLI: verify --sample 0", lambda t: _cli(
+        ["utils.experiments", "verify", "--sample", "0"]), SystemExit, ("--sample", "got 0")),
+    Case("CLI: run --limit -1", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--limit", "-1"]), SystemExit,
+         ("--limit", "got -1")),
+    Case("CLI: run --workers 0", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--workers", "0"]), SystemExit,
+         ("--workers", "got 0")),
+    Case("CLI: run an unknown grid", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "everything"]), SystemExit,
+         ("'everything'", "reference")),
     Case("CLI: build with zero workers", lambda t: _cli(
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),
