@@ -75,3 +75,84 @@ def test_every_lazy_utils_import_resolves():
                             and not (hasattr(module, "__path__")  # a submodule of a package
                                      and importlib.util.find_spec(f"{node.module}.{a.name}"))]
     assert not missing, missing
+
+
+# --- sources: every citation points into docs/sources.md, and every section cited exists ----
+
+SOURCES_PAGE = REPO / "docs" / "sources.md"
+# Spelled in two parts so that this file does not match its own rule.
+OUTSIDE_REFERENCES = "shared" + "/reference"
+
+
+def _tracked_files() -> list[Path]:
+    """Files under version control (every file outside .git, build and data caches without git)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                             check=True, timeout=60).stdout.decode()
+        paths = [REPO / p for p in out.split("\0") if p]
+    except (OSError, subprocess.SubprocessError):
+        skip = {".git", ".venv", "build", "data", "__pycache__", ".pytest_cache"}
+        paths = [p for p in REPO.rglob("*")
+                 if p.is_file() and not skip & set(p.relative_to(REPO).parts)]
+    return [p for p in paths if p.is_file()]
+
+
+def _texts() -> dict[str, str]:
+    texts = {}
+    for p in _tracked_files():
+        try:
+            texts[str(p.relative_to(REPO))] = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # binary files (figures, screenshots)
+            continue
+    return texts
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, - for spaces.
+
+    >>> github_slug("Q&A thread"), github_slug("Dense and conv initialisation")
+    ('qa-thread', 'dense-and-conv-initialisation')
+    """
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors() -> set[str]:
+    text = SOURCES_PAGE.read_text(encoding="utf-8")
+    return {github_slug(h) for h in re.findall(r"(?m)^#{1,6}\s+(.+?)\s*#*\s*$", text)}
+
+
+def test_no_file_cites_references_outside_the_project():
+    texts = _texts()
+    assert len(texts) > 50
+    found = [f"{name}:{i}" for name, text in texts.items()
+             for i, line in enumerate(text.splitlines(), 1) if OUTSIDE_REFERENCES in line]
+    assert found == [], "cite docs/sources.md#<section> instead"
+
+
+def test_every_cited_section_of_the_sources_page_exists():
+    anchors = _anchors()
+    assert {"framework-defaults", "nesterov-formula", "dcase-scoring", "qa-thread",
+            "papers"} <= anchors
+    cited = {(name, a) for name, text in _texts().items()
+             for a in re.findall(r"docs/sources\.md#([\w-]+)", text)}
+    page = SOURCES_PAGE.read_text(encoding="utf-8")
+    cited |= {("docs/sources.md", a) for a in re.findall(r"\]\(#([\w-]+)\)", page)}
+    assert len(cited) > 30
+    missing = sorted(f"{name}: #{a}" for name, a in cited if a not in anchors)
+    assert missing == [], "no such heading in docs/sources.md"
+
+
+def test_every_fd_section_number_is_mapped_on_the_sources_page():
+    """The short form "FD §N" (code, audit table, tests) resolves through the page's table."""
+    page = SOURCES_PAGE.read_text(encoding="utf-8")
+    table = dict(re.findall(r"(?m)^\s*\|\s*FD §(\d+)\s*\|\s*\[[^\]]+\]\(#([\w-]+)\)", page))
+    assert set(table) >= {"1", "6", "12"}
+    assert set(table.values()) <= _anchors()
+    used = set()
+    for text in _texts().values():
+        for group in re.findall(r"FD (§\d+(?:\s*(?:[–-]|,|and)\s*§\d+)*)", text):
+            numbers = [int(n) for n in re.findall(r"\d+", group)]
+            if re.search(r"§\d+\s*[–-]\s*§\d+", group) and len(numbers) == 2:
+                numbers = list(range(numbers[0], numbers[1] + 1))
+            used |= {str(n) for n in numbers}
+    assert used and used <= set(table), f"FD sections without a row: {sorted(used - set(table))}"
