@@ -24,11 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# Run as a script (python benchmarks/run.py): the repository root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from utils.data import atomic_write_text  # noqa: E402
-from utils.env_check import KEY_PACKAGES, installed_version  # noqa: E402
+from utils.common.files import atomic_write_text  # noqa: E402
+from utils.common.repo import REPO_ROOT as REPO  # noqa: E402
+from utils.common.repo import git_commit  # noqa: E402
+from utils.common.versions import KEY_PACKAGES, installed_version  # noqa: E402
 
 REPORT = REPO / "docs" / "benchmarks.md"
 GOALS = {
@@ -50,7 +52,7 @@ def median_time(fn, repeats: int, warmup: int = 2) -> float:
 
 
 def bench_gru(quick: bool) -> list[dict]:
-    from utils.gru_torch import benchmark
+    from utils.networks.gru_torch import benchmark
 
     rows = []
     for label, shape, hidden in (("classroom", (16, 50, 160), 32),
@@ -68,9 +70,9 @@ def bench_steps(quick: bool) -> list[dict]:
 
     import numpy as np
 
-    from utils.architecture import SIZES
-    from utils.recipe import KERAS_2017, PYTORCH
-    from utils.train import KerasTrainer, TorchTrainer
+    from utils.networks.architecture import SIZES
+    from utils.networks.recipe import KERAS_2017, PYTORCH
+    from utils.training.trainer import KerasTrainer, TorchTrainer
 
     rows = []
     for size in ("classroom", "paper"):
@@ -106,7 +108,7 @@ def bench_training_run() -> list[dict]:
         rows.append({"framework": fw, "recipe": recipe, "wall_s": time.perf_counter() - t0,
                      "train_s": float(last.split("seconds=")[1]),
                      "test_f1": float(last.split()[0].split("=")[1])})
-    from utils.recipe import KERAS_2017
+    from utils.networks.recipe import KERAS_2017
 
     base = next(r["train_s"] for r in rows if r["framework"] == "torch"
                 and r["recipe"] == "pytorch")
@@ -119,8 +121,8 @@ def bench_training_run() -> list[dict]:
 def bench_data(quick: bool) -> dict:
     import numpy as np
 
-    from utils.features import CLASSROOM, log_mel
-    from utils.synthesis import SynthParams, plan_clip, render_clip
+    from utils.task.features import CLASSROOM, log_mel
+    from utils.task.synthesis import SynthParams, plan_clip, render_clip
 
     specs = [plan_clip(SynthParams(), "train", i) for i in range(30 if quick else 100)]
     t0 = time.perf_counter()
@@ -151,14 +153,14 @@ def bench_data(quick: bool) -> dict:
 
 def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
     """Wall time and peak RSS of every notebook, each run in its own process."""
-    from utils.notebooks import notebook_paths
+    from utils.lessons.notebooks import notebook_paths
 
     rows = []
     for mode in modes:
         for nb in notebook_paths():
             out = Path(tempfile.mkdtemp())
             code = ("import resource, sys, time; from pathlib import Path; "
-                    "from utils.notebooks import execute; t0 = time.perf_counter(); "
+                    "from utils.lessons.notebooks import execute; t0 = time.perf_counter(); "
                     f"execute(Path({str(nb)!r}), Path({str(out)!r}), smoke={mode == 'smoke'}); "
                     "print(time.perf_counter() - t0); "
                     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -176,7 +178,8 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
 
 
 def grid_times() -> list[dict]:
-    from utils.experiments import GRIDS, read_table, table_path
+    from utils.results.grids import GRIDS
+    from utils.results.store import read_table, table_path
 
     rows = []
     for name in GRIDS:
@@ -228,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             ("smoke",) if args.quick else ("smoke", "classroom")),
         "grids": grid_times(),
     }
-    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
-                            capture_output=True, text=True).stdout.strip() or "unknown"
+    commit = git_commit()
     versions = ", ".join(f"{n} {installed_version(n) or '-'}" for n in KEY_PACKAGES)
     nb = results["notebooks"]
     classroom = [r for r in nb if r["mode"] == "classroom"]

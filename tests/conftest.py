@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 @pytest.fixture(scope="session")
 def smoke_data_root(tmp_path_factory):
     """A data root holding a built ``smoke`` cache; also exported for notebook kernels."""
-    from utils.data import DATA_ENV, build
+    from utils.task.dataset import DATA_ENV, build
 
     root = tmp_path_factory.mktemp("data")
     old = os.environ.get(DATA_ENV)

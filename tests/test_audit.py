@@ -1,5 +1,5 @@
 """The defaults audit: every stated default holds for the installed versions, and the probes
-can tell when one does not (utils/audit.py, notebook 10)."""
+can tell when one does not (utils/lessons/audit.py, notebook 10)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from utils import audit as audit_mod
-from utils.audit import EXPECTED, PROBES, Check, audit, audit_table, keras_vs_torch, matches
+from utils.lessons import audit as audit_mod
+from utils.lessons.audit import EXPECTED, PROBES, Check, audit, audit_table, keras_vs_torch, matches
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils import data as D
-from utils import dcase_io as io
-from utils import experiments as E
-from utils import metrics as M
-from utils.env_check import read_pins
-from utils.features import CLASSROOM, feature_stats, log_mel, scale_features
-from utils.labels import clip_fraction
-from utils.recipe import KERAS_2017, Recipe, get_recipe
-from utils.synthesis import SynthParams, plan_clip, render_event
+from utils.common.versions import read_pins
+from utils.networks.recipe import KERAS_2017, Recipe, get_recipe
+from utils.results import grids as G
+from utils.results import runner as R
+from utils.results import stats
+from utils.results import store as S
+from utils.results import verify as V
+from utils.task import dataset as D
+from utils.task import dcase_io as io
+from utils.task import metrics as M
+from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
+from utils.task.labels import clip_fraction
+from utils.task.synthesis import SynthParams, plan_clip, render_event
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
 AUDIO_NAME = "Y" + CLIP  # the audio file's name: not what a submission lists
@@ -78,7 +82,7 @@ def _strong_tsv_cache(tmp, body):
 
 
 def _results(tmp, text):
-    return _on_file(E.read_table, tmp, "grid.csv", text)
+    return _on_file(S.read_table, tmp, "grid.csv", text)
 
 
 def _submit(tmp, clips, pred=None, **kw):
@@ -96,12 +100,12 @@ def _cache_row(tmp, row):
     return _strong_tsv_cache(tmp, "clip_id\tonset\toffset\tlabel\tsnr_db\n" + row)
 
 
-_HEADER = ",".join(E.COLUMNS) + "\n"
+_HEADER = ",".join(S.COLUMNS) + "\n"
 
 
 # One stored row, as text and as the dict the writer takes, for the results cases.
-_STORED_TEXT = E.table_path("reference").read_text(encoding="utf-8").splitlines()[1] + "\n"
-_STORED = {**E.read_table(E.table_path("reference"))[0]}
+_STORED_TEXT = S.table_path("reference").read_text(encoding="utf-8").splitlines()[1] + "\n"
+_STORED = {**S.read_table(S.table_path("reference"))[0]}
 
 
 def _row(column: str, value: str) -> str:
@@ -110,7 +114,7 @@ def _row(column: str, value: str) -> str:
     import io as _io
 
     cols = next(csv.reader(_io.StringIO(_STORED_TEXT)))
-    cols[E.COLUMNS.index(column)] = value
+    cols[S.COLUMNS.index(column)] = value
     out = _io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(cols)
     return out.getvalue()
@@ -120,16 +124,16 @@ def _locked_run(tmp: Path):
     """A run of a grid while another process holds the table's lock (held here)."""
     import fcntl
 
-    E.RESULTS_DIR, old = tmp, E.RESULTS_DIR
+    S.RESULTS_DIR, old = tmp, S.RESULTS_DIR
     lock = open(tmp / "t.csv.lock", "a+")  # noqa: SIM115 -- held until the call is done
     fcntl.flock(lock, fcntl.LOCK_EX)
 
     def call():
         try:
-            E.run_grid(E.GRIDS["smoke"]()[:1], name="t", engine=E.SerialEngine(),
+            R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=R.SerialEngine(),
                        progress=False)
         finally:
-            E.RESULTS_DIR = old
+            S.RESULTS_DIR = old
             lock.close()
     return call
 
@@ -347,7 +351,7 @@ CASES = [
          ValueError, ("y_true", "empty", "(0, 17)")),
     Case("binarize: NaN threshold", lambda t: lambda: M.binarize(np.zeros((2, 3)), np.nan),
          ValueError, ("thresholds", "NaN")),
-    Case("bootstrap: fractional n_boot", lambda t: lambda: M.bootstrap_ci(
+    Case("bootstrap: fractional n_boot", lambda t: lambda: stats.bootstrap_ci(
         [0.1, 0.2], n_boot=10.5), ValueError, ("n_boot", "10.5")),
     # --- recipes: types and ranges ----------------------------------------------------------
     Case("recipe: learning_rate true", lambda t: lambda: Recipe.from_dict(
@@ -372,28 +376,28 @@ CASES = [
          ("None", "keras_2017")),
     # --- results tables ---------------------------------------------------------------------
     Case("results: missing column", lambda t: _results(t, _HEADER.replace("test_f1,", "")),
-         E.ResultsError, ("grid.csv line 1", "test_f1")),
-    Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), E.ResultsError,
-         ("grid.csv line 2", f"expected {len(E.COLUMNS)} columns")),
+         S.ResultsError, ("grid.csv line 1", "test_f1")),
+    Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), S.ResultsError,
+         ("grid.csv line 2", f"expected {len(S.COLUMNS)} columns")),
     Case("results: NaN F1", lambda t: _results(t, _HEADER + _row("test_f1", "nan")),
-         E.ResultsError, ("grid.csv line 2", "test_f1 must be an F1 in [0, 1]", "nan")),
+         S.ResultsError, ("grid.csv line 2", "test_f1 must be an F1 in [0, 1]", "nan")),
     Case("results: F1 above 1", lambda t: _results(t, _HEADER + _row("valid_f1", "1.5")),
-         E.ResultsError, ("grid.csv line 2", "valid_f1", "1.5")),
+         S.ResultsError, ("grid.csv line 2", "valid_f1", "1.5")),
     Case("results: seed not a number", lambda t: _results(t, _HEADER + _row("seed", "four")),
-         E.ResultsError, ("grid.csv line 2", "wrong type")),
+         S.ResultsError, ("grid.csv line 2", "wrong type")),
     Case("results: broken JSON curve", lambda t: _results(
-        t, _HEADER + _row("epoch_loss", "[0.3, 0.2")), E.ResultsError,
+        t, _HEADER + _row("epoch_loss", "[0.3, 0.2")), S.ResultsError,
          ("grid.csv line 2", "wrong type")),
-    Case("results: append a NaN F1", lambda t: lambda: E._append_row(
-        t / "grid.csv", {**_STORED, "test_f1": float("nan")}), E.ResultsError,
+    Case("results: append a NaN F1", lambda t: lambda: S._append_row(
+        t / "grid.csv", {**_STORED, "test_f1": float("nan")}), S.ResultsError,
          ("refusing to store", "test_f1", "nan")),
-    Case("results: run a grid another run holds", lambda t: _locked_run(t), E.ResultsError,
+    Case("results: run a grid another run holds", lambda t: _locked_run(t), S.ResultsError,
          ("another run is writing",)),
-    Case("results: verify a preset with no rows", lambda t: lambda: E.verify(
-        "reference", sample=1, preset="x16"), E.ResultsError, ("no stored rows", "'x16'")),
-    Case("results: verify zero rows", lambda t: lambda: E.verify("reference", sample=0),
+    Case("results: verify a preset with no rows", lambda t: lambda: V.verify(
+        "reference", sample=1, preset="x16"), S.ResultsError, ("no stored rows", "'x16'")),
+    Case("results: verify zero rows", lambda t: lambda: V.verify("reference", sample=0),
          ValueError, ("sample must be at least 1", "0")),
-    Case("results: run a chunk of -1 rows", lambda t: lambda: E.run_grid(
+    Case("results: run a chunk of -1 rows", lambda t: lambda: R.run_grid(
         "smoke", name="never", limit=-1), ValueError, ("limit", "-1")),
     Case("requirements: unpinned", lambda t: _on_file(read_pins, t, "req.txt", "torch\n"),
          ValueError, ("req.txt line 1", "exact pin")),

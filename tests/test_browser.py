@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.data import REPO_ROOT
+from utils.common.repo import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "build" / "screenshots"

@@ -12,9 +12,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from utils import data as D
-from utils.features import CLASSROOM, FeatureStats, feature_stats, log_mel, scale_features
-from utils.synthesis import plan_clip, render_clip
+from utils.task import dataset as D
+from utils.task.features import CLASSROOM, FeatureStats, feature_stats, log_mel, scale_features
+from utils.task.synthesis import plan_clip, render_clip
 
 REPO = D.REPO_ROOT
 
@@ -207,7 +207,7 @@ def test_build_removes_a_crashed_builds_temp_folders(private_root):
 
 
 def test_concurrent_builds_of_one_preset_take_turns(private_root):
-    code = "from utils.data import build; build('smoke', workers=1, progress=False)"
+    code = "from utils.task.dataset import build; build('smoke', workers=1, progress=False)"
     env = {**os.environ, D.DATA_ENV: str(private_root)}
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]

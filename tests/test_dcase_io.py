@@ -1,4 +1,4 @@
-"""Tests for utils.dcase_io on tiny fixture files built in tmp_path (no real data)."""
+"""Tests for utils.task.dcase_io on tiny fixture files built in tmp_path (no real data)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from utils import dcase_io
-from utils.dcase_io import (
+from utils.common import files
+from utils.task import dcase_io
+from utils.task.dcase_io import (
     EVAL_ZIP,
     DcaseFormatError,
     DownloadRow,
@@ -27,7 +28,7 @@ from utils.dcase_io import (
     read_weak_labels_matrix,
     write_submission,
 )
-from utils.labels import LABEL_INDEX, LABELS, N_CLASSES
+from utils.task.labels import LABEL_INDEX, LABELS, N_CLASSES
 
 # Sample lines in the official formats (docs/sources.md#dcase-file-formats).
 WEAK_LINES = [
@@ -494,7 +495,7 @@ def test_submission_failure_during_write_is_atomic(tmp_path, monkeypatch):
     def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(dcase_io.os, "fsync", broken_fsync)
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         write_submission(path, CLIPS, make_predictions())
     assert path.read_text() == "old good content\n"
@@ -540,7 +541,7 @@ def test_fetch_evaluation_audio_passes_md5_to_pooch(tmp_path, monkeypatch):
 
 
 def test_labels_module_is_the_source_of_truth():
-    # Guard against a local copy of the labels drifting from utils.labels.
+    # Guard against a local copy of the labels drifting from utils.task.labels.
     assert dcase_io.LABELS is LABELS
     assert sorted(dcase_io._LABELS_LONGEST_FIRST) == sorted(LABELS)
 

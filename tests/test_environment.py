@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from utils.env_check import REPO_SLUG, normalise, read_pins, same_release
-from utils.notebooks import (
+from utils.common.repo import REPO_ROOT
+from utils.common.versions import normalise, read_pins, same_release
+from utils.lessons.env_check import REPO_SLUG
+from utils.lessons.notebooks import (
     NOTEBOOK_MAP,
     binder_url,
     colab_url,
@@ -20,7 +22,7 @@ from utils.notebooks import (
     set_repo,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 
 
 def _conda_pip_pins(path: Path) -> dict[str, str]:

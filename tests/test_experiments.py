@@ -6,32 +6,37 @@ import json
 
 import pytest
 
-from utils import experiments as E
-from utils.machine import PINNED_ENV as E_PINNED
+from utils import experiments as CLI
+from utils.common.machine import PINNED_ENV as E_PINNED
+from utils.networks.recipe import KERAS_2017, Recipe
+from utils.results import grids as G
+from utils.results import runner as R
+from utils.results import store as S
+from utils.results import verify as V
 
 
 @pytest.fixture()
 def results_dir(tmp_path, monkeypatch, smoke_data_root):
-    monkeypatch.setattr(E, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(S, "RESULTS_DIR", tmp_path)
     return tmp_path
 
 
 def _small_grid():
-    return E.GRIDS["smoke"]()[:3]
+    return G.GRIDS["smoke"]()[:3]
 
 
 def test_run_appends_rows_with_provenance_and_resumes(results_dir):
     jobs = _small_grid()
-    path = E.run_grid(jobs, name="t", engine=E.SerialEngine(), limit=2, progress=False)
-    rows = E.read_table(path)
+    path = R.run_grid(jobs, name="t", engine=R.SerialEngine(), limit=2, progress=False)
+    rows = S.read_table(path)
     assert len(rows) == 2
     for row in rows:
         assert row["commit"] and row["machine"] and row["date"] and row["command"]
         assert "torch" in row["versions"] and 0 <= row["test_f1"] <= 1
-        assert E.Job(E.Recipe.from_string(row["recipe"]), row["framework"], row["seed"],
+        assert G.Job(Recipe.from_string(row["recipe"]), row["framework"], row["seed"],
                      row["preset"]).key == row["key"]
-    E.run_grid(jobs, name="t", engine=E.SerialEngine(), progress=False)  # resumes
-    rows = E.read_table(path)
+    R.run_grid(jobs, name="t", engine=R.SerialEngine(), progress=False)  # resumes
+    rows = S.read_table(path)
     assert len(rows) == 3 and len({r["key"] for r in rows}) == 3
     # Wall time: one entry per run, rows counted as they arrived.
     meta = json.loads(path.with_suffix(".meta.json").read_text())
@@ -42,51 +47,51 @@ def test_run_appends_rows_with_provenance_and_resumes(results_dir):
 
 def test_torn_last_line_is_ignored_and_repaired(results_dir):
     jobs = _small_grid()[:1]
-    path = E.run_grid(jobs, name="t", engine=E.SerialEngine(), progress=False)
+    path = R.run_grid(jobs, name="t", engine=R.SerialEngine(), progress=False)
     good = path.read_text()
     path.write_text(good + "torch|smoke|9|{},torch,trunc")  # a writer killed mid-row
-    assert len(E.read_table(path)) == 1
-    E._append_row(path, {**E.read_table(path)[0], "key": "other"})
-    assert [r["key"] for r in E.read_table(path)][1] == "other"
+    assert len(S.read_table(path)) == 1
+    S._append_row(path, {**S.read_table(path)[0], "key": "other"})
+    assert [r["key"] for r in S.read_table(path)][1] == "other"
 
 
 def test_malformed_tables_are_clear_errors(results_dir):
-    path = E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
     lines = path.read_text().splitlines(keepends=True)
     dup = results_dir / "dup.csv"
     dup.write_text("".join(lines + [lines[1]]))
-    with pytest.raises(E.ResultsError, match=r"dup.csv line 3: duplicate row"):
-        E.read_table(dup)
+    with pytest.raises(S.ResultsError, match=r"dup.csv line 3: duplicate row"):
+        S.read_table(dup)
     cols = results_dir / "cols.csv"
     cols.write_text(lines[0].replace("test_f1,", "") + lines[1])
-    with pytest.raises(E.ResultsError, match=r"cols.csv line 1: .*missing \['test_f1'\]"):
-        E.read_table(cols)
+    with pytest.raises(S.ResultsError, match=r"cols.csv line 1: .*missing \['test_f1'\]"):
+        S.read_table(cols)
     short = results_dir / "short.csv"
     short.write_text(lines[0] + "a,b,c\n")
-    with pytest.raises(E.ResultsError, match=r"short.csv line 2: expected 21 columns"):
-        E.read_table(short)
+    with pytest.raises(S.ResultsError, match=r"short.csv line 2: expected 21 columns"):
+        S.read_table(short)
 
 
 def test_verify_reruns_stored_rows(results_dir):
-    path = E.run_grid(_small_grid()[:2], name="smoke", engine=E.SerialEngine(),
+    path = R.run_grid(_small_grid()[:2], name="smoke", engine=R.SerialEngine(),
                       progress=False)
-    checks = E.verify("smoke", sample=2)
+    checks = V.verify("smoke", sample=2)
     assert [(c.kind, c.ok) for c in checks] == [("identical", True)] * 2
-    assert E.summary_line(checks) == "verified=2/2 identical=2 statistical=0"
+    assert V.summary_line(checks) == "verified=2/2 identical=2 statistical=0"
     # A stale table cannot pass: on the path it was stored on, any difference fails.
     text = path.read_text().splitlines(keepends=True)
-    row = E.read_table(path)[0]
+    row = S.read_table(path)[0]
     text[1] = text[1].replace(f",{row['test_f1']},", f",{row['test_f1'] + 0.01},", 1)
     path.write_text("".join(text))
-    checks = E.verify("smoke", sample=2)
+    checks = V.verify("smoke", sample=2)
     assert sorted((c.kind, c.ok) for c in checks) == [("identical", False), ("identical", True)]
-    assert E.summary_line(checks).startswith("verified=1/2 ")
+    assert V.summary_line(checks).startswith("verified=1/2 ")
     # A preset filter draws only that preset's rows, and says so when there are none.
-    assert len(E.verify("smoke", sample=5, preset=row["preset"])) == 2
-    with pytest.raises(E.ResultsError, match=r"smoke.csv: no stored rows with preset 'x4'"):
-        E.verify("smoke", sample=1, preset="x4")
+    assert len(V.verify("smoke", sample=5, preset=row["preset"])) == 2
+    with pytest.raises(S.ResultsError, match=r"smoke.csv: no stored rows with preset 'x4'"):
+        V.verify("smoke", sample=1, preset="x4")
     with pytest.raises(ValueError, match="sample must be at least 1 row, got 0"):
-        E.verify("smoke", sample=0)
+        V.verify("smoke", sample=0)
 
 
 # --- another floating-point path: simulated fingerprints, no training -------------------
@@ -98,7 +103,7 @@ FOREIGN = {"framework": "keras", "tensorflow": "2.21.0", "cpu": "Some Other CPU"
 
 
 def _stored_setting(f1s, float_path):
-    recipe = E.KERAS_2017.to_string()
+    recipe = KERAS_2017.to_string()
     return [{"key": f"k{s}", "framework": "keras", "recipe": recipe, "recipe_name": "keras_2017",
              "preset": "classroom", "seed": s, "test_f1": f, "float_path": float_path}
             for s, f in enumerate(f1s)]
@@ -112,30 +117,30 @@ def _fake_run(shift, here=None):
 
 def test_foreign_path_gets_a_statistical_check_that_can_fail():
     table = _stored_setting(F1S, FOREIGN)
-    near = E.check_row(table[3], table, run=_fake_run(0.004))
+    near = V.check_row(table[3], table, run=_fake_run(0.004))
     assert (near.kind, near.ok) == ("statistical", True)  # never called identical
     assert "permutation p=" in near.detail and "Some Other CPU" in near.detail
-    stale = E.check_row(table[3], table, run=_fake_run(0.30))
+    stale = V.check_row(table[3], table, run=_fake_run(0.30))
     assert (stale.kind, stale.ok) == ("statistical", False)
     # Too few stored seeds for a test: a failure that says why, never a silent pass.
-    few = E.check_row(table[3], table[:4], run=_fake_run(0.004))
+    few = V.check_row(table[3], table[:4], run=_fake_run(0.004))
     assert (few.kind, few.ok) == ("statistical", False) and "too few" in few.detail
 
 
 def test_same_path_requires_identity_and_rows_without_a_path_are_foreign():
     table = _stored_setting(F1S, FOREIGN)
-    same = E.check_row(table[3], table, run=_fake_run(0.004, here=FOREIGN))
+    same = V.check_row(table[3], table, run=_fake_run(0.004, here=FOREIGN))
     assert (same.kind, same.ok) == ("identical", False) and "same floating-point path" in \
         same.detail
-    exact = E.check_row(table[3], table, run=_fake_run(0.0, here=FOREIGN))
+    exact = V.check_row(table[3], table, run=_fake_run(0.0, here=FOREIGN))
     assert (exact.kind, exact.ok) == ("identical", True)
     unrecorded = _stored_setting(F1S, {})  # stored before paths were recorded
-    check = E.check_row(unrecorded[3], unrecorded, run=_fake_run(0.004))
+    check = V.check_row(unrecorded[3], unrecorded, run=_fake_run(0.004))
     assert check.kind == "statistical" and "stored: unrecorded" in check.detail
 
 
 def test_a_gpu_row_is_never_a_cpu_rederivation():
-    from utils.machine import path_key
+    from utils.common.machine import path_key
 
     cpu = {"framework": "torch", "torch": "2.13.0", "torch_isa": "AVX2",
            "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1, "device": "cpu"}
@@ -158,7 +163,7 @@ def test_pinned_rows_rederive_whatever_isa_the_caller_forces(tmp_path, smoke_dat
                          env={**env, "ATEN_CPU_CAPABILITY": "default"}, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    row = E.read_table(tmp_path / "smoke.csv")[0]
+    row = S.read_table(tmp_path / "smoke.csv")[0]
     assert row["float_path"]["onednn_max_isa"] == "AVX2"
     if row["framework"] == "torch":
         assert row["float_path"]["torch_isa"] in {"AVX2", "DEFAULT"}  # DEFAULT: no AVX2 CPU
@@ -174,7 +179,7 @@ def test_an_unpinned_run_records_the_isa_it_took(smoke_data_root):
     import subprocess
     import sys
 
-    code = ("import torch; from utils.machine import float_path; "
+    code = ("import torch; from utils.common.machine import float_path; "
             "print(float_path('torch', 1)['torch_isa'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**__import__("os").environ, "ATEN_CPU_CAPABILITY": "default"},
@@ -185,32 +190,32 @@ def test_an_unpinned_run_records_the_isa_it_took(smoke_data_root):
 # --- the table: locks, last lines, scores -------------------------------------------------
 
 def test_a_second_run_of_a_grid_is_refused_while_the_first_holds_the_lock(results_dir):
-    path = E.table_path("t")
-    with E.table_lock(path), pytest.raises(E.ResultsError, match="another run is writing"):
-        E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    path = S.table_path("t")
+    with S.table_lock(path), pytest.raises(S.ResultsError, match="another run is writing"):
+        R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
     assert not path.exists()  # nothing written by the refused run
 
 
 def test_a_complete_last_row_without_its_newline_is_kept(results_dir):
-    path = E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
     path.write_text(path.read_text().rstrip("\n"))  # an editor dropped the final newline
-    (row,) = E.read_table(path)
-    E._append_row(path, {**row, "key": "other"})
-    assert [r["key"] for r in E.read_table(path)] == [row["key"], "other"]
+    (row,) = S.read_table(path)
+    S._append_row(path, {**row, "key": "other"})
+    assert [r["key"] for r in S.read_table(path)] == [row["key"], "other"]
 
 
 def test_nan_or_out_of_range_scores_are_refused(results_dir):
-    path = E.run_grid(_small_grid()[:1], name="t", engine=E.SerialEngine(), progress=False)
-    (row,) = E.read_table(path)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
+    (row,) = S.read_table(path)
     for bad in (float("nan"), 1.5, -0.1):
-        with pytest.raises(E.ResultsError, match=r"test_f1 must be an F1 in \[0, 1\]"):
-            E._append_row(path, {**row, "key": "x", "test_f1": bad})
-    assert len(E.read_table(path)) == 1
+        with pytest.raises(S.ResultsError, match=r"test_f1 must be an F1 in \[0, 1\]"):
+            S._append_row(path, {**row, "key": "x", "test_f1": bad})
+    assert len(S.read_table(path)) == 1
     lines = path.read_text().splitlines(keepends=True)
     bad_table = results_dir / "nan.csv"
     bad_table.write_text(lines[0] + lines[1].replace(f",{row['test_f1']},", ",nan,", 1))
-    with pytest.raises(E.ResultsError, match=r"nan.csv line 2: test_f1 must be an F1"):
-        E.read_table(bad_table)
+    with pytest.raises(S.ResultsError, match=r"nan.csv line 2: test_f1 must be an F1"):
+        S.read_table(bad_table)
 
 
 @pytest.mark.parametrize("args, says", [
@@ -221,7 +226,7 @@ def test_nan_or_out_of_range_scores_are_refused(results_dir):
 ])
 def test_cli_counts_must_be_positive(args, says, capsys):
     with pytest.raises(SystemExit) as e:
-        E.main(args)
+        CLI.main(args)
     assert e.value.code == 2 and says in capsys.readouterr().err
 
 
@@ -239,14 +244,14 @@ def test_killed_grid_resumes_with_every_row_exactly_once(tmp_path, smoke_data_ro
                             start_new_session=True)
     table = tmp_path / "smoke.csv"
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and len(E.read_table(table)) < 2:
+    while time.monotonic() < deadline and len(S.read_table(table)) < 2:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = {r["key"]: r["test_f1"] for r in E.read_table(table)}
-    expected = {job.key for job in E.GRIDS["smoke"]()}
+    before = {r["key"]: r["test_f1"] for r in S.read_table(table)}
+    expected = {job.key for job in G.GRIDS["smoke"]()}
     assert 2 <= len(before) < len(expected)
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    rows = E.read_table(table)  # raises on a duplicate key
+    rows = S.read_table(table)  # raises on a duplicate key
     assert sorted(r["key"] for r in rows) == sorted(expected)
     assert all(r["test_f1"] == before[r["key"]] for r in rows if r["key"] in before)

@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from utils.explorer import ADAM_LR, Explorer  # noqa: E402
-from utils.recipe import KERAS_2017, PYTORCH  # noqa: E402
-from utils.toggles import all_results  # noqa: E402
+from utils.lessons.explorer import ADAM_LR, Explorer  # noqa: E402
+from utils.networks.recipe import KERAS_2017, PYTORCH  # noqa: E402
+from utils.results.comparisons import all_results  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def results():
 def test_controls_describe_the_presets(results):
     ex = Explorer(results)
     assert ex.recipe() == PYTORCH
-    ex.preset.value = "keras_2017"
+    ex.start.value = "keras_2017"
     assert ex.recipe() == KERAS_2017
     ex.knobs["optimizer"].value = "adam"
     assert ex.recipe().learning_rate == ADAM_LR
@@ -50,8 +50,8 @@ def test_live_button_trains_and_overlays(results, smoke_data_root):
 
 
 def test_every_toggle_pair_is_one_default_apart_within_one_framework():
-    from utils.recipe import LADDER, diff
-    from utils.toggles import toggle_pairs
+    from utils.networks.recipe import LADDER, diff
+    from utils.results.comparisons import toggle_pairs
 
     groups = [set(names) for _, names in LADDER]
     pairs = toggle_pairs()
@@ -67,7 +67,7 @@ def test_every_toggle_pair_is_one_default_apart_within_one_framework():
 
 
 def test_toggle_summary_reports_stored_pairs(results):
-    from utils.toggles import NOT_STORED, toggle_summary
+    from utils.results.comparisons import NOT_STORED, toggle_summary
 
     s = toggle_summary(results)
     first = s[(s.toggle == "conv/dense init") & (s.framework == "torch")].iloc[0]
@@ -77,8 +77,9 @@ def test_toggle_summary_reports_stored_pairs(results):
 def test_size_summary_covers_every_effect_and_size(results):
     import numpy as np
 
-    from utils.experiments import SIZE_EFFECTS, f1_of
-    from utils.toggles import NOT_STORED, size_summary
+    from utils.results.comparisons import NOT_STORED, size_summary
+    from utils.results.grids import SIZE_EFFECTS
+    from utils.results.store import f1_of
 
     s = size_summary(results)
     assert list(s.effect.unique()) == list(SIZE_EFFECTS)
@@ -95,7 +96,9 @@ def test_size_summary_covers_every_effect_and_size(results):
 def test_summary_command_prints_the_stored_effects(results, capsys):
     import numpy as np
 
-    from utils.experiments import SIZE_EFFECTS, f1_of, main
+    from utils.experiments import main
+    from utils.results.grids import SIZE_EFFECTS
+    from utils.results.store import f1_of
 
     assert main(["summary"]) == 0
     out = capsys.readouterr().out
@@ -107,7 +110,7 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
 
 
 def test_describe_sizes_follows_the_table(results):
-    from utils.toggles import NOT_STORED, describe_sizes, size_summary
+    from utils.results.comparisons import NOT_STORED, describe_sizes, size_summary
 
     table = size_summary(results)
     lines = describe_sizes(table)

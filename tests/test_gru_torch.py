@@ -1,5 +1,6 @@
-"""Tests for utils/gru_torch.py: GRULayer against nn.GRU and an independent numpy Keras GRU,
-the Keras <-> PyTorch weight conversion, gate activations, initialisers and loop cost."""
+"""Tests for utils/networks/gru_torch.py: GRULayer against nn.GRU and an independent numpy
+Keras GRU, the Keras <-> PyTorch weight conversion, gate activations, initialisers and loop
+cost."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.gru_torch import (
+from utils.networks.gru_torch import (
     GATE_ACTIVATIONS,
     GRULayer,
     gate_fn,

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SOURCES = sorted([*(REPO / "utils").glob("*.py"), *(REPO / "benchmarks").glob("*.py")])
+from utils.common.repo import REPO_ROOT as REPO
+
+SOURCES = sorted([*(REPO / "utils").rglob("*.py"), *(REPO / "benchmarks").glob("*.py")])
 
 
 def test_there_are_sources():
@@ -37,8 +38,8 @@ def test_every_np_load_refuses_pickles():
 
 
 def test_importing_every_module_opens_no_connection():
-    modules = [f"utils.{p.stem}" for p in sorted((REPO / "utils").glob("*.py"))
-               if p.stem != "__init__"]
+    modules = [".".join(p.relative_to(REPO).with_suffix("").parts)
+               for p in sorted((REPO / "utils").rglob("*.py")) if p.stem != "__init__"]
     code = (
         "import socket\n"
         "def refuse(*a, **k):\n"

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from utils.inspect_model import (
+from utils.networks.model_torch import build_model
+from utils.networks.recipe import KERAS_2017, PYTORCH
+from utils.training.inspection import (
     first_conv_output,
     gate_saturation,
     gru_gates,
@@ -16,8 +18,6 @@ from utils.inspect_model import (
     init_statistics,
     weights_by_layer,
 )
-from utils.model_torch import build_model
-from utils.recipe import KERAS_2017, PYTORCH
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for utils/metrics.py: cross-checks against scikit-learn and sed_eval, brute-force
+"""Tests for utils/task/metrics.py: cross-checks against scikit-learn and sed_eval, brute-force
 checks of the threshold searches, and the seed-noise bootstrap."""
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from utils.labels import LABELS, N_CLASSES
-from utils.metrics import (
+from utils.results.stats import bootstrap_ci, seed_noise_verdict
+from utils.task.labels import LABELS, N_CLASSES
+from utils.task.metrics import (
     binarize,
-    bootstrap_ci,
     f1_report,
     micro_f1,
     micro_prf,
     per_class_f1,
-    seed_noise_verdict,
     tune_class_thresholds,
     tune_global_threshold,
 )

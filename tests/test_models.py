@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from utils import model_keras as mk
-from utils import model_torch as mt
-from utils.parity import parity_table
-from utils.recipe import KERAS_2017, PYTORCH
+from utils.networks import model_keras as mk
+from utils.networks import model_torch as mt
+from utils.networks.recipe import KERAS_2017, PYTORCH
+from utils.training.parity import parity_table
 
 
 @pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid_keras2", "hard_sigmoid_keras3"])
@@ -36,15 +36,15 @@ def test_parity_other_knobs(extra):
 
 def test_parity_detects_a_wrong_copy(monkeypatch):
     # The check must be able to fail: corrupt the GRU copy and see it.
-    from utils import gru_torch
+    from utils.training import parity
 
-    real = gru_torch.keras_to_torch_gru
+    real = parity.keras_to_torch_gru
 
     def swapped(kernel, recurrent, bias, reset_after, **kw):
         out = real(kernel, recurrent, bias, reset_after, **kw)
         return {k: v.flip(0) if k.startswith("weight_hh") else v for k, v in out.items()}
 
-    monkeypatch.setattr(gru_torch, "keras_to_torch_gru", swapped)
+    monkeypatch.setattr(parity, "keras_to_torch_gru", swapped)
     table = dict(parity_table(KERAS_2017, seed=3))
     assert table["conv3"] == 0.0 and table["gru"] > 1e-3
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from utils.notebooks import error_outputs, execute, notebook_paths
+from utils.lessons.notebooks import error_outputs, execute, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils import optimizers
-from utils.optimizers import (
+from utils.networks import optimizers
+from utils.networks.optimizers import (
     KERAS_ADAM_EPSILON,
     TORCH_ADAM_EPSILON,
     KerasEpsAdam,
@@ -32,7 +32,7 @@ from utils.optimizers import (
     set_torch_lr,
     step_lr,
 )
-from utils.recipe import Recipe
+from utils.networks.recipe import Recipe
 
 STEPS = 50
 DROP = 20  # η ÷ 10 from step 20 on (0-based)
@@ -218,7 +218,7 @@ def test_importing_module_does_not_import_tensorflow(monkeypatch):
 
     def guarded(name, *args, **kwargs):
         if name.split(".")[0] in ("tensorflow", "keras"):
-            raise AssertionError(f"importing utils.optimizers imported {name}")
+            raise AssertionError(f"importing utils.networks.optimizers imported {name}")
         return real_import(name, *args, **kwargs)
 
     spec = importlib.util.spec_from_file_location(

@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 
 import pytest
 
-from utils.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe, diff, get_recipe
+from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe, diff, get_recipe
 
 
 def test_presets_differ_only_in_framework_defaults():
@@ -66,7 +66,7 @@ def test_unknown_field_and_bad_strings():
 
 
 def test_ladder_switches_every_default_once_in_order():
-    from utils.recipe import LADDER, ladder
+    from utils.networks.recipe import LADDER, ladder
 
     assert sorted(f for _, names in LADDER for f in names) == sorted(DEFAULT_FIELDS)
     rungs = ladder(PYTORCH, KERAS_2017)
@@ -76,7 +76,7 @@ def test_ladder_switches_every_default_once_in_order():
 
 
 def test_ladder_refuses_recipes_that_differ_beyond_the_defaults():
-    from utils.recipe import ladder
+    from utils.networks.recipe import ladder
 
     with pytest.raises(ValueError, match="learning_rate"):
         ladder(PYTORCH, replace(KERAS_2017, learning_rate=0.1))

@@ -7,15 +7,16 @@ import sys
 
 import pytest
 
-from utils import experiments as E
+from utils.results import grids as G
+from utils.results import store as S
 
-STORED = [g for g in ("reference", "toggles", "sizes") if E.table_path(g).exists()]
+STORED = [g for g in ("reference", "toggles", "sizes") if S.table_path(g).exists()]
 
 
 @pytest.mark.parametrize("grid", STORED)
 def test_stored_table_is_well_formed_with_provenance(grid):
-    rows = E.read_table(E.table_path(grid))
-    keys = {job.key for job in E.GRIDS[grid]()}
+    rows = S.read_table(S.table_path(grid))
+    keys = {job.key for job in G.GRIDS[grid]()}
     assert rows and {r["key"] for r in rows} <= keys
     for r in rows:
         assert r["commit"] != "unknown" and r["command"].startswith("python -m utils.")
@@ -49,12 +50,12 @@ def test_a_stored_row_is_rederived(grid):
 @pytest.mark.skipif("toggles" not in STORED, reason="no stored toggles table")
 def test_sizes_grid_runs_the_two_largest_ladder_steps():
     """08 says the size effects are the two largest steps of the PyTorch ladder."""
-    from utils.toggles import toggle_summary
+    from utils.results.comparisons import toggle_summary
 
     summary = toggle_summary()
-    pair_of = {label: (E.TORCH_LADDER[i - 1][1], recipe)
-               for i, (label, recipe) in enumerate(E.TORCH_LADDER) if i}
+    pair_of = {label: (G.TORCH_LADDER[i - 1][1], recipe)
+               for i, (label, recipe) in enumerate(G.TORCH_LADDER) if i}
     steps = summary[(summary.framework == "torch") & summary.toggle.isin(pair_of)]
     largest = steps.loc[steps["median difference"].abs().nlargest(2).index, "toggle"]
-    single_steps = [pair for pair in E.SIZE_EFFECTS.values() if pair in pair_of.values()]
+    single_steps = [pair for pair in G.SIZE_EFFECTS.values() if pair in pair_of.values()]
     assert len(single_steps) == 2 and {pair_of[t] for t in largest} == set(single_steps)

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from utils.features import CLASSROOM, log_mel
-from utils.labels import LABELS, N_CLASSES, clip_fraction
-from utils.synthesis import (
+from utils.task.features import CLASSROOM, log_mel
+from utils.task.labels import LABELS, N_CLASSES, clip_fraction
+from utils.task.synthesis import (
     CLIP_SAMPLES,
     SR,
     SynthParams,

@@ -9,8 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from utils.recipe import KERAS_2017, PYTORCH
-from utils.train import epoch_batches, train
+from utils.networks.recipe import KERAS_2017, PYTORCH
+from utils.training.trainer import epoch_batches, train
 
 FAST = {"epochs": 1, "batch_size": 16}
 

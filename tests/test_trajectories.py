@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from utils.recipe import KERAS_2017
-from utils.trajectories import nesterov_trajectories, same_start_training
+from utils.networks.recipe import KERAS_2017
+from utils.training.trajectories import nesterov_trajectories, same_start_training
 
 
 @pytest.fixture(scope="module")
 def smoke(smoke_data_root):
-    from utils.data import load_dataset
+    from utils.task.dataset import load_dataset
 
     return load_dataset("smoke", progress=False)
 

@@ -4,7 +4,7 @@ Introduced in ``01_data.ipynb``, for readers who have the real audio. Every form
 quirk below comes from ``docs/sources.md``: ``#dcase-classes`` (the 17 labels),
 ``#dcase-file-formats``, ``#dcase-scoring`` (quirks of the official Subtask-A scorer
 ``Models.py``) and ``#dcase-audio`` (the evaluation-set zip). Labels come from
-:mod:`utils.labels`; they are never split on commas, because two of them contain one.
+:mod:`utils.task.labels`; they are never split on commas, because two of them contain one.
 
 Every problem with an input raises :class:`DcaseFormatError`, whose message names the file,
 the 1-based line number where there is one, what was expected and what was found.
@@ -24,7 +24,6 @@ import difflib
 import math
 import os
 import struct
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import tqdm  # noqa: F401  (pooch's progress bar needs it)
 
-from utils.labels import LABEL_INDEX, LABELS, N_CLASSES
+from utils.common.errors import LabError
+from utils.common.files import atomic_write_text
+from utils.task.labels import LABEL_INDEX, LABELS, N_CLASSES
 
 __all__ = [
     "EVAL_ZIP",
@@ -64,7 +66,7 @@ _LABEL_COLUMNS = "4 tab-separated columns (filename, start, end, label)"
 _SHOW_AT_MOST = 5  # how many offending names an error message lists
 
 
-class DcaseFormatError(ValueError):
+class DcaseFormatError(LabError, ValueError):
     """A DCASE file, folder or argument is not in the expected format.
 
     The message names the file, the 1-based line number where there is one, what was
@@ -72,10 +74,10 @@ class DcaseFormatError(ValueError):
 
     Examples
     --------
-    >>> clip_id("a.txt")
+    >>> clip_id("a.txt")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    utils.dcase_io.DcaseFormatError: a.txt: expected a clip name <ytid>_<start>_<end>, found 'a.txt'
+    utils.task.dcase_io.DcaseFormatError: a.txt: expected a clip name <ytid>_<start>_<end>, ...
     """
 
 
@@ -133,7 +135,7 @@ def _check_label(path: PathLike, line: int, label: str) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DcaseFormatError(
             f"{_where(path, line)}: expected one of the {N_CLASSES} DCASE 2017 Task 4 labels "
-            f"(utils.labels.LABELS), found {label!r}{hint}"
+            f"(utils.task.labels.LABELS), found {label!r}{hint}"
         )
     return label
 
@@ -223,7 +225,7 @@ def read_weak_labels(path: PathLike) -> dict[str, list[str]]:
     -------
     dict[str, list[str]]
         Clip filename exactly as written (``<ytid>_<start>_<end>.wav``, no ``Y`` prefix),
-        in order of first appearance, mapped to its labels in :data:`utils.labels.LABELS`
+        in order of first appearance, mapped to its labels in :data:`utils.task.labels.LABELS`
         order.
 
     Raises
@@ -422,7 +424,8 @@ def _split_labels(path: PathLike, line: int, cell: str) -> tuple[str, ...]:
                 break
         else:
             raise DcaseFormatError(
-                f"{_where(path, line)}: expected comma-joined labels from utils.labels.LABELS, "
+                f"{_where(path, line)}: expected comma-joined labels from "
+                f"utils.task.labels.LABELS, "
                 f"found {cell[pos:]!r} at character {pos + 1} of {cell!r}"
             )
         labels.append(label)
@@ -930,16 +933,7 @@ def write_submission(
         _ytid, start, end = _split_clip(clip, _where(path))
         lines += [f"{clip}.wav\t{start}\t{end}\t{LABELS[k]}\n" for k in np.flatnonzero(row)]
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(lines)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the rename makes it visible
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, "".join(lines), newline="\n")
     return target
 
 
@@ -996,7 +990,6 @@ def fetch_evaluation_audio(dest: PathLike) -> Path:
     import pooch
 
     try:
-        import tqdm  # noqa: F401  (pooch's progress bar needs it)
 
         progress = True
     except ImportError:

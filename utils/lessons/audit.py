@@ -19,7 +19,7 @@ iterates), and the BCE loss and gradient at a saturated prediction (FD §12).
 runs one probe per check (a failing probe marks only its own row) and returns
 :class:`AuditRow` objects; :func:`audit_table` and :func:`keras_vs_torch` turn them into
 DataFrames for display. Rows whose key starts with ``preset.`` or ``lab.`` cross-check the
-lab's own presets (:mod:`utils.recipe`) and constants against the installed frameworks.
+lab's own presets (:mod:`utils.networks.recipe`) and constants against the installed frameworks.
 
 Examples
 --------
@@ -40,7 +40,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+
+from utils.common.frameworks import quiet_tensorflow
+from utils.networks import optimizers, recipe
 
 Compare = Literal["equal", "close", "bound"]
 
@@ -224,19 +229,20 @@ EXPECTED: list[Check] = [
           "KERAS_2017.momentum_formula matches keras.optimizers.SGD(nesterov=True)",
           "KERAS_2017: keras = Keras 3: keras", "FD §6; utils/recipe.py"),
     Check("lab.keras_adam_epsilon", "keras",
-          "utils.optimizers.KERAS_ADAM_EPSILON equals keras Adam's default", 1e-7,
+          "utils.networks.optimizers.KERAS_ADAM_EPSILON equals keras Adam's default", 1e-7,
           "FD §8; utils/optimizers.py", "close"),
     Check("lab.torch_adam_epsilon", "torch",
-          "utils.optimizers.TORCH_ADAM_EPSILON equals torch Adam's default", 1e-8,
+          "utils.networks.optimizers.TORCH_ADAM_EPSILON equals torch Adam's default", 1e-8,
           "FD §8; utils/optimizers.py", "close"),
     Check("lab.hard_sigmoid_keras3", "keras",
-          "max |utils.model_keras.hard_sigmoid_keras3 − keras hard_sigmoid| on [−4, 4]", 0.0,
+          "max |utils.networks.model_keras.hard_sigmoid_keras3 − keras hard_sigmoid| "
+          "on [−4, 4]", 0.0,
           "FD §3; utils/model_keras.py", "close", abs_tol=1e-6),
     Check("lab.batchnorm_keras", "keras",
-          "utils.model_keras.BATCHNORM['keras'] (momentum, epsilon) = Keras defaults",
+          "utils.networks.model_keras.BATCHNORM['keras'] (momentum, epsilon) = Keras defaults",
           (0.99, 1e-3), "FD §7; utils/model_keras.py", "close"),
     Check("lab.batchnorm_torch", "torch",
-          "utils.model_torch.BATCHNORM['torch'] (momentum, eps) = torch defaults",
+          "utils.networks.model_torch.BATCHNORM['torch'] (momentum, eps) = torch defaults",
           (0.1, 1e-5), "FD §7; utils/model_torch.py", "close"),
 ]
 
@@ -245,7 +251,6 @@ EXPECTED: list[Check] = [
 def _keras():
     """Keras 3 on TensorFlow, imported with TensorFlow's start-up messages silenced."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from utils.env_check import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
@@ -542,21 +547,20 @@ def _keras_gate() -> str:
 
 
 def _keras_gate_name() -> str:
-    """The installed Keras GRU gate as a :class:`~utils.recipe.Recipe` gate name."""
+    """The installed Keras GRU gate as a :class:`~utils.networks.recipe.Recipe` gate name."""
     name = _keras_gate()
     return {"hard_sigmoid": "hard_sigmoid_keras3"}.get(name, name)
 
 
-def _preset_row(preset_name: str, field: str, framework_label: str, installed) -> str:
-    from utils import recipe
+def _recipe_row(recipe_name: str, field: str, framework_label: str, installed) -> str:
 
-    value = getattr(recipe.PRESETS[preset_name], field)
+    value = getattr(recipe.RECIPES[recipe_name], field)
     rel = "=" if value == installed else "≠"
-    return f"{preset_name.upper()}: {value} {rel} {framework_label}: {installed}"
+    return f"{recipe_name.upper()}: {value} {rel} {framework_label}: {installed}"
 
 
 def _lab_hard_sigmoid_gap() -> float:
-    from utils.model_keras import hard_sigmoid_keras3
+    from utils.networks.model_keras import hard_sigmoid_keras3
 
     xs = np.linspace(-4, 4, 33).astype("float32")
     return float(np.abs(_np(hard_sigmoid_keras3(xs)) - _keras_hard_sigmoid(xs)).max())
@@ -564,11 +568,11 @@ def _lab_hard_sigmoid_gap() -> float:
 
 def _lab_bn(framework: str) -> tuple[float, float]:
     if framework == "keras":
-        from utils.model_keras import BATCHNORM
+        from utils.networks.model_keras import BATCHNORM
 
         lab = BATCHNORM["keras"]
         return (lab["momentum"], lab["epsilon"])
-    from utils.model_torch import BATCHNORM as TORCH_BN
+    from utils.networks.model_torch import BATCHNORM as TORCH_BN
 
     lab = TORCH_BN["torch"]
     return (lab["momentum"], lab["eps"])
@@ -610,7 +614,6 @@ def _torch_default(factory: str, attr: str) -> float:
 
 
 def _lab_eps(name: str, framework: str):
-    from utils import optimizers
 
     lab = getattr(optimizers, name)
     installed = (_keras_attr("adam", "epsilon") if framework == "keras"
@@ -673,17 +676,17 @@ PROBES: dict[str, Callable[[], Any]] = {
     "torch.sgd.nesterov_formula": _torch_nesterov,
     "torch.bce.loss_p0_y1": lambda: _torch_bce(grad=False),
     "torch.bce.grad_p0": lambda: _torch_bce(grad=True),
-    "preset.pytorch.gate_activation": lambda: _preset_row("pytorch", "gate_activation", "torch",
+    "preset.pytorch.gate_activation": lambda: _recipe_row("pytorch", "gate_activation", "torch",
                                                           _torch_gru_gate()),
-    "preset.pytorch.reset_after": lambda: _preset_row(
+    "preset.pytorch.reset_after": lambda: _recipe_row(
         "pytorch", "reset_after", "torch", _gru_part(_torch_gru_formula(), 1)),
-    "preset.pytorch.momentum_formula": lambda: _preset_row("pytorch", "momentum_formula",
+    "preset.pytorch.momentum_formula": lambda: _recipe_row("pytorch", "momentum_formula",
                                                            "torch", _torch_nesterov()),
-    "preset.keras_2017.gate_activation": lambda: _preset_row(
+    "preset.keras_2017.gate_activation": lambda: _recipe_row(
         "keras_2017", "gate_activation", "Keras 3", _keras_gate_name()),
-    "preset.keras_2017.reset_after": lambda: _preset_row(
+    "preset.keras_2017.reset_after": lambda: _recipe_row(
         "keras_2017", "reset_after", "Keras 3", _keras().layers.GRU(4).reset_after),
-    "preset.keras_2017.momentum_formula": lambda: _preset_row(
+    "preset.keras_2017.momentum_formula": lambda: _recipe_row(
         "keras_2017", "momentum_formula", "Keras 3", _keras_nesterov()),
     "lab.keras_adam_epsilon": lambda: _lab_eps("KERAS_ADAM_EPSILON", "keras"),
     "lab.torch_adam_epsilon": lambda: _lab_eps("TORCH_ADAM_EPSILON", "torch"),
@@ -750,7 +753,6 @@ def _show(v: Any) -> str:
 
 def audit_table(rows: Sequence[AuditRow] | None = None):
     """The audit as a DataFrame (one row per check; values shown as short strings)."""
-    import pandas as pd
 
     rows = audit() if rows is None else rows
     return pd.DataFrame([{"key": r.key, "framework": r.framework, "description": r.description,
@@ -819,7 +821,6 @@ def keras_vs_torch(rows: Sequence[AuditRow] | None = None):
 
     Columns: ``default``, ``keras``, ``torch``, ``same``, ``source``.
     """
-    import pandas as pd
 
     rows = audit() if rows is None else rows
     observed = {r.key: r.observed for r in rows}
@@ -834,7 +835,6 @@ def keras_vs_torch(rows: Sequence[AuditRow] | None = None):
 def plot_hard_sigmoids(ax=None):
     """The installed gate curves (Keras 3 ``hard_sigmoid``, torch ``hardsigmoid``, sigmoid)
     beside the Keras 2 formula clip(0.2x + 0.5), which a Keras-2 config no longer gets."""
-    import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 3.6))

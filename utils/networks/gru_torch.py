@@ -26,7 +26,7 @@ over time steps. :func:`benchmark` measures what that loop costs.
 Examples
 --------
 >>> import torch
->>> from utils.gru_torch import GRULayer
+>>> from utils.networks.gru_torch import GRULayer
 >>> _ = torch.manual_seed(0)
 >>> layer = GRULayer(4, 3, gate_activation="hard_sigmoid_keras2", reset_after=False)
 >>> layer.reset_parameters(kernel="keras", recurrent="keras", bias="keras")

@@ -9,8 +9,8 @@ from the same weights, so what is seen here holds for the Keras model too.
 Examples
 --------
 >>> import numpy as np
->>> from utils.recipe import PYTORCH
->>> from utils.model_torch import build_model
+>>> from utils.networks.recipe import PYTORCH
+>>> from utils.networks.model_torch import build_model
 >>> w = weights_by_layer(build_model(PYTORCH, seed=0))
 >>> list(w)[:3]
 ['conv1 kernel', 'conv1 bias', 'conv2 kernel']
@@ -21,12 +21,13 @@ True
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-from utils.gru_torch import gate_fn
-from utils.model_torch import bce_loss, build_model
-from utils.recipe import Recipe
+from utils.networks.gru_torch import gate_fn
+from utils.networks.model_torch import bce_loss, build_model, pool_frames
+from utils.networks.recipe import Recipe
 
 
 def _convs(model) -> list[nn.Conv2d]:
@@ -62,7 +63,6 @@ def init_statistics(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0)
     fraction of exact zeros after the ReLU, and the RMS gradient of its weights for one
     minibatch of the recipe's loss.
     """
-    import pandas as pd
 
     model = build_model(recipe, seed)
     model.train()
@@ -75,7 +75,6 @@ def init_statistics(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0)
     hooks.append(model.gru.register_forward_hook(
         lambda _m, _i, out: acts.__setitem__("GRU", out.detach())))
     frame = model.frame_probs(xb)
-    from utils.model_torch import pool_frames
 
     loss = bce_loss(pool_frames(frame, recipe.pooling), torch.from_numpy(y), recipe.loss_guard)
     loss.backward()

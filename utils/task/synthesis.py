@@ -16,7 +16,7 @@ same clip in every dataset size, so larger presets extend smaller ones.
 
 Examples
 --------
->>> from utils.synthesis import SynthParams, plan_clip, render_clip
+>>> from utils.task.synthesis import SynthParams, plan_clip, render_clip
 >>> spec = plan_clip(SynthParams(), "train", 0)
 >>> audio = render_clip(spec, SynthParams())
 >>> audio.shape, audio.dtype
@@ -33,7 +33,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from utils.labels import LABEL_INDEX, LABELS, N_CLASSES, REAL_COUNTS, REAL_LABELS_PER_CLIP
+from utils.task.labels import LABEL_INDEX, LABELS, N_CLASSES, REAL_COUNTS, REAL_LABELS_PER_CLIP
 
 SR = 16_000
 CLIP_SECONDS = 10.0
@@ -64,7 +64,7 @@ class SynthParams:
         Range of the overall clip gain (dB): recordings differ in level.
 
     The cache manifest also records a hash of this module's source, so code changes
-    invalidate old caches too (``utils.data``).
+    invalidate old caches too (``utils.task.dataset``).
     """
 
     seed: int = 2017

@@ -20,7 +20,8 @@ Introduced in ``05_momentum.ipynb``. Every formula comes from
 
 Each framework gets each rule: the built-in optimizer where the framework already has it,
 a small custom optimizer where it does not. :func:`make_torch_optimizer` and
-:func:`make_keras_optimizer` read a :class:`~utils.recipe.Recipe`; :func:`step_lr` gives the
+:func:`make_keras_optimizer` read a :class:`~utils.networks.recipe.Recipe`; :func:`step_lr` gives
+the
 learning rate of an epoch, and :func:`set_torch_lr` / :func:`set_keras_lr` set it between
 epochs. Importing this module imports PyTorch but not TensorFlow: the custom Keras
 optimizers are defined the first time a Keras function is called.
@@ -28,7 +29,7 @@ optimizers are defined the first time a Keras function is called.
 Examples
 --------
 >>> from dataclasses import replace
->>> from utils.recipe import KERAS_2017
+>>> from utils.networks.recipe import KERAS_2017
 >>> r = replace(KERAS_2017, learning_rate=0.05, lr_schedule="step", lr_step_epochs=4)
 >>> [round(step_lr(r, epoch), 6) for epoch in (0, 3, 4, 8)]
 [0.05, 0.05, 0.005, 0.0005]
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .recipe import Recipe
+from utils.networks.recipe import Recipe
 
 if TYPE_CHECKING:  # annotations only: keras is imported when a Keras function runs
     import keras
@@ -118,7 +119,7 @@ def step_lr(recipe: Recipe, epoch: int) -> float:
 
     Examples
     --------
-    >>> from utils.recipe import Recipe
+    >>> from utils.networks.recipe import Recipe
     >>> step_lr(Recipe(learning_rate=0.1), 7)
     0.1
     """

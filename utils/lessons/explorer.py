@@ -9,12 +9,18 @@ without a browser: ``explorer.recipe()`` is the recipe the controls describe,
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from typing import get_args, get_type_hints
 
+import ipywidgets as w
+import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Image
 
-from utils.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe
+from utils.lessons.plots import plot_f1_strips
+from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe
+from utils.results.comparisons import Setting, run_live, stored_rows
 
 # Knobs beyond the framework defaults that the stored toggles grid covers.
 EXTRA_FIELDS = ("input_scaling", "batchnorm", "optimizer", "lr_schedule")
@@ -31,13 +37,12 @@ class Explorer:
     """Widgets for every default; the stored F1 of the recipe they describe."""
 
     def __init__(self, results, smoke: bool = False, live_seed: int = 0):
-        import ipywidgets as w
 
         self.results, self.smoke, self.live_seed = results, smoke, live_seed
         self.live: dict[str, list[float]] = {}
         self.framework = w.ToggleButtons(options=[("PyTorch", "torch"), ("Keras", "keras")],
                                          description="framework")
-        self.preset = w.ToggleButtons(options=[("PyTorch defaults", "pytorch"),
+        self.start = w.ToggleButtons(options=[("PyTorch defaults", "pytorch"),
                                                ("Keras-2017 defaults", "keras_2017")],
                                       description="start from")
         self.knobs = {name: w.Dropdown(options=field_options(name), description=name,
@@ -49,13 +54,13 @@ class Explorer:
         self.status = w.HTML()
         self.output = w.Output()
         self._set_knobs(PYTORCH)
-        self.preset.observe(self._on_preset, names="value")
+        self.start.observe(self._on_start, names="value")
         for control in (self.framework, *self.knobs.values()):
             control.observe(lambda _change: self.refresh(), names="value")
         self.run_button.on_click(self._on_run)
         knob_box = w.GridBox(list(self.knobs.values()),
                              layout=w.Layout(grid_template_columns="repeat(2, 350px)"))
-        self.widget = w.VBox([self.framework, self.preset, knob_box,
+        self.widget = w.VBox([self.framework, self.start, knob_box,
                               w.HBox([self.run_button, self.status]), self.output])
 
     # --- state -----------------------------------------------------------------------
@@ -65,7 +70,7 @@ class Explorer:
             dd.value = getattr(recipe, name)
         self._quiet = False
 
-    def _on_preset(self, change) -> None:
+    def _on_start(self, change) -> None:
         self._set_knobs(KERAS_2017 if change["new"] == "keras_2017" else PYTORCH)
         self.refresh()
 
@@ -76,7 +81,6 @@ class Explorer:
         return replace(r, learning_rate=ADAM_LR) if r.optimizer == "adam" else r
 
     def stored_f1(self, recipe: Recipe) -> np.ndarray:
-        from utils.toggles import Setting, stored_rows
 
         rows = stored_rows(self.results, Setting("", self.framework.value, recipe))
         return rows.test_f1.to_numpy()
@@ -86,9 +90,7 @@ class Explorer:
         """Redraw the comparison for the current controls (in place)."""
         if getattr(self, "_quiet", False):
             return
-        import matplotlib.pyplot as plt
 
-        from utils.plots import plot_f1_strips
 
         r, fw = self.recipe(), self.framework.value
         groups = {"PYTORCH": self.stored_f1(PYTORCH), "your recipe": self.stored_f1(r),
@@ -103,9 +105,7 @@ class Explorer:
         plot_f1_strips(groups, live={"your recipe": self.live.get(r.to_string(), [])},
                        ax=ax, title=f"{fw}: stored seeds (dots), live runs (crosses)")
         # Replace the Output's content in one assignment: the front end redraws in place.
-        import io
 
-        from IPython.display import Image
 
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -114,7 +114,6 @@ class Explorer:
         self.output.append_display_data(Image(data=buf.getvalue(), format="png"))
 
     def _on_run(self, _button) -> None:
-        from utils.toggles import Setting, run_live
 
         r = self.recipe()
         self.status.value = f"training seed {self.live_seed} in {self.framework.value}…"

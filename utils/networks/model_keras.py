@@ -2,14 +2,14 @@
 
 Introduced in ``02_keras_reference.ipynb``. Every initialiser, the GRU's gate activation
 and ``reset_after``, the BatchNorm constants and the loss are set from the
-:class:`~utils.recipe.Recipe` — never left to today's Keras defaults, which are not the
+:class:`~utils.networks.recipe.Recipe` — never left to today's Keras defaults, which are not the
 2017 ones (Keras 3's GRU uses sigmoid gates and ``reset_after=True``;
 ``docs/sources.md#gate-activation``, ``#reset-gate-placement``).
 
 Examples
 --------
 >>> import numpy as np
->>> from utils.recipe import KERAS_2017
+>>> from utils.networks.recipe import KERAS_2017
 >>> model = build_model(KERAS_2017, seed=0)
 >>> model(np.zeros((2, 200, 40, 1), "float32")).shape
 TensorShape([2, 17])
@@ -22,15 +22,15 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from utils.env_check import quiet_tensorflow  # noqa: E402
+from utils.common.frameworks import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()  # before keras, which imports TensorFlow
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
-from utils.architecture import OUTPUTS, POOL_EPS, POOLS, SIZES, frames_out, gru_input_size  # noqa: E402
-from utils.recipe import Recipe  # noqa: E402
+from utils.networks.architecture import OUTPUTS, POOL_EPS, POOLS, SIZES, frames_out, gru_input_size  # noqa: E402
+from utils.networks.recipe import Recipe  # noqa: E402
 
 # BatchNorm conventions (FD §7): Keras momentum m is PyTorch's 1 − m.
 BATCHNORM = {"keras": {"momentum": 0.99, "epsilon": 1e-3},

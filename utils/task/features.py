@@ -11,7 +11,7 @@ knob in the input-scaling notebook.
 Examples
 --------
 >>> import numpy as np
->>> from utils.features import CLASSROOM, log_mel
+>>> from utils.task.features import CLASSROOM, log_mel
 >>> x = log_mel(np.zeros(160_000, np.float32), CLASSROOM)
 >>> x.shape, x.dtype
 ((200, 40), dtype('float32'))

@@ -1,14 +1,14 @@
-"""The CRNN in PyTorch, every default taken from a :class:`~utils.recipe.Recipe`.
+"""The CRNN in PyTorch, every default taken from a :class:`~utils.networks.recipe.Recipe`.
 
 Introduced in ``03_pytorch_port.ipynb``. Inputs are (batch, 1, frames, mels) tensors in
 ``channels_last`` memory format (on CPU, NCHW convolutions are 1.5–2× slower).
-The GRU is :class:`utils.gru_torch.GRULayer`: the fused kernel when the recipe allows it
+The GRU is :class:`utils.networks.gru_torch.GRULayer`: the fused kernel when the recipe allows it
 (sigmoid gates, reset after), a Python loop otherwise.
 
 Examples
 --------
 >>> import torch
->>> from utils.recipe import PYTORCH
+>>> from utils.networks.recipe import PYTORCH
 >>> model = build_model(PYTORCH, seed=0)
 >>> model(torch.zeros(2, 1, 200, 40)).shape
 torch.Size([2, 17])
@@ -21,9 +21,9 @@ import math
 import torch
 from torch import nn
 
-from utils.architecture import OUTPUTS, POOL_EPS, POOLS, SIZES, frames_out, gru_input_size
-from utils.gru_torch import GRULayer
-from utils.recipe import Recipe
+from utils.networks.architecture import OUTPUTS, POOL_EPS, POOLS, SIZES, frames_out, gru_input_size
+from utils.networks.gru_torch import GRULayer
+from utils.networks.recipe import Recipe
 
 # BatchNorm conventions (FD §7): Keras momentum m is PyTorch's 1 − m.
 BATCHNORM = {"keras": {"momentum": 0.01, "eps": 1e-3}, "torch": {"momentum": 0.1, "eps": 1e-5}}

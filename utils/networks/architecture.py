@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utils.labels import N_CLASSES
+from utils.task.labels import N_CLASSES
 
 
 @dataclass(frozen=True)

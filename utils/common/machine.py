@@ -34,7 +34,10 @@ import os
 import platform
 import sys
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
+
+from threadpoolctl import threadpool_info
 
 # Read by ATen, oneDNN (both spellings) and MKL when the libraries load: they must be in the
 # environment before ``import torch`` / ``import tensorflow``, so workers inherit them.
@@ -152,7 +155,6 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
 
     Call after the framework is imported (its dispatch is read from the live library).
     """
-    from importlib import metadata
 
     info = _cpu_info()
     flags = _cpu_flags()
@@ -169,7 +171,6 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
         "mkl_instructions": os.environ.get("MKL_ENABLE_INSTRUCTIONS", "native"),
     }
     try:
-        from threadpoolctl import threadpool_info
 
         fp["blas"] = ", ".join(sorted({f"{p.get('internal_api')} {p.get('architecture', '')}"
                                        .strip() for p in threadpool_info()
@@ -192,7 +193,6 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
 
 
 def _has(dist: str) -> bool:
-    from importlib import metadata
 
     try:
         metadata.version(dist)

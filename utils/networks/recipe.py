@@ -5,10 +5,10 @@ take the same :class:`Recipe`; a toggle is ``dataclasses.replace(recipe, field=v
 Each field's comment gives the formula and the section of
 ``docs/sources.md#framework-defaults`` (abbreviated FD §N) it comes from.
 
-Two presets: :data:`KERAS_2017` (Keras 2.x defaults, as the 2017 model had them) and
-:data:`PYTORCH` (PyTorch defaults). They share every hyper-parameter a researcher would
-write down (learning rate, momentum, batch size, epochs, architecture) and differ only in
-what the frameworks chose for him.
+Two named recipes (:data:`RECIPES`): :data:`KERAS_2017` (Keras 2.x defaults, as the 2017
+model had them) and :data:`PYTORCH` (PyTorch defaults). They share every hyper-parameter a
+researcher would write down (learning rate, momentum, batch size, epochs, architecture) and
+differ only in what the frameworks chose for him.
 
 Examples
 --------
@@ -195,7 +195,7 @@ PYTORCH = replace(
     gate_activation="sigmoid", reset_after=True, momentum_formula="pytorch",
     adam_epsilon="torch", loss_guard="torch",
 )
-PRESETS: dict[str, Recipe] = {r.name: r for r in (KERAS_2017, PYTORCH)}
+RECIPES: dict[str, Recipe] = {r.name: r for r in (KERAS_2017, PYTORCH)}
 
 # Which fields are "framework defaults" (the ladder's rungs) and which are choices a
 # researcher writes down himself.
@@ -216,20 +216,46 @@ LADDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def ladder(start: Recipe, end: Recipe) -> list[tuple[str, Recipe]]:
+class Ladder(tuple):
+    """The rungs of a ladder, ``(label, recipe)`` pairs from ``"start"`` to the last step.
+
+    Iterates like a list of pairs; :meth:`rung` names a rung by the step that led to it, so
+    code says ``TORCH_LADDER.rung("GRU init")`` rather than a position.
+    """
+
+    def rung(self, label: str) -> Recipe:
+        """The recipe after the step ``label`` (``"start"``: before any step).
+
+        Raises ValueError naming the labels there are.
+        """
+        for name, recipe in self:
+            if name == label:
+                return recipe
+        raise ValueError(f"no ladder rung {label!r}: expected one of {self.labels()}")
+
+    def labels(self) -> list[str]:
+        return [name for name, _ in self]
+
+    def recipes(self) -> list[Recipe]:
+        return [recipe for _, recipe in self]
+
+
+def ladder(start: Recipe, end: Recipe) -> Ladder:
     """Rungs from ``start`` to ``end``, switching one :data:`LADDER` default per rung.
 
-    Returns ``[("start", start), (step label, recipe), ..., (last label, end)]``; rung ``i``
-    has the first ``i`` steps switched to ``end``'s values. ``start`` and ``end`` must
-    differ only in :data:`DEFAULT_FIELDS`.
+    Returns ``[("start", start), (step label, recipe), ..., (last label, end)]`` as a
+    :class:`Ladder`; the rung named after step ``i`` has the first ``i`` steps switched to
+    ``end``'s values. ``start`` and ``end`` must differ only in :data:`DEFAULT_FIELDS`.
 
     Examples
     --------
     >>> rungs = ladder(PYTORCH, KERAS_2017)
-    >>> [label for label, _ in rungs][:3]
+    >>> rungs.labels()[:3]
     ['start', 'conv/dense init', 'GRU init']
-    >>> rungs[-1][1] == KERAS_2017, diff(rungs[2][1], rungs[3][1])
-    (True, {'momentum_formula': ('pytorch', 'keras')})
+    >>> rungs.rung("epsilons") == KERAS_2017
+    True
+    >>> diff(rungs.rung("GRU init"), rungs.rung("Nesterov formula"))
+    {'momentum_formula': ('pytorch', 'keras')}
     """
     other = set(diff(start, end)) - set(DEFAULT_FIELDS)
     if other:
@@ -240,19 +266,19 @@ def ladder(start: Recipe, end: Recipe) -> list[tuple[str, Recipe]]:
         r = replace(r, name=f"{start.name}+{i}", **{n: getattr(end, n) for n in names})
         rungs.append((label, r))
     rungs[-1] = (rungs[-1][0], end)
-    return rungs
+    return Ladder(rungs)
 
 
 def get_recipe(name_or_string: str) -> Recipe:
-    """A preset by name, or a recipe string from :meth:`Recipe.to_string`."""
+    """A named recipe (:data:`RECIPES`), or a recipe string from :meth:`Recipe.to_string`."""
     if not isinstance(name_or_string, str):
-        raise ValueError(f"recipe {name_or_string!r}: expected a preset name "
-                         f"{sorted(PRESETS)} or a JSON recipe string")
-    if name_or_string in PRESETS:
-        return PRESETS[name_or_string]
+        raise ValueError(f"recipe {name_or_string!r}: expected a recipe name "
+                         f"{sorted(RECIPES)} or a JSON recipe string")
+    if name_or_string in RECIPES:
+        return RECIPES[name_or_string]
     if name_or_string.lstrip().startswith("{"):
         return Recipe.from_string(name_or_string)
-    raise ValueError(f"unknown recipe {name_or_string!r}: expected one of {sorted(PRESETS)} "
+    raise ValueError(f"unknown recipe {name_or_string!r}: expected one of {sorted(RECIPES)} "
                      f"or a JSON recipe string")
 
 

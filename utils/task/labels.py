@@ -7,7 +7,7 @@ per class and labels-per-clip histograms), namely
 
 Examples
 --------
->>> from utils.labels import LABELS, LABEL_INDEX
+>>> from utils.task.labels import LABELS, LABEL_INDEX
 >>> len(LABELS), LABELS[1]
 (17, 'Air horn, truck horn')
 >>> LABEL_INDEX["Car"]

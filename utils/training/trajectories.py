@@ -12,15 +12,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
 
-from utils.data import Dataset
-from utils.features import scale_features
-from utils.metrics import binarize, micro_f1, tune_class_thresholds
-from utils.recipe import Recipe
+from utils.networks.model_torch import bce_loss, build_model
+from utils.networks.optimizers import make_torch_optimizer, set_torch_lr, step_lr
+from utils.networks.recipe import Recipe
+from utils.task.dataset import Dataset
+from utils.task.features import scale_features
+from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
+from utils.training.parity import copy_keras_to_torch
+from utils.training.trainer import epoch_batches, make_trainer
 
 
 def _flat(params) -> np.ndarray:
-    import torch
 
     return torch.cat([p.detach().ravel() for p in params]).numpy().astype(np.float64)
 
@@ -36,20 +42,14 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
 
     Examples
     --------
-    >>> from utils.data import load_dataset
-    >>> from utils.recipe import KERAS_2017
+    >>> from utils.task.dataset import load_dataset
+    >>> from utils.networks.recipe import KERAS_2017
     >>> smoke = load_dataset("smoke", progress=False)
     >>> t = nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False)
     >>> bool(t["relative distance"].max() < 1e-5)  # constant η: the same iterates
     True
     """
-    import pandas as pd
-    import torch
-    from tqdm.auto import tqdm
 
-    from utils.model_torch import bce_loss, build_model
-    from utils.optimizers import make_torch_optimizer, set_torch_lr, step_lr
-    from utils.train import epoch_batches
 
     x = torch.from_numpy(scale_features(data["train"].x, data.stats, recipe.input_scaling))
     y = torch.from_numpy(data["train"].y)
@@ -100,12 +100,7 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
     Returns a DataFrame, one row per epoch: both training losses, both validation F1s and
     the largest difference between the two models' validation predictions.
     """
-    import pandas as pd
-    from tqdm.auto import tqdm
 
-    from utils.optimizers import step_lr
-    from utils.parity import copy_keras_to_torch
-    from utils.train import epoch_batches, make_trainer
 
     epochs = epochs or recipe.epochs
     x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)

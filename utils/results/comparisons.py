@@ -4,8 +4,8 @@ Introduced in ``04_initialisation.ipynb`` and used by every toggle notebook (04�
 :class:`Setting` is a (label, framework, recipe) triple. :func:`stored_rows` finds the
 stored runs of a setting in the committed tables (``reference``, ``toggles``, ``sizes``);
 :func:`run_live` trains the learner's own seeds; :func:`verdicts` turns pairs of settings
-into median differences with bootstrap intervals and the honest verdict; :func:`show`
-does all of it with one figure (strips + training curves) and one table.
+into median differences with bootstrap intervals and the honest verdict
+(:func:`utils.lessons.toggles.show` draws all of it for a notebook).
 
 Examples
 --------
@@ -22,8 +22,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
-from utils.recipe import Recipe
+from utils.networks.recipe import KERAS_2017, Recipe
+from utils.results.grids import (
+    KERAS_LADDER,
+    SIZE_EFFECTS,
+    SIZE_PRESETS,
+    TORCH_LADDER,
+    extras,
+    gate_rung,
+)
+from utils.results.stats import compare
+from utils.results.store import load_results, rows_of
+from utils.task.dataset import PRESETS, load_dataset
+from utils.training.trainer import train
 
 TABLES = ("reference", "toggles", "sizes")
 NOT_STORED = "not stored yet"
@@ -42,9 +55,7 @@ class Setting:
 
 def all_results(tables: Iterable[str] = TABLES):
     """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table)."""
-    import pandas as pd
 
-    from utils.experiments import load_results
 
     frames = [load_results(t).assign(grid=t) for t in tables]
     return pd.concat(frames, ignore_index=True)
@@ -52,7 +63,6 @@ def all_results(tables: Iterable[str] = TABLES):
 
 def stored_rows(results, setting: Setting):
     """The stored rows (one per seed, sorted) of ``setting`` in ``results``."""
-    from utils.experiments import rows_of
 
     return rows_of(results, setting.framework, setting.recipe, setting.preset)
 
@@ -67,11 +77,9 @@ def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = Fa
     """Train each setting for each seed here and now; {label: [TrainResult, ...]}.
 
     Smoke mode trains one epoch on the smoke dataset (a test that the cell works, not a
-    result). ``data`` (a loaded :class:`~utils.data.Dataset`) saves reloading it.
+    result). ``data`` (a loaded :class:`~utils.task.dataset.Dataset`) saves reloading it.
     ``progress`` shows a per-epoch bar for each run (a widget in a notebook).
     """
-    from utils.data import load_dataset
-    from utils.train import train
 
     data = data or load_dataset("smoke" if smoke else "classroom", progress=False)
     return {s.label: [train(smoke_version(s.recipe, smoke), data, seed, s.framework,
@@ -83,9 +91,7 @@ def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
     """One row per pair (a, b): seeds, medians, median difference b − a, its bootstrap
     interval and the verdict; pairs with fewer than :data:`MIN_SEEDS` stored seeds on
     either side say "not stored yet" instead."""
-    import pandas as pd
 
-    from utils.experiments import compare
 
     rows = []
     for a, b in pairs:
@@ -118,44 +124,6 @@ def describe(v) -> list[str]:
     return out
 
 
-def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
-         live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
-         figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None):
-    """Stored distributions with live runs overlaid, training curves, verdicts.
-
-    ``live_labels`` limits the live runs to some settings (each classroom run costs about
-    a minute on a laptop CPU). Returns ``(verdict table, live results)``; prints one
-    sentence per pair.
-    """
-    import matplotlib.pyplot as plt
-
-    from utils.plots import plot_curves, plot_f1_strips, savefig
-
-    results = all_results() if results is None else results
-    rows = {s.label: stored_rows(results, s) for s in settings}
-    f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
-    chosen = [s for s in settings if live_labels is None or s.label in live_labels]
-    live = run_live(chosen, live_seeds, smoke) if live_seeds and chosen else {}
-    live_f1 = {k: [r.test_f1 for r in v] for k, v in live.items()}
-    fig, (ax_f1, ax_curve) = plt.subplots(
-        1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
-        gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
-    plot_f1_strips(f1, live=live_f1 if not smoke else None, ax=ax_f1, title=title)
-    ax_f1.tick_params(axis="x", labelrotation=15)
-    plot_curves({k: list(r.epoch_valid_f1) for k, r in rows.items()},
-                {k: [r.epoch_valid_f1 for r in v] for k, v in live.items()}, ax=ax_curve)
-    fig.tight_layout()
-    if figure_name:
-        savefig(fig, figure_name)
-    v = verdicts(f1, pairs)
-    print("\n".join(describe(v)))
-    if smoke and live:
-        print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
-              "only — they test the cell, they are not results)")
-    plt.show()
-    return v, live
-
-
 def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
     """Every stored one-default comparison, in both frameworks: (toggle, a, b).
 
@@ -163,7 +131,6 @@ def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
     frameworks, so a positive difference always means "the Keras-2017 default scores higher".
     For the pipeline choices of notebook 07, ``a`` is the Keras-2017 recipe.
     """
-    from utils.experiments import KERAS_LADDER, TORCH_LADDER, extras
 
     out: list[tuple[str, Setting, Setting]] = []
     for fw, lad in (("torch", TORCH_LADDER), ("keras", KERAS_LADDER)):
@@ -172,9 +139,9 @@ def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
             a, b = rungs[i - 1], rungs[i]
             out.append((label, *((a, b) if fw == "torch" else (b, a))))
         e = {k: Setting(k, fw, r) for k, r in extras(fw).items()}
-        base = Setting("KERAS_2017", fw, lad[-1][1] if fw == "torch" else lad[0][1])
-        gate_rung = rungs[3] if fw == "torch" else rungs[4]  # sigmoid, everything else Keras
-        out += [("Keras-3 hard sigmoid (vs sigmoid)", gate_rung, e["hard_sigmoid_keras3"]),
+        base = Setting("KERAS_2017", fw, KERAS_2017)
+        sigmoid = Setting(f"{fw} sigmoid-gated rung", fw, gate_rung(fw))
+        out += [("Keras-3 hard sigmoid (vs sigmoid)", sigmoid, e["hard_sigmoid_keras3"]),
                 ("Nesterov formula, step decay", e["step_pytorch_formula"],
                  e["step_keras_formula"]),
                 ("input [0, 1] (vs standardised)", base, e["unit"]),
@@ -195,7 +162,6 @@ def _pair_verdict(results, a: Setting, b: Setting):
 def toggle_summary(results=None):
     """One row per toggle and framework: median F1 difference b − a, its bootstrap 95 %
     interval and the verdict, from the stored tables (introduced in 08)."""
-    import pandas as pd
 
     results = all_results() if results is None else results
     rows = []
@@ -209,12 +175,9 @@ def toggle_summary(results=None):
 
 def size_summary(results=None):
     """Effect versus training-set size (introduced in 08): one row per effect of
-    :data:`utils.experiments.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, seeds,
+    :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, seeds,
     median F1 difference (to − from), its bootstrap 95 % interval and the verdict."""
-    import pandas as pd
 
-    from utils.data import PRESETS
-    from utils.experiments import SIZE_EFFECTS, SIZE_PRESETS
 
     results = all_results() if results is None else results
     presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)

@@ -8,13 +8,17 @@ asks for it (``DEFAULTS_LAB_FIGURES``), which is how ``make run`` collects them.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
-from utils.features import FeatureConfig
-from utils.labels import LABELS, REAL_CLIPS, REAL_COUNTS, SHORT_NAMES
+from utils.common.files import atomic_path
+from utils.results.stats import bootstrap_ci
+from utils.task.features import FeatureConfig
+from utils.task.labels import LABELS, REAL_CLIPS, REAL_COUNTS, SHORT_NAMES
 
 FIGURES_ENV = "DEFAULTS_LAB_FIGURES"
 
@@ -26,9 +30,8 @@ def savefig(fig: plt.Figure, name: str) -> Path | None:
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     return path
 
 
@@ -117,13 +120,12 @@ def plot_class_gallery(examples: list[tuple[int, np.ndarray, list]], cfg: Featur
 class LiveCurve:
     """Training curves that redraw in place while a model trains (introduced in 02).
 
-    Pass ``curve.update`` as ``on_epoch`` to :func:`utils.train.train`. Redraws at most
+    Pass ``curve.update`` as ``on_epoch`` to :func:`utils.training.trainer.train`. Redraws at most
     every ``min_interval`` seconds, plus a final draw from :meth:`close`, so a fast loop does
     not spend its time drawing; one figure is updated, never stacked.
     """
 
     def __init__(self, title: str = "", min_interval: float = 1.0):
-        from IPython.display import display
 
         self.fig, (self.ax_loss, self.ax_f1) = plt.subplots(1, 2, figsize=(9, 3))
         self.fig.suptitle(title, fontsize=10)
@@ -132,7 +134,6 @@ class LiveCurve:
         plt.close(self.fig)  # shown through the handle only
 
     def update(self, epoch: int, loss: float, f1: float) -> None:
-        import time
 
         self.loss.append(loss)
         self.f1.append(f1)
@@ -140,7 +141,6 @@ class LiveCurve:
             self._draw()
 
     def _draw(self) -> None:
-        import time
 
         for ax, ys, label in ((self.ax_loss, self.loss, "training loss"),
                               (self.ax_f1, self.f1, "validation micro-F1")):
@@ -164,7 +164,6 @@ def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | 
     ``groups`` holds stored runs; ``live`` (optional) the learner's own runs, overlaid as
     crosses. Intervals are percentile-bootstrap intervals of the median.
     """
-    from utils.metrics import bootstrap_ci
 
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 * len(groups) + 2, 3.6))
@@ -236,7 +235,8 @@ def plot_weight_histograms(weights: dict[str, dict[str, np.ndarray]],
                            layers: list[str] | None = None) -> plt.Figure:
     """One panel per layer, one histogram per initialisation (introduced in 04).
 
-    ``weights`` maps a label (e.g. "PyTorch init") to :func:`utils.inspect_model.weights_by_layer`.
+    ``weights`` maps a label (e.g. "PyTorch init") to
+    :func:`utils.training.inspection.weights_by_layer`.
     """
     labels = list(weights)
     layers = layers or list(weights[labels[0]])
@@ -260,7 +260,7 @@ def plot_weight_histograms(weights: dict[str, dict[str, np.ndarray]],
 
 
 def plot_layer_stats(stats: dict[str, object], columns: list[str]) -> plt.Figure:
-    """Grouped bars per layer for each column of :func:`utils.inspect_model.init_statistics`
+    """Grouped bars per layer for each column of :func:`utils.training.inspection.init_statistics`
     (``stats`` maps a label to its DataFrame)."""
     labels = list(stats)
     fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3))
@@ -302,7 +302,7 @@ def plot_gate_functions() -> plt.Figure:
     """sigmoid and the two hard sigmoids, with their derivatives (introduced in 06)."""
     import torch
 
-    from utils.gru_torch import GATE_ACTIVATIONS, gate_fn
+    from utils.networks.gru_torch import GATE_ACTIVATIONS, gate_fn
 
     x = torch.linspace(-6, 6, 1201, requires_grad=True)
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -342,7 +342,6 @@ def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
                 title: str = "") -> plt.Axes:
     """The ladder (introduced in 08): per rung the seeds, the median and its 95 % interval,
     the medians joined, so each step's rise or fall is the effect of one default."""
-    from utils.metrics import bootstrap_ci
 
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * len(rungs) + 2, 3.8))

@@ -1,0 +1,87 @@
+"""Load the frameworks quietly and size their thread pools.
+
+PyTorch and TensorFlow are imported inside these functions, not at module top: importing
+either costs seconds and hundreds of MB, and the light notebooks (00, 01) and the
+environment check must not pay for them.
+
+Examples
+--------
+>>> import os
+>>> default_threads() == min(available_cpus(), int(os.environ.get("DEFAULTS_LAB_THREADS", 99)))
+True
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from utils.common.machine import available_cpus
+
+THREADS_ENV = "DEFAULTS_LAB_THREADS"  # an explicit thread count for every run
+
+
+def default_threads() -> int:
+    """Threads for one run: ``$DEFAULTS_LAB_THREADS`` if set, else the CPUs this process may
+    really use (:func:`~utils.common.machine.available_cpus`, not ``os.cpu_count()``)."""
+    env = os.environ.get(THREADS_ENV)
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV}={env!r}: expected a whole number of threads") \
+                from None
+        if n < 1:
+            raise ValueError(f"{THREADS_ENV}={env!r}: expected at least 1 thread")
+        return min(n, available_cpus())
+    return available_cpus()
+
+
+def quiet_tensorflow():
+    """Import TensorFlow with its C++ start-up messages silenced; return the module.
+
+    TensorFlow 2.21 writes its start-up INFO lines (oneDNN, absl) straight to file
+    descriptor 2 before any logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` cannot stop
+    them; file descriptor 2 is pointed at /dev/null for the duration of the import only.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tf
+
+
+def set_threads(n: int | None = None) -> int:
+    """Limit both frameworks to ``n`` CPU threads (default :func:`default_threads`); call
+    before TensorFlow starts. Returns ``n``."""
+    n = default_threads() if n is None else n
+    if n < 1:
+        raise ValueError(f"threads must be at least 1, got {n}")
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    import torch
+
+    torch.set_num_threads(n)
+    tf = quiet_tensorflow()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # TensorFlow already started: its pools are fixed now
+        pass
+    return n
+
+
+def threads_in_use(framework: str) -> int:
+    """The intra-op threads ``framework`` runs with now (0: TensorFlow's own default)."""
+    if framework == "torch":
+        import torch
+
+        return torch.get_num_threads()
+    return quiet_tensorflow().config.threading.get_intra_op_parallelism_threads()

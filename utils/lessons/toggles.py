@@ -1,0 +1,54 @@
+"""One call per toggle for notebooks 04–09: stored seeds, live runs, curves and a verdict.
+
+Introduced in ``04_initialisation.ipynb``. The comparisons themselves live in
+:mod:`utils.results.comparisons`; this module draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+
+from utils.lessons.plots import plot_curves, plot_f1_strips, savefig
+from utils.results.comparisons import (
+    Setting,
+    all_results,
+    describe,
+    run_live,
+    stored_rows,
+    verdicts,
+)
+
+
+def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
+         live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
+         figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None):
+    """Stored distributions with live runs overlaid, training curves, verdicts.
+
+    ``live_labels`` limits the live runs to some settings (each is a full classroom run).
+    Returns ``(verdict table, live results)``; prints one sentence per pair.
+    """
+    results = all_results() if results is None else results
+    rows = {s.label: stored_rows(results, s) for s in settings}
+    f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
+    chosen = [s for s in settings if live_labels is None or s.label in live_labels]
+    live = run_live(chosen, live_seeds, smoke) if live_seeds and chosen else {}
+    live_f1 = {k: [r.test_f1 for r in v] for k, v in live.items()}
+    fig, (ax_f1, ax_curve) = plt.subplots(
+        1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
+        gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
+    plot_f1_strips(f1, live=live_f1 if not smoke else None, ax=ax_f1, title=title)
+    ax_f1.tick_params(axis="x", labelrotation=15)
+    plot_curves({k: list(r.epoch_valid_f1) for k, r in rows.items()},
+                {k: [r.epoch_valid_f1 for r in v] for k, v in live.items()}, ax=ax_curve)
+    fig.tight_layout()
+    if figure_name:
+        savefig(fig, figure_name)
+    v = verdicts(f1, pairs)
+    print("\n".join(describe(v)))
+    if smoke and live:
+        print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
+              "only — they test the cell, they are not results)")
+    plt.show()
+    return v, live

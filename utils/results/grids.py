@@ -1,0 +1,117 @@
+"""The grids: which (recipe, framework, seed, dataset preset) runs each stored table holds.
+
+Introduced in ``03_pytorch_port.ipynb``. A grid is a list of :class:`Job`; the runner
+(:mod:`utils.results.runner`) trains the jobs its table lacks. The ladders' rungs are named
+after the default each one switches (:class:`utils.networks.recipe.Ladder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, ladder
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run of a grid."""
+
+    recipe: Recipe
+    framework: str
+    seed: int
+    preset: str = "classroom"
+
+    @property
+    def key(self) -> str:
+        return f"{self.framework}|{self.preset}|{self.seed}|{self.recipe.to_string()}"
+
+
+def _jobs(recipes: Iterable[Recipe], frameworks: Iterable[str], seeds: Iterable[int],
+          presets: Iterable[str] = ("classroom",)) -> list[Job]:
+    return [Job(r, f, s, p) for p in presets for r in recipes for f in frameworks for s in seeds]
+
+
+# --- the toggles (notebooks 04–09) ------------------------------------------------------------
+
+SEEDS = range(10)
+# Forward in PyTorch (its defaults → the Keras-2017 ones), reverse in Keras.
+TORCH_LADDER = ladder(PYTORCH, KERAS_2017)
+KERAS_LADDER = ladder(KERAS_2017, PYTORCH)
+
+
+def gate_rung(framework: str) -> Recipe:
+    """The sigmoid-gated rung beside each ladder's gate step, on which the three gate
+    activations are compared (notebook 06).
+
+    PyTorch's ladder: the rung *before* the step (Keras' initialisation and Nesterov
+    formula, sigmoid gates). Keras' reverse ladder: the rung *after* it (PyTorch's
+    initialisation and Nesterov formula, gates now sigmoid).
+    """
+    if framework == "torch":
+        return TORCH_LADDER.rung("Nesterov formula")
+    return KERAS_LADDER.rung("gate activation")
+
+
+def extras(framework: str) -> dict[str, Recipe]:
+    """Settings beyond the ladder that notebooks 05–07 compare, each one knob away from
+    ``KERAS_2017`` (the recipe that trains in both frameworks) or from a ladder rung."""
+    bn = "keras" if framework == "keras" else "torch"  # each framework's own BN constants
+    named = {
+        "hard_sigmoid_keras3": replace(gate_rung(framework),
+                                       gate_activation="hard_sigmoid_keras3"),
+        "step_keras_formula": replace(KERAS_2017, lr_schedule="step"),
+        "step_pytorch_formula": replace(KERAS_2017, lr_schedule="step",
+                                        momentum_formula="pytorch"),
+        "unit": replace(KERAS_2017, input_scaling="unit"),
+        "pm128": replace(KERAS_2017, input_scaling="pm128"),
+        "standard_bn": replace(KERAS_2017, batchnorm=bn),
+        "unit_bn": replace(KERAS_2017, input_scaling="unit", batchnorm=bn),
+        "pm128_bn": replace(KERAS_2017, input_scaling="pm128", batchnorm=bn),
+        # Adam with its own default learning rate (1e-3 in both frameworks, FD §8).
+        "adam": replace(KERAS_2017, optimizer="adam", learning_rate=1e-3),
+    }
+    return {k: replace(r, name=k) for k, r in named.items()}
+
+
+def _toggle_jobs() -> list[Job]:
+    # Ordered so that the comparisons most notebooks need finish first; the ladders' end
+    # points are the reference grid's rows.
+    return [*_jobs(TORCH_LADDER.recipes()[1:-1], ["torch"], SEEDS),
+            *_jobs(KERAS_LADDER.recipes()[1:-1], ["keras"], SEEDS),
+            *_jobs(extras("torch").values(), ["torch"], SEEDS),
+            *_jobs(extras("keras").values(), ["keras"], SEEDS)]
+
+
+# Effect versus training-set size (notebook 08; the thread's coda: on the whole AudioSet the
+# effects vanished). The two largest single steps of the PyTorch ladder at the classroom
+# size — Keras' conv/dense initialisation, then Keras' GRU initialisation — and the ladder's
+# end points, in PyTorch, five seeds per size. The classroom size (1×) comes from the
+# reference and toggles grids.
+SIZE_PRESETS = ("quarter", "x4")
+SIZE_RECIPES = (PYTORCH, TORCH_LADDER.rung("conv/dense init"), TORCH_LADDER.rung("GRU init"),
+                KERAS_2017)
+SIZE_EFFECTS = {  # effect → (from, to)
+    "Keras conv/dense init": (PYTORCH, TORCH_LADDER.rung("conv/dense init")),
+    "then Keras GRU init": (TORCH_LADDER.rung("conv/dense init"), TORCH_LADDER.rung("GRU init")),
+    "all defaults (PYTORCH → KERAS_2017)": (PYTORCH, KERAS_2017),
+}
+
+
+def _size_jobs() -> list[Job]:
+    return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
+
+
+# Grids the notebooks read. Each is a function so a grid is built only when asked for.
+GRIDS: dict[str, Callable[[], list[Job]]] = {
+    # Both presets in both frameworks (notebooks 02 and 03).
+    "reference": lambda: _jobs((KERAS_2017, PYTORCH), ("keras", "torch"), SEEDS),
+    # Every toggle, one default away from a preset or a ladder rung (notebooks 04–09).
+    "toggles": _toggle_jobs,
+    "sizes": _size_jobs,
+    # Tiny and fast: tests, and checking an installation end to end.
+    "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
+                           ("keras", "torch"), range(2), ("smoke",)),
+}
+
+

@@ -1,0 +1,225 @@
+"""The results store: one CSV table per grid, read and appended safely.
+
+Introduced in ``03_pytorch_port.ipynb``. A table lives in ``data/results/<grid>.csv``
+(``$DEFAULTS_LAB_RESULTS`` for another folder). Each row is one training run: its scores,
+its learning curve, and its provenance. Rows are appended one at a time, flushed and fsynced,
+under a lock beside the table (:func:`table_lock`), so a killed run loses nothing finished
+and two runs of one grid never interleave. Reading checks every row and names the file and
+line of anything malformed.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from utils.common.errors import LabError
+from utils.common.files import atomic_write_text
+from utils.common.repo import REPO_ROOT
+from utils.networks.recipe import Recipe
+
+RESULTS_ENV = "DEFAULTS_LAB_RESULTS"  # another folder for tables (tests, scratch grids)
+RESULTS_DIR = Path(os.environ.get(RESULTS_ENV) or REPO_ROOT / "data" / "results")
+COLUMNS = ("key", "framework", "recipe_name", "recipe", "seed", "preset", "test_f1",
+           "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb", "n_params", "epoch_loss",
+           "epoch_valid_f1", "thresholds", "commit", "versions", "machine", "float_path",
+           "command", "date")
+JSON_COLUMNS = ("epoch_loss", "epoch_valid_f1", "thresholds", "versions", "float_path")
+# Scores a row must hold: a NaN or an out-of-range F1 is a broken run, never a result.
+SCORE_COLUMNS = ("test_f1", "test_f1_fixed", "valid_f1")
+
+
+
+
+class ResultsError(LabError, ValueError):
+    """A results table is malformed; the message names the file and line."""
+
+
+def table_path(grid: str) -> Path:
+    return RESULTS_DIR / f"{grid}.csv"
+
+
+def _split_torn_tail(text: str) -> tuple[str, str]:
+    """``text`` without a torn last line, and that line ('' when there is none).
+
+    A last line without its newline is torn only if it is not a complete row: a complete
+    row that merely lost its newline (an editor, a copy) is kept, never dropped.
+    """
+    if not text or text.endswith("\n"):
+        return text, ""
+    head, tail = text[: text.rfind("\n") + 1], text[text.rfind("\n") + 1:]
+    try:
+        cols = next(csv.reader(io.StringIO(tail)))
+    except (csv.Error, StopIteration):
+        return head, tail
+    if head and len(cols) == len(COLUMNS):
+        try:
+            _parse_row(dict(zip(COLUMNS, cols)), Path("-"), 0)
+            return text + "\n", ""
+        except ResultsError:
+            pass
+    return head, tail
+
+
+def _parse_row(row: dict, path: Path, lineno: int) -> dict:
+    """Typed values of one row; ResultsError naming the file, line and column otherwise."""
+    try:
+        for c in ("test_f1", "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb"):
+            row[c] = float(row[c])
+        row["seed"], row["n_params"] = int(row["seed"]), int(row["n_params"])
+        for c in JSON_COLUMNS:
+            row[c] = json.loads(row[c])
+    except (ValueError, TypeError) as e:
+        raise ResultsError(f"{path} line {lineno}: a value of the wrong type ({e})") from None
+    for c in SCORE_COLUMNS:
+        if not 0.0 <= row[c] <= 1.0:  # also false for NaN
+            raise ResultsError(f"{path} line {lineno}: {c} must be an F1 in [0, 1], "
+                               f"found {row[c]!r}")
+    return row
+
+
+def read_table(path: Path) -> list[dict]:
+    """Rows of a results table.
+
+    A torn last line (a writer killed mid-row) is not a row: it is left out with a warning
+    on stderr, and the next append removes it. Raises ResultsError naming the file and line
+    for a wrong header, a row with the wrong number of columns or a value of the wrong type,
+    a NaN or out-of-range F1, or a duplicate key.
+    """
+    if not path.exists():
+        return []
+    text, torn = _split_torn_tail(path.read_text(encoding="utf-8"))
+    if torn:
+        print(f"{path} line {text.count(chr(10)) + 1}: ignoring a torn last line (an "
+              f"interrupted write; not a finished row)", file=sys.stderr)
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return []
+    if tuple(header) != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        problem = f"missing {missing}" if missing else f"found them in another order: {header}"
+        raise ResultsError(f"{path} line 1: expected the columns {list(COLUMNS)}; {problem}")
+    rows, seen = [], {}
+    for lineno, cols in enumerate(reader, start=2):
+        if len(cols) != len(COLUMNS):
+            raise ResultsError(f"{path} line {lineno}: expected {len(COLUMNS)} columns, "
+                               f"found {len(cols)}")
+        row = dict(zip(COLUMNS, cols))
+        if row["key"] in seen:
+            raise ResultsError(f"{path} line {lineno}: duplicate row for {row['key']!r} "
+                               f"(first at line {seen[row['key']]})")
+        seen[row["key"]] = lineno
+        rows.append(_parse_row(row, path, lineno))
+    return rows
+
+
+def load_results(grid: str):
+    """The stored table of ``grid`` as a pandas DataFrame (empty when not yet run)."""
+
+    return pd.DataFrame(read_table(table_path(grid)), columns=list(COLUMNS))
+
+
+def rows_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
+    """The stored rows of ``recipe`` in ``framework``, one per seed, sorted by seed.
+
+    ``df`` may join several tables (:func:`utils.results.comparisons.all_results`) in which one
+    run is
+    stored twice (the presets belong to more than one grid): the first copy is kept.
+    """
+    sel = df[(df.framework == framework) & (df.recipe == recipe.to_string())
+             & (df.preset == preset)]
+    return sel.drop_duplicates("seed").sort_values("seed")
+
+
+def f1_of(df, framework: str, recipe: Recipe, preset: str = "classroom"):
+    """Test F1 values (one per seed) of the stored runs of ``recipe`` in ``framework``."""
+    return rows_of(df, framework, recipe, preset).test_f1.to_numpy()
+
+
+
+def _append_row(path: Path, row: dict) -> None:
+    """Append one row, flushed and fsynced: a crash leaves at most a torn last line.
+
+    The caller holds the table's lock (:func:`table_lock`). A row with a NaN or
+    out-of-range F1 is refused before anything is written.
+    """
+    for c in SCORE_COLUMNS:
+        if not 0.0 <= float(row[c]) <= 1.0:
+            raise ResultsError(f"{path}: refusing to store {row.get('key')!r}: {c} must be "
+                               f"an F1 in [0, 1], found {row[c]!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size:
+        text = path.read_text(encoding="utf-8")
+        kept, torn = _split_torn_tail(text)
+        if kept != text:  # drop a torn line, or end a complete last row with its newline
+            atomic_write_text(path, kept)
+    new = not path.exists() or path.stat().st_size == 0
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if new:
+        writer.writerow(COLUMNS)
+    writer.writerow([json.dumps(row[c]) if c in JSON_COLUMNS and not isinstance(row[c], str)
+                     else row[c] for c in COLUMNS])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(buf.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+
+@contextmanager
+def table_lock(path: Path):
+    """Hold an exclusive lock on the table ``path`` (a ``.lock`` file beside it).
+
+    Two runs of one grid at once would append the same rows and leave a table that no
+    read accepts; the second run is refused at once instead, naming the holder.
+    """
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    with open(lock, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise ResultsError(f"{path}: another run is writing this table ({holder}); wait "
+                               f"for it to finish, or stop it, then rerun to resume") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+
+def _record_wall_time(path: Path, seconds: float, rows: int, prov: dict, run_id: str) -> None:
+    """Keep the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``: one
+    entry per run (start date and process), updated as rows arrive."""
+    meta_path = path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"runs": []}
+    entry = {"run": run_id, "wall_seconds": round(seconds, 1), "rows": rows,
+             "machine": prov["machine"], "commit": prov["commit"], "command": prov["command"],
+             "date": prov["date"]}
+    runs = [r for r in meta["runs"] if r.get("run") != run_id]
+    meta["runs"] = [*runs, entry]
+    meta["wall_seconds_total"] = round(sum(r["wall_seconds"] for r in meta["runs"]), 1)
+    meta["rows_total"] = sum(r["rows"] for r in meta["runs"])
+    atomic_write_text(meta_path, json.dumps(meta, indent=1))
+
+

@@ -1,0 +1,125 @@
+"""Re-derive stored rows: bit for bit where the floating-point path allows, else by seeds.
+
+Introduced in ``09_float_drift.ipynb``. :func:`verify` reruns random stored rows of a grid
+and reports each check's kind: ``identical`` (the same F1 to the last digit) or, where the
+row was stored on another floating-point path (:mod:`utils.common.machine` explains why the
+paths differ), ``statistical``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.stats import permutation_test
+
+from utils.common.machine import path_key
+from utils.networks.recipe import Recipe
+from utils.results.grids import Job
+from utils.results.runner import SerialEngine, _run_job
+from utils.results.store import ResultsError, read_table, table_path
+
+# Reruns of a setting for the statistical check, and its level.
+RERUNS, ALPHA = 3, 0.01
+
+
+@dataclass(frozen=True)
+class Check:
+    """How one stored row was re-derived.
+
+    ``kind`` is ``"identical"`` (the rerun gave the same F1 to the last digit) or
+    ``"statistical"`` (the rerun took another floating-point path, so a few seeds of the
+    setting were rerun and their F1 tested against the stored seeds). A statistical
+    agreement is never reported as identical.
+    """
+
+    row: dict
+    kind: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        r = self.row
+        return (f"{'ok  ' if self.ok else 'FAIL'} {self.kind:11s} {r['framework']:5s} "
+                f"{r['recipe_name']:12s} seed {r['seed']}: {self.detail}")
+
+
+def _same_bits(a: float, b: float) -> bool:
+    return f"{a:.12g}" == f"{b:.12g}"
+
+
+def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float = ALPHA,
+              run: Callable[[Job], dict] = _run_job, engine=None) -> Check:
+    """Re-derive one stored ``row`` of ``table`` (see :class:`Check`).
+
+    The first rerun takes this machine's pinned path. If its F1 is identical, the check is
+    ``identical``. If not, and the row was stored on this very path, the table is stale: the
+    check fails. Otherwise ``reruns`` seeds of the setting (the row's own first) run here,
+    and a two-sided permutation test of the difference of means against every stored seed
+    of the setting must give p ≥ ``alpha``. It catches a stale table (a shift of the order of
+    the seed spread), not a subtle one; a grid rerun on this machine is the full check.
+    """
+
+    job = Job(Recipe.from_string(row["recipe"]), row["framework"], row["seed"], row["preset"])
+    again = run(job)
+    stored_key, here_key = path_key(row["float_path"]), path_key(again["float_path"])
+    if _same_bits(again["test_f1"], row["test_f1"]):
+        return Check(row, "identical", True, f"stored {row['test_f1']:.6f} rerun "
+                                             f"{again['test_f1']:.6f}")
+    if stored_key == here_key:
+        return Check(row, "identical", False, f"stored {row['test_f1']:.6f} rerun "
+                     f"{again['test_f1']:.6f} on the same floating-point path ({here_key})")
+    same = [r for r in table if r["framework"] == row["framework"]
+            and r["recipe"] == row["recipe"] and r["preset"] == row["preset"]]
+    if len(same) < 5 or reruns < 2:
+        return Check(row, "statistical", False, f"another floating-point path ({here_key}; "
+                     f"stored: {stored_key}) and too few runs for a statistical check "
+                     f"({len(same)} stored seeds, {reruns} reruns; need 5 and 2)")
+
+    others = [r for r in same if r["seed"] != row["seed"]]
+    picked = random.Random(row["seed"]).sample(others, min(reruns - 1, len(others)))
+    jobs = [replace(job, seed=r["seed"]) for r in picked]
+    f1 = [again["test_f1"], *(x["test_f1"] for x in (engine or SerialEngine()).map(run, jobs))]
+    stored = np.array([r["test_f1"] for r in same])
+    res = permutation_test((np.array(f1), stored), lambda a, b: np.mean(a) - np.mean(b),
+                           alternative="two-sided", n_resamples=9999,
+                           random_state=np.random.default_rng(0))
+    seeds = [row["seed"], *(r["seed"] for r in picked)]
+    return Check(row, "statistical", bool(res.pvalue >= alpha),
+                 f"another floating-point path ({here_key}; stored: {stored_key}): seeds "
+                 f"{seeds} rerun here, mean {np.mean(f1):.4f} vs {len(stored)} stored seeds "
+                 f"{stored.mean():.4f}, permutation p={res.pvalue:.3f} (fails below {alpha})")
+
+
+def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
+           reruns: int = RERUNS, engine=None) -> list[Check]:
+    """Re-derive ``sample`` random stored rows of ``grid`` (see :func:`check_row`).
+
+    ``preset`` limits the draw to rows of one data preset, so that a quick check can
+    skip the 4x rows of the sizes grid (minutes each) without skipping the grid.
+    """
+
+    if sample < 1:
+        raise ValueError(f"sample must be at least 1 row, got {sample}")
+    table = read_table(table_path(grid))
+    rows = table if preset is None else [r for r in table if r["preset"] == preset]
+    if not rows:
+        which = f" with preset {preset!r}" if preset is not None else ""
+        raise ResultsError(f"{table_path(grid)}: no stored rows{which} to verify")
+    checks = []
+    for row in random.Random(seed).sample(rows, min(sample, len(rows))):
+        checks.append(check_row(row, table, reruns=reruns, engine=engine))
+        print(checks[-1].line(), flush=True)
+    return checks
+
+
+def summary_line(checks: list[Check]) -> str:
+    """``verified=<ok>/<K> identical=<i> statistical=<s>``: the last line of ``verify``."""
+    ok = sum(c.ok for c in checks)
+    kinds = {k: sum(c.kind == k and c.ok for c in checks) for k in ("identical", "statistical")}
+    return (f"verified={ok}/{len(checks)} identical={kinds['identical']} "
+            f"statistical={kinds['statistical']}")
+
+

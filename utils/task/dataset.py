@@ -1,0 +1,544 @@
+"""The embedded dataset: presets, the feature cache and its manifest, loading, WAV export.
+
+Introduced in ``01_data.ipynb``. ``load_dataset("classroom")`` returns log-mel features and
+labels for four splits, building them on first use (about a minute on two cores) and then
+reading the cache (about a second). The cache lives under ``data/embedded/<preset>/`` or
+under ``$DEFAULTS_LAB_DATA/embedded/<preset>/``; its ``manifest.json`` records the dataset
+version, every generator and feature parameter, and a SHA-256 of every file. A cache whose
+parameters or checksums do not match is rebuilt, never silently used. Builds are atomic:
+written to a temporary folder and renamed into place.
+
+Command line::
+
+    python -m utils.data build [--preset classroom]   # last line: dataset=... clips=... seconds=...
+    python -m utils.data export --split test --index 0 --out clip.wav
+    python -m utils.data list
+
+Examples
+--------
+>>> from utils.task.dataset import PRESETS
+>>> PRESETS["classroom"].n_train, PRESETS["classroom"].features.n_frames
+(2000, 200)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import scipy
+import soundfile as sf
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from utils.common.errors import LabError
+from utils.common.files import atomic_path, atomic_write_text
+from utils.common.repo import REPO_ROOT
+from utils.task.features import (
+    CLASSROOM,
+    PAPER,
+    FeatureConfig,
+    FeatureStats,
+    feature_stats,
+    log_mel,
+)
+from utils.task.labels import LABEL_INDEX, LABELS
+from utils.task.synthesis import SPLITS, SR, SynthParams, plan_clip, render_clip
+
+DATASET_NAME = "defaults-lab-embedded"
+CACHE_FORMAT = 1
+DATA_ENV = "DEFAULTS_LAB_DATA"
+
+
+@dataclass(frozen=True)
+class DatasetPreset:
+    """Split sizes, generator and feature parameters of one embedded dataset."""
+
+    name: str
+    n_train: int
+    n_valid: int
+    n_test: int
+    n_eval: int
+    features: FeatureConfig = CLASSROOM
+    synth: SynthParams = field(default_factory=SynthParams)
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": self.n_train, "valid": self.n_valid, "test": self.n_test,
+                "eval": self.n_eval}
+
+    def params(self) -> dict:
+        """Everything the cache content depends on (compared with the manifest).
+
+        Includes a hash of the generator's and the features' source code, so editing either
+        invalidates old caches without anyone having to remember to bump a version.
+        """
+        return {"sizes": self.sizes(), "features": self.features.to_dict(),
+                "synth": self.synth.to_dict(), "format": CACHE_FORMAT,
+                "code": _code_hash()}
+
+
+_classroom = DatasetPreset("classroom", 2000, 400, 500, 400)
+PRESETS: dict[str, DatasetPreset] = {
+    p.name: p for p in (
+        # Tiny, for tests and the notebooks' smoke mode.
+        DatasetPreset("smoke", 160, 48, 48, 48),
+        replace(_classroom, name="quarter", n_train=500),
+        _classroom,
+        replace(_classroom, name="x4", n_train=8000),
+        replace(_classroom, name="x16", n_train=32000),
+        # The original author's 400 x 64 input shape (docs/sources.md#original-crnn).
+        replace(_classroom, name="paper", features=PAPER),
+    )
+}
+
+
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for module in ("synthesis.py", "features.py", "labels.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
+    return h.hexdigest()[:16]
+
+
+class DatasetError(LabError, RuntimeError):
+    """The cache cannot be built or read; the message says which file and why."""
+
+
+def data_root() -> Path:
+    """Folder holding ``embedded/`` caches: ``$DEFAULTS_LAB_DATA`` or the repo's ``data/``."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else REPO_ROOT / "data"
+
+
+def cache_dir(preset: str | DatasetPreset) -> Path:
+    p = get_preset(preset)
+    return data_root() / "embedded" / p.name
+
+
+def get_preset(preset: str | DatasetPreset) -> DatasetPreset:
+    if isinstance(preset, DatasetPreset):
+        return preset
+    if preset not in PRESETS:
+        raise ValueError(f"unknown dataset preset {preset!r}: expected one of {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+# --- building ---------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _render_chunk(args: tuple[DatasetPreset, str, int, int]):
+    """Worker: features, weak labels and strong events of clips [start, stop) of a split."""
+    preset, split, start, stop = args
+    x = np.empty((stop - start, preset.features.n_frames, preset.features.n_mels), np.float32)
+    y = np.zeros((stop - start, len(LABELS)), np.float32)
+    strong = []
+    for j, i in enumerate(range(start, stop)):
+        spec = plan_clip(preset.synth, split, i)
+        x[j] = log_mel(render_clip(spec), preset.features)
+        y[j, list(spec.weak)] = 1.0
+        strong += [(spec.clip_id, e.onset, e.offset, LABELS[e.label], e.snr_db)
+                   for e in spec.events]
+    return split, start, x, y, strong
+
+
+def _init_worker() -> None:
+    # Two single-threaded workers beat one two-threaded process on 2 cores.
+
+    threadpool_limits(1)
+
+
+def _write_split(folder: Path, split: str, x: np.ndarray, y: np.ndarray, strong: list,
+                 n: int) -> None:
+    ids = np.array([f"syn_{split}_{i:06d}" for i in range(n)])
+    with open(folder / f"{split}.npz", "wb") as f:
+        np.savez(f, features=x, labels=y, clip_ids=ids)
+    if split != "train":  # training clips carry weak labels only, as in the real task
+        with open(folder / f"{split}_strong.tsv", "w", encoding="utf-8", newline="\n") as f:
+            f.write("clip_id\tonset\toffset\tlabel\tsnr_db\n")
+            for row in sorted(strong, key=lambda r: (r[0], r[1])):
+                f.write("\t".join(str(v) for v in row) + "\n")
+
+
+def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
+          progress: bool = True) -> Path:
+    """Synthesise every clip of ``preset``, compute features and write the cache atomically.
+
+    Returns the cache folder. The build happens in a temporary sibling folder that replaces
+    the old cache only once everything, manifest included, is written; a failed build
+    removes its temporary folder. Builds of one preset hold a lock file
+    (``.<preset>.lock``), so concurrent builders run one after the other, and each build
+    first removes the temporary folders that a crashed process left behind.
+    """
+    p = get_preset(preset)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers = {workers!r}: expected an integer >= 1 (or None: up "
+                         f"to 2)")
+    with _build_lock(cache_dir(p)):
+        return _build(p, workers, progress)
+
+
+def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
+    """The build itself; the caller holds the preset's build lock."""
+
+    final = cache_dir(p)
+    parent = final.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        # Under the lock no other build of this preset runs: these are a crashed one's.
+        for stale in (*parent.glob(f".{p.name}.tmp-*"), *parent.glob(f".{p.name}.old-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.tmp-", dir=parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is meant to be shared
+    except OSError as e:
+        raise DatasetError(f"cannot write the dataset cache under {parent}: {e.strerror}. "
+                           f"Set {DATA_ENV} to a writable folder.") from e
+    t0 = time.perf_counter()
+    try:
+        sizes = p.sizes()
+        chunk = 25
+        jobs = [(p, s, a, min(a + chunk, n)) for s, n in sizes.items() for a in range(0, n, chunk)]
+        out = {s: (np.empty((n, p.features.n_frames, p.features.n_mels), np.float32),
+                   np.zeros((n, len(LABELS)), np.float32), []) for s, n in sizes.items()}
+        workers = workers or min(2, os.cpu_count() or 1)
+        bar = tqdm(total=sum(sizes.values()), desc=f"building {p.name}", unit="clip",
+                   disable=not progress, file=sys.stderr)
+        with contextlib.ExitStack() as stack:
+            if workers > 1:
+
+                pool = stack.enter_context(
+                    mp.get_context("fork").Pool(workers, initializer=_init_worker))
+                results = pool.imap_unordered(_render_chunk, jobs)
+            else:
+                results = map(_render_chunk, jobs)
+            for split, start, x, y, strong in results:
+                out[split][0][start:start + len(x)] = x
+                out[split][1][start:start + len(x)] = y
+                out[split][2].extend(strong)
+                bar.update(len(x))
+        bar.close()
+        for split, (x, y, strong) in out.items():
+            _write_split(tmp, split, x, y, strong, sizes[split])
+        stats = feature_stats(out["train"][0])
+        with open(tmp / "train_stats.npz", "wb") as f:
+            np.savez(f, **stats.to_arrays())
+        _write_manifest(tmp, p, time.perf_counter() - t0)
+        _replace_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _write_manifest(folder: Path, p: DatasetPreset, seconds: float) -> None:
+    import librosa
+
+    files = {f.name: _sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
+    manifest = {
+        "dataset": DATASET_NAME, "preset": p.name, "params": p.params(), "files": files,
+        "build_seconds": round(seconds, 2),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
+                     "librosa": librosa.__version__},
+    }
+    atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=1))
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    """Move ``tmp`` to ``final``; the caller holds the build lock, so no one else renames."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+    tmp.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --- validating and loading --------------------------------------------------------------
+
+def check_cache(preset: str | DatasetPreset = "classroom", verify_checksums: bool = True
+                ) -> str | None:
+    """Why the cache of ``preset`` cannot be used, or ``None`` when it is valid.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["DEFAULTS_LAB_DATA"] = tempfile.mkdtemp()
+    >>> check_cache("smoke").startswith("no cache")
+    True
+    >>> del os.environ["DEFAULTS_LAB_DATA"]
+    """
+    p = get_preset(preset)
+    folder = cache_dir(p)
+    mpath = folder / "manifest.json"
+    if not mpath.is_file():
+        return f"no cache at {folder}"
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return f"{mpath}: not a valid JSON manifest ({e})"
+    if not isinstance(manifest, dict) or manifest.get("dataset") != DATASET_NAME:
+        return f"{mpath}: not a {DATASET_NAME} manifest"
+    if manifest.get("params") != json.loads(json.dumps(p.params())):
+        return f"{mpath}: built with other generator/feature parameters than preset {p.name!r}"
+    files = manifest.get("files", {})
+    if not isinstance(files, dict):
+        return f"{mpath}: 'files' is not a mapping of file names to checksums"
+    expected = {f"{s}.npz" for s in SPLITS} | {"train_stats.npz"}
+    expected |= {f"{s}_strong.tsv" for s in SPLITS if s != "train"}
+    if set(files) != expected:
+        return f"{mpath}: lists {sorted(files)}, expected {sorted(expected)}"
+    for name, digest in files.items():
+        f = folder / name
+        if not f.is_file():
+            return f"{f}: missing"
+        if verify_checksums and _sha256(f) != digest:
+            return f"{f}: checksum does not match the manifest (corrupt or edited)"
+    return None
+
+
+@dataclass
+class Split:
+    """One split of the embedded dataset."""
+
+    name: str
+    x: np.ndarray  # (n_clips, n_frames, n_mels) log-mel dB, float32
+    y: np.ndarray  # (n_clips, 17) weak labels, float32 0/1
+    clip_ids: np.ndarray  # (n_clips,) str
+    strong: list[tuple[str, float, float, str, float]] | None  # (clip, on, off, label, snr)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def events(self, index: int) -> list[tuple[float, float, str]]:
+        """Strong labels (onset, offset, label) of clip ``index``; empty for training."""
+        cid = str(self.clip_ids[index])
+        return [(on, off, lab) for c, on, off, lab, _ in self.strong or () if c == cid]
+
+    def example_of(self, label: str) -> int:
+        """Index of the first clip whose only label is ``label`` (else the first with it)."""
+        c = LABEL_INDEX[label]
+        only = np.flatnonzero((self.y[:, c] == 1) & (self.y.sum(1) == 1))
+        anyc = np.flatnonzero(self.y[:, c] == 1)
+        if not anyc.size:
+            raise LookupError(f"no clip of split {self.name!r} carries {label!r}")
+        return int(only[0] if only.size else anyc[0])
+
+
+@dataclass
+class Dataset:
+    """All splits of one preset, plus the training-split feature statistics."""
+
+    preset: DatasetPreset
+    splits: dict[str, Split]
+    stats: FeatureStats
+    path: Path
+
+    def __getitem__(self, split: str) -> Split:
+        return self.splits[split]
+
+
+def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n")
+        if header != "clip_id\tonset\toffset\tlabel\tsnr_db":
+            raise DatasetError(f"{path} line 1: expected the header "
+                               f"'clip_id<TAB>onset<TAB>offset<TAB>label<TAB>snr_db'")
+        for lineno, line in enumerate(f, start=2):
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != 5 or cols[3] not in LABEL_INDEX:
+                raise DatasetError(f"{path} line {lineno}: expected 5 tab-separated columns "
+                                   f"with one of the 17 labels, found {line.rstrip()!r}")
+            try:
+                onset, offset, snr = (float(c) for c in (cols[1], cols[2], cols[4]))
+            except ValueError:
+                onset = offset = snr = float("nan")
+            if not (np.isfinite([onset, offset, snr]).all() and 0 <= onset <= offset):
+                raise DatasetError(f"{path} line {lineno}: expected numbers with "
+                                   f"0 <= onset <= offset and a finite snr_db, found "
+                                   f"{line.rstrip()!r}")
+            rows.append((cols[0], onset, offset, cols[3], snr))
+    return rows
+
+
+def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: bool = True,
+                 splits: tuple[str, ...] = SPLITS, progress: bool = True) -> Dataset:
+    """Load (building or rebuilding when needed) the embedded dataset ``preset``.
+
+    Concurrent callers wait on a lock file, so only one process builds a given preset.
+    """
+    p = get_preset(preset)
+    if isinstance(splits, str) or not set(splits) <= set(SPLITS):
+        raise ValueError(f"splits = {splits!r}: expected a tuple of names from {SPLITS}")
+    folder = cache_dir(p)
+    problem = check_cache(p)
+    if problem is not None:
+        if not build_if_needed:
+            raise DatasetError(f"dataset {p.name!r} is not usable: {problem}. "
+                               f"Run: python -m utils.data build --preset {p.name}")
+        with _build_lock(folder):
+            if check_cache(p) is not None:  # another process may have built it meanwhile
+                if progress and not problem.startswith("no cache"):
+                    print(f"rebuilding dataset {p.name!r}: {problem}", file=sys.stderr)
+                _build(p, None, progress)
+    loaded = {}
+    for s in splits:
+        with np.load(folder / f"{s}.npz", allow_pickle=False) as z:
+            strong = None if s == "train" else _read_strong(folder / f"{s}_strong.tsv")
+            loaded[s] = Split(s, z["features"], z["labels"], z["clip_ids"], strong)
+    with np.load(folder / "train_stats.npz", allow_pickle=False) as z:
+        stats = FeatureStats.from_arrays(z)
+    return Dataset(p, loaded, stats, folder)
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path):
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(folder.parent / f".{folder.name}.lock", "w")
+    except OSError as e:
+        raise DatasetError(f"cannot write the dataset cache under {folder.parent}: "
+                           f"{e.strerror}. Set {DATA_ENV} to a writable folder.") from e
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- audio of any clip -------------------------------------------------------------------
+
+def clip_audio(split: str, index: int, preset: str | DatasetPreset = "classroom") -> np.ndarray:
+    """Re-synthesise the waveform of clip ``index`` of ``split`` (16 kHz float32).
+
+    Clips are pure functions of their seed, so audio is never stored.
+
+    Examples
+    --------
+    >>> clip_audio("test", 0, "smoke").shape
+    (160000,)
+    """
+    p = get_preset(preset)
+    if split not in p.sizes():
+        raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise IndexError(f"clip index {index!r}: expected an integer")
+    n = p.sizes()[split]
+    if not 0 <= index < n:
+        raise IndexError(f"clip index {index} outside split {split!r} of preset "
+                         f"{p.name!r} (0..{n - 1})")
+    return render_clip(plan_clip(p.synth, split, index))
+
+
+def export_wav(path: str | Path, audio: np.ndarray, sr: int = SR) -> Path:
+    """Write ``audio`` as a 16-bit PCM WAV, atomically.
+
+    Refuses (``ValueError``) what 16-bit PCM would silently change: samples that are not
+    finite or beyond [-1, 1] (clipped), and a target that is a folder or in no folder.
+    """
+
+    path = Path(path)
+    audio = np.asarray(audio)
+    if audio.ndim not in (1, 2) or audio.size == 0:
+        raise ValueError(f"{path}: expected mono (n,) or (n, channels) audio, found shape "
+                         f"{audio.shape}")
+    if not np.isfinite(audio).all():
+        raise ValueError(f"{path}: expected finite samples, found NaN or inf")
+    peak = float(np.abs(audio).max())
+    if peak > 1.0:
+        raise ValueError(f"{path}: expected samples in [-1, 1], found a peak of {peak:.3g} "
+                         f"(16-bit PCM would clip it)")
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ValueError(f"{path}: expected a sample rate > 0 (integer Hz), found {sr!r}")
+    if path.is_dir():
+        raise ValueError(f"{path}: expected a file name to write, found a folder")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: expected an existing folder {str(path.parent)!r}, found "
+                         f"none")
+    with atomic_path(path, suffix=".wav") as tmp:
+        sf.write(tmp, audio, sr, subtype="PCM_16")
+    return path
+
+
+# --- command line ------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.data", description=__doc__.split(
+        "\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build or validate the cache of a preset")
+    b.add_argument("--preset", default="classroom", choices=sorted(PRESETS))
+    b.add_argument("--workers", type=int, default=None)
+    e = sub.add_parser("export", help="write one clip as WAV")
+    e.add_argument("--preset", default="classroom", choices=sorted(PRESETS))
+    e.add_argument("--split", default="test", choices=SPLITS)
+    e.add_argument("--index", type=int, default=0)
+    e.add_argument("--out", required=True)
+    sub.add_parser("list", help="list the presets and their caches")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "build" and args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: expected an integer >= 1")
+    try:
+        if args.cmd == "build":
+            t0 = time.perf_counter()
+            p = get_preset(args.preset)
+            with _build_lock(cache_dir(p)):  # another builder may finish while we wait
+                problem = check_cache(p)
+                if problem is None:
+                    print(f"cache valid: {cache_dir(p)}")
+                else:
+                    if not problem.startswith("no cache"):
+                        print(f"rebuilding: {problem}")
+                    _build(p, args.workers, True)
+            n = sum(p.sizes().values())
+            print(f"dataset={args.preset} clips={n} seconds={time.perf_counter() - t0:.1f}")
+        elif args.cmd == "export":
+            path = export_wav(args.out, clip_audio(args.split, args.index, args.preset))
+            print(f"wrote {path}")
+        else:
+            for p in PRESETS.values():
+                print(f"{p.name:10s} train={p.n_train:6d} valid={p.n_valid} test={p.n_test} "
+                      f"eval={p.n_eval} features={p.features.n_frames}x{p.features.n_mels}  "
+                      f"{cache_state(p)}")
+    except (DatasetError, ValueError, IndexError) as e:
+        parser.error(str(e))
+    return 0
+
+
+def cache_state(preset: str | DatasetPreset) -> str:
+    """``built``, ``not built``, or ``stale/corrupt: <why>``, checksums included.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["DEFAULTS_LAB_DATA"] = tempfile.mkdtemp()
+    >>> cache_state("smoke")
+    'not built'
+    >>> del os.environ["DEFAULTS_LAB_DATA"]
+    """
+    problem = check_cache(preset)  # checksums too: a corrupt cache is not "built"
+    if problem is None:
+        return "built"
+    return "not built" if problem.startswith("no cache") else f"stale/corrupt: {problem}"

@@ -1,0 +1,289 @@
+"""Train the CRNN from a recipe in either framework: same data, same batches, same metric.
+
+Introduced in ``02_keras_reference.ipynb``. :func:`train` is the single entry point:
+recipe + dataset + seed + framework → :class:`TrainResult` (per-epoch training loss and
+validation F1, test F1 at thresholds tuned on validation, the thresholds, wall time, peak
+memory). The minibatch order is drawn from the seed by numpy, so for one seed both
+frameworks see exactly the same batches. On CPU the same seed gives the identical result.
+
+Command line (last line ``test_f1=<x> seconds=<s>``)::
+
+    python -m utils.train --framework keras --recipe keras_2017 --seed 0 [--preset classroom]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from utils.common.frameworks import quiet_tensorflow, set_threads
+from utils.networks.model_torch import bce_loss, build_model, count_parameters
+from utils.networks.optimizers import (
+    make_keras_optimizer,
+    make_torch_optimizer,
+    set_keras_lr,
+    set_torch_lr,
+    step_lr,
+)
+from utils.networks.recipe import Recipe, get_recipe
+from utils.task.dataset import PRESETS, Dataset, load_dataset
+from utils.task.features import scale_features
+from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
+
+FRAMEWORKS = ("keras", "torch")
+EpochCallback = Callable[[int, float, float], None]  # (epoch, train loss, valid F1)
+
+
+@dataclass
+class TrainResult:
+    """Everything one training run produced (one row of a results table)."""
+
+    framework: str
+    recipe: str  # Recipe.to_string(): names the recipe exactly
+    recipe_name: str
+    seed: int
+    preset: str
+    test_f1: float  # per-class thresholds tuned on validation (the original author's method)
+    test_f1_fixed: float  # a fixed 0.5 threshold
+    valid_f1: float
+    seconds: float
+    peak_rss_mb: float
+    n_params: int
+    epoch_loss: list[float] = field(default_factory=list)
+    epoch_valid_f1: list[float] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- batches --------------------------------------------------------------------------------
+
+def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> list[np.ndarray]:
+    """Clip indices of each minibatch of one epoch (``n_train // batch_size`` batches when
+    class-balanced, all clips in shuffled batches otherwise).
+
+    Class-balanced batches follow the original author's sampler
+    (docs/sources.md#original-crnn): one queue of clips per class, the class order shuffled,
+    one clip taken from each queue in turn, so every batch holds roughly equal numbers of
+    clips of each class.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017
+    >>> y = np.eye(17)[np.arange(200) % 17]
+    >>> b = epoch_batches(y, KERAS_2017, np.random.default_rng(0))
+    >>> len(b), len(b[0])
+    (12, 16)
+    """
+    n, bs = len(y), recipe.batch_size
+    if not recipe.balanced_batches:
+        order = rng.permutation(n)
+        return [order[i:i + bs] for i in range(0, n, bs)]
+    queues = [rng.permutation(np.flatnonzero(y[:, c])) for c in range(y.shape[1])]
+    classes = [c for c, q in enumerate(queues) if len(q)]  # a tiny split may lack a class
+    pos = dict.fromkeys(classes, 0)
+    picks: list[int] = []
+    cycle: list[int] = []
+    while len(picks) < (n // bs) * bs:
+        if not cycle:
+            cycle = list(rng.permutation(classes))
+        c = cycle.pop()
+        if pos[c] == len(queues[c]):  # queue exhausted: reshuffle and start again
+            queues[c], pos[c] = rng.permutation(queues[c]), 0
+        picks.append(int(queues[c][pos[c]]))
+        pos[c] += 1
+    order = np.array(picks)
+    return [order[i:i + bs] for i in range(0, len(order), bs)]
+
+
+# --- framework back ends ---------------------------------------------------------------------
+
+class TorchTrainer:
+    """One PyTorch model and optimizer built from a recipe: ``fit_epoch`` on given batches,
+    ``predict`` probabilities. :func:`train` drives it; ``09_float_drift`` drives a pair."""
+
+    def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
+
+
+        self.torch, self.loss_fn, self.recipe = torch, bce_loss, recipe
+        # A GPU where there is one (Colab, a lent machine): fast live runs, but the stored
+        # tables are CPU runs, and only CPU runs reproduce them to the last digit.
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = build_model(recipe, seed).to(self.device)
+        self.opt = make_torch_optimizer(recipe, self.model.parameters())
+        self.x = torch.from_numpy(x_train[:, None])
+        self.y = torch.from_numpy(y_train)
+        self.n_params = count_parameters(self.model)
+
+    def fit_epoch(self, batches: list[np.ndarray], lr: float) -> float:
+
+        torch = self.torch
+        set_torch_lr(self.opt, lr)
+        self.model.train()
+        total, count = 0.0, 0
+        for idx in batches:
+            ii = torch.from_numpy(idx)
+            xb = self.x[ii].to(self.device).contiguous(memory_format=torch.channels_last)
+            loss = self.loss_fn(self.model(xb), self.y[ii].to(self.device),
+                                self.recipe.loss_guard)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        return total / count
+
+    def predict(self, x: np.ndarray, batch: int = 250) -> np.ndarray:
+        torch = self.torch
+        self.model.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(x), batch):
+                xb = torch.from_numpy(x[i:i + batch, None]).to(self.device).contiguous(
+                    memory_format=torch.channels_last)
+                out.append(self.model(xb).cpu().numpy())
+        return np.concatenate(out)
+
+
+class KerasTrainer:
+    """The Keras twin of :class:`TorchTrainer`: same constructor, same two methods."""
+
+    def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
+        from utils.networks.model_keras import build_model, make_loss
+
+        self.model = build_model(recipe, seed)
+        self.opt = make_keras_optimizer(recipe)
+        self.opt.build(self.model.trainable_variables)
+        tf = quiet_tensorflow()
+        loss_fn = make_loss(recipe.loss_guard)
+        model, opt = self.model, self.opt
+
+        # A compiled step on numpy batches: fit() would wrap every epoch in a tf.data
+        # pipeline, which costs time and logs noise on CPU.
+        @tf.function(reduce_retracing=True)
+        def step(xb, yb):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(loss_fn(yb, model(xb, training=True)))
+            grads = tape.gradient(loss, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+
+        self.step = step
+        self.x, self.y = x_train[..., None], y_train
+        self.n_params = int(self.model.count_params())
+
+    def fit_epoch(self, batches: list[np.ndarray], lr: float) -> float:
+
+        set_keras_lr(self.opt, lr)
+        total, count = 0.0, 0
+        for idx in batches:
+            loss = self.step(self.x[idx], self.y[idx])
+            total += float(loss) * len(idx)
+            count += len(idx)
+        return total / count
+
+    def predict(self, x: np.ndarray, batch: int = 250) -> np.ndarray:
+        return np.concatenate([np.asarray(self.model(x[i:i + batch, ..., None], training=False))
+                               for i in range(0, len(x), batch)])
+
+
+def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
+                 y_train: np.ndarray) -> KerasTrainer | TorchTrainer:
+    """The trainer of ``framework``, with the framework made deterministic first (on CPU,
+    the same seed then gives the identical run)."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
+    if framework == "keras":
+
+        quiet_tensorflow().config.experimental.enable_op_determinism()
+        return KerasTrainer(recipe, seed, x_train, y_train)
+    return TorchTrainer(recipe, seed, x_train, y_train)
+
+
+def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
+          framework: str = "keras", on_epoch: EpochCallback | None = None,
+          progress: bool = True, model_out: list | None = None) -> TrainResult:
+    """Train the CRNN of ``recipe`` in ``framework`` on ``data`` with ``seed``.
+
+    ``model_out``, if given, receives the trained model (for notebooks that look inside it).
+    """
+
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
+    ds = load_dataset(data, progress=progress) if isinstance(data, str) else data
+    t0 = time.perf_counter()
+    x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
+         for s in ("train", "valid", "test")}
+    y = {s: ds[s].y for s in ("train", "valid", "test")}
+    trainer = make_trainer(framework, recipe, seed, x["train"], y["train"])
+    rng = np.random.default_rng(seed)  # the batch order: identical for both frameworks
+    losses, valid_f1s = [], []
+    bar = tqdm(range(recipe.epochs), desc=f"{framework} seed {seed}", unit="epoch",
+               disable=not progress, leave=False, file=sys.stderr)
+    for epoch in bar:
+        loss = trainer.fit_epoch(epoch_batches(y["train"], recipe, rng), step_lr(recipe, epoch))
+        p_valid = trainer.predict(x["valid"])
+        f1 = micro_f1(y["valid"], binarize(p_valid, tune_class_thresholds(p_valid, y["valid"])))
+        losses.append(loss)
+        valid_f1s.append(f1)
+        bar.set_postfix(loss=f"{loss:.4f}", valid_f1=f"{f1:.3f}")
+        if on_epoch is not None:
+            on_epoch(epoch, loss, f1)
+    thresholds = tune_class_thresholds(p_valid, y["valid"])
+    p_test = trainer.predict(x["test"])
+    if model_out is not None:
+        model_out.append(trainer.model)
+    return TrainResult(
+        framework=framework, recipe=recipe.to_string(), recipe_name=recipe.name, seed=seed,
+        preset=ds.preset.name,
+        test_f1=micro_f1(y["test"], binarize(p_test, thresholds)),
+        test_f1_fixed=micro_f1(y["test"], binarize(p_test, 0.5)),
+        valid_f1=valid_f1s[-1], seconds=time.perf_counter() - t0,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        n_params=trainer.n_params, epoch_loss=losses, epoch_valid_f1=valid_f1s,
+        thresholds=[float(t) for t in thresholds],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.train",
+                                     description="Train the CRNN once; print the test F1.")
+    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--recipe", default="keras_2017",
+                        help="a preset name (keras_2017, pytorch) or a JSON recipe string")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preset", default="classroom", help="embedded dataset preset")
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads per framework")
+    args = parser.parse_args(argv)
+
+
+    if args.preset not in PRESETS:
+        parser.error(f"--preset {args.preset!r}: expected one of {sorted(PRESETS)}")
+    if not 0 <= args.seed < 2**31:  # a seed every framework accepts
+        parser.error(f"--seed {args.seed}: expected an integer in [0, 2**31)")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads {args.threads}: expected an integer >= 1")
+    try:
+        recipe = get_recipe(args.recipe)
+        if args.epochs is not None:
+            recipe = replace(recipe, epochs=args.epochs)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.threads:
+        set_threads(args.threads)
+    r = train(recipe, args.preset, args.seed, args.framework)
+    print(f"framework={r.framework} recipe={r.recipe_name} seed={r.seed} preset={r.preset} "
+          f"valid_f1={r.valid_f1:.4f} test_f1_fixed={r.test_f1_fixed:.4f} "
+          f"peak_rss_mb={r.peak_rss_mb:.0f}")
+    print(f"test_f1={r.test_f1:.4f} seconds={r.seconds:.1f}")
+    return 0
