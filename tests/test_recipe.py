@@ -9,7 +9,7 @@ import pytest
 from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe, diff, get_recipe
 
 
-def test_presets_differ_only_in_framework_defaults():
+def test_named_recipes_differ_only_in_framework_defaults():
     assert set(diff(KERAS_2017, PYTORCH)) == set(DEFAULT_FIELDS)
 
 

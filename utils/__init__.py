@@ -24,6 +24,12 @@ Each layer imports only from the layers above it in this list (a test checks it)
 The modules ``utils.data``, ``utils.train``, ``utils.parity``, ``utils.experiments`` and
 ``utils.notebooks`` are the command lines (``python -m utils.train ...``). Each module's
 docstring names the notebook that introduces it (in the style of d2l).
+
+Imports sit at the top of each module, with one exception: PyTorch, TensorFlow/Keras,
+librosa and papermill are imported inside the functions that use them wherever a light
+caller (notebooks 00 and 01, the environment check, the command lines' argument checks)
+imports the module. Each costs seconds and hundreds of MB, and TensorFlow's thread pools
+can only be sized before it starts.
 """
 
 import os as _os

@@ -5,7 +5,8 @@ network (``docs/sources.md#original-crnn``): three conv layers with
 ReLU and max-pooling (1, 2), (2, 2), (2, 2); one (bi-)GRU; a per-frame sigmoid over the 17
 classes; pooling from frames to the clip. ``paper`` is his size (32/64/128 filters of 5×5,
 GRU 100, 400×64 input); ``classroom`` is scaled down (a quarter of the filters, 3×3 kernels,
-a GRU of 32, 200×40 input) so that a training run takes about a minute on two CPU cores.
+a GRU of 32, 200×40 input) so that a full run fits a lab session on a laptop CPU
+(docs/benchmarks.md measures it).
 
 Examples
 --------
