@@ -27,7 +27,7 @@ def test_expected_is_well_formed():
     assert len(set(keys)) == len(keys), "duplicate check keys"
     assert set(keys) == set(PROBES), "every check needs exactly one probe"
     assert {c.framework for c in EXPECTED} == {"keras", "torch"}
-    assert all("FD §" in c.source for c in EXPECTED), "every check cites its FD section of docs/sources.md"
+    assert all("FD §" in c.source for c in EXPECTED), "every check cites an FD section"
     assert all(c.compare in ("equal", "close", "bound") for c in EXPECTED)
 
 
