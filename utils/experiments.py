@@ -86,7 +86,6 @@ def _command(args: argparse.Namespace) -> int:
         return 0 if all(c.ok for c in checks) else 1
     elif args.cmd == "summary":
 
-
         with pd.option_context("display.width", 200):
             for title, table in (("Every toggle (median F1 difference, 95 % CI)",
                                   toggle_summary()),

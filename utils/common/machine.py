@@ -193,7 +193,6 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
 
 
 def _has(dist: str) -> bool:
-
     try:
         metadata.version(dist)
         return True

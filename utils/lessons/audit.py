@@ -553,7 +553,6 @@ def _keras_gate_name() -> str:
 
 
 def _recipe_row(recipe_name: str, field: str, framework_label: str, installed) -> str:
-
     value = getattr(recipe.RECIPES[recipe_name], field)
     rel = "=" if value == installed else "≠"
     return f"{recipe_name.upper()}: {value} {rel} {framework_label}: {installed}"
@@ -614,7 +613,6 @@ def _torch_default(factory: str, attr: str) -> float:
 
 
 def _lab_eps(name: str, framework: str):
-
     lab = getattr(optimizers, name)
     installed = (_keras_attr("adam", "epsilon") if framework == "keras"
                  else _torch_default("adam", "eps"))

@@ -37,7 +37,6 @@ class Explorer:
     """Widgets for every default; the stored F1 of the recipe they describe."""
 
     def __init__(self, results, smoke: bool = False, live_seed: int = 0):
-
         self.results, self.smoke, self.live_seed = results, smoke, live_seed
         self.live: dict[str, list[float]] = {}
         self.framework = w.ToggleButtons(options=[("PyTorch", "torch"), ("Keras", "keras")],
@@ -81,7 +80,6 @@ class Explorer:
         return replace(r, learning_rate=ADAM_LR) if r.optimizer == "adam" else r
 
     def stored_f1(self, recipe: Recipe) -> np.ndarray:
-
         rows = stored_rows(self.results, Setting("", self.framework.value, recipe))
         return rows.test_f1.to_numpy()
 
@@ -90,7 +88,6 @@ class Explorer:
         """Redraw the comparison for the current controls (in place)."""
         if getattr(self, "_quiet", False):
             return
-
 
         r, fw = self.recipe(), self.framework.value
         groups = {"PYTORCH": self.stored_f1(PYTORCH), "your recipe": self.stored_f1(r),
@@ -106,7 +103,6 @@ class Explorer:
                        ax=ax, title=f"{fw}: stored seeds (dots), live runs (crosses)")
         # Replace the Output's content in one assignment: the front end redraws in place.
 
-
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
         plt.close(fig)
@@ -114,7 +110,6 @@ class Explorer:
         self.output.append_display_data(Image(data=buf.getvalue(), format="png"))
 
     def _on_run(self, _button) -> None:
-
         r = self.recipe()
         self.status.value = f"training seed {self.live_seed} in {self.framework.value}…"
         result = run_live([Setting("live", self.framework.value, r)], [self.live_seed],

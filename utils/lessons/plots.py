@@ -126,7 +126,6 @@ class LiveCurve:
     """
 
     def __init__(self, title: str = "", min_interval: float = 1.0):
-
         self.fig, (self.ax_loss, self.ax_f1) = plt.subplots(1, 2, figsize=(9, 3))
         self.fig.suptitle(title, fontsize=10)
         self.loss, self.f1, self.min_interval, self._last = [], [], min_interval, 0.0
@@ -134,14 +133,12 @@ class LiveCurve:
         plt.close(self.fig)  # shown through the handle only
 
     def update(self, epoch: int, loss: float, f1: float) -> None:
-
         self.loss.append(loss)
         self.f1.append(f1)
         if time.monotonic() - self._last >= self.min_interval:
             self._draw()
 
     def _draw(self) -> None:
-
         for ax, ys, label in ((self.ax_loss, self.loss, "training loss"),
                               (self.ax_f1, self.f1, "validation micro-F1")):
             ax.clear()

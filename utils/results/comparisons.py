@@ -56,7 +56,6 @@ class Setting:
 def all_results(tables: Iterable[str] = TABLES):
     """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table)."""
 
-
     frames = [load_results(t).assign(grid=t) for t in tables]
     return pd.concat(frames, ignore_index=True)
 
@@ -91,7 +90,6 @@ def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
     """One row per pair (a, b): seeds, medians, median difference b − a, its bootstrap
     interval and the verdict; pairs with fewer than :data:`MIN_SEEDS` stored seeds on
     either side say "not stored yet" instead."""
-
 
     rows = []
     for a, b in pairs:
@@ -177,7 +175,6 @@ def size_summary(results=None):
     """Effect versus training-set size (introduced in 08): one row per effect of
     :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, seeds,
     median F1 difference (to − from), its bootstrap 95 % interval and the verdict."""
-
 
     results = all_results() if results is None else results
     presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)

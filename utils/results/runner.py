@@ -54,14 +54,12 @@ def provenance(command: str) -> dict[str, str]:
 # --- engines --------------------------------------------------------------------------------
 
 def _run_job(job: Job) -> dict:
-
     r = train(job.recipe, job.preset, job.seed, job.framework, progress=False)
     return {**r.to_dict(), "key": job.key,
             "float_path": float_path(job.framework, threads_in_use(job.framework))}
 
 
 def _worker_init(threads: int) -> None:
-
     pin_before_import()
     set_threads(threads)
 

@@ -161,7 +161,6 @@ def _render_chunk(args: tuple[DatasetPreset, str, int, int]):
 
 def _init_worker() -> None:
     # Two single-threaded workers beat one two-threaded process on 2 cores.
-
     threadpool_limits(1)
 
 

@@ -29,7 +29,6 @@ from utils.networks.recipe import Recipe, get_recipe
 def copy_keras_to_torch(kmodel, tmodel) -> None:
     """Overwrite every parameter and buffer of the PyTorch CRNN with the Keras model's."""
 
-
     def put(param, value) -> None:
         with torch.no_grad():
             param.copy_(torch.as_tensor(np.asarray(value), dtype=param.dtype))
@@ -76,7 +75,6 @@ def layer_outputs_keras(kmodel, x: np.ndarray) -> dict[str, np.ndarray]:
 
 def layer_outputs_torch(tmodel, x: np.ndarray) -> dict[str, np.ndarray]:
     """The same layers of the PyTorch CRNN, conv blocks permuted to NHWC."""
-
 
     tmodel.eval()
     out = {}

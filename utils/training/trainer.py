@@ -112,8 +112,6 @@ class TorchTrainer:
     ``predict`` probabilities. :func:`train` drives it; ``09_float_drift`` drives a pair."""
 
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
-
-
         self.torch, self.loss_fn, self.recipe = torch, bce_loss, recipe
         # A GPU where there is one (Colab, a lent machine): fast live runs, but the stored
         # tables are CPU runs, and only CPU runs reproduce them to the last digit.
@@ -125,7 +123,6 @@ class TorchTrainer:
         self.n_params = count_parameters(self.model)
 
     def fit_epoch(self, batches: list[np.ndarray], lr: float) -> float:
-
         torch = self.torch
         set_torch_lr(self.opt, lr)
         self.model.train()
@@ -182,7 +179,6 @@ class KerasTrainer:
         self.n_params = int(self.model.count_params())
 
     def fit_epoch(self, batches: list[np.ndarray], lr: float) -> float:
-
         set_keras_lr(self.opt, lr)
         total, count = 0.0, 0
         for idx in batches:
@@ -265,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per framework")
     args = parser.parse_args(argv)
-
 
     if args.preset not in PRESETS:
         parser.error(f"--preset {args.preset!r}: expected one of {sorted(PRESETS)}")

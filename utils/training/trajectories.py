@@ -27,7 +27,6 @@ from utils.training.trainer import epoch_batches, make_trainer
 
 
 def _flat(params) -> np.ndarray:
-
     return torch.cat([p.detach().ravel() for p in params]).numpy().astype(np.float64)
 
 
@@ -49,7 +48,6 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
     >>> bool(t["relative distance"].max() < 1e-5)  # constant η: the same iterates
     True
     """
-
 
     x = torch.from_numpy(scale_features(data["train"].x, data.stats, recipe.input_scaling))
     y = torch.from_numpy(data["train"].y)
@@ -100,7 +98,6 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
     Returns a DataFrame, one row per epoch: both training losses, both validation F1s and
     the largest difference between the two models' validation predictions.
     """
-
 
     epochs = epochs or recipe.epochs
     x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)
