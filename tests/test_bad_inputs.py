@@ -19,6 +19,7 @@ import pytest
 
 from utils.common.versions import read_pins
 from utils.networks.recipe import KERAS_2017, Recipe, get_recipe
+from utils.results import engines as EN
 from utils.results import grids as G
 from utils.results import runner as R
 from utils.results import stats
@@ -130,7 +131,7 @@ def _locked_run(tmp: Path):
 
     def call():
         try:
-            R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=R.SerialEngine(),
+            R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=EN.SerialEngine(),
                        progress=False)
         finally:
             S.RESULTS_DIR = old

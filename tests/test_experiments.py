@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from utils import experiments as CLI
 from utils.common.machine import PINNED_ENV as E_PINNED
 from utils.networks.recipe import KERAS_2017, Recipe
+from utils.results import engines as EN
 from utils.results import grids as G
 from utils.results import runner as R
 from utils.results import store as S
@@ -27,7 +29,7 @@ def _small_grid():
 
 def test_run_appends_rows_with_provenance_and_resumes(results_dir):
     jobs = _small_grid()
-    path = R.run_grid(jobs, name="t", engine=R.SerialEngine(), limit=2, progress=False)
+    path = R.run_grid(jobs, name="t", engine=EN.SerialEngine(), limit=2, progress=False)
     rows = S.read_table(path)
     assert len(rows) == 2
     for row in rows:
@@ -35,7 +37,7 @@ def test_run_appends_rows_with_provenance_and_resumes(results_dir):
         assert "torch" in row["versions"] and 0 <= row["test_f1"] <= 1
         assert G.Job(Recipe.from_string(row["recipe"]), row["framework"], row["seed"],
                      row["preset"]).key == row["key"]
-    R.run_grid(jobs, name="t", engine=R.SerialEngine(), progress=False)  # resumes
+    R.run_grid(jobs, name="t", engine=EN.SerialEngine(), progress=False)  # resumes
     rows = S.read_table(path)
     assert len(rows) == 3 and len({r["key"] for r in rows}) == 3
     # Wall time: one entry per run, rows counted as they arrived.
@@ -47,7 +49,7 @@ def test_run_appends_rows_with_provenance_and_resumes(results_dir):
 
 def test_torn_last_line_is_ignored_and_repaired(results_dir):
     jobs = _small_grid()[:1]
-    path = R.run_grid(jobs, name="t", engine=R.SerialEngine(), progress=False)
+    path = R.run_grid(jobs, name="t", engine=EN.SerialEngine(), progress=False)
     good = path.read_text()
     path.write_text(good + "torch|smoke|9|{},torch,trunc")  # a writer killed mid-row
     assert len(S.read_table(path)) == 1
@@ -56,7 +58,7 @@ def test_torn_last_line_is_ignored_and_repaired(results_dir):
 
 
 def test_malformed_tables_are_clear_errors(results_dir):
-    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=EN.SerialEngine(), progress=False)
     lines = path.read_text().splitlines(keepends=True)
     dup = results_dir / "dup.csv"
     dup.write_text("".join(lines + [lines[1]]))
@@ -73,7 +75,7 @@ def test_malformed_tables_are_clear_errors(results_dir):
 
 
 def test_verify_reruns_stored_rows(results_dir):
-    path = R.run_grid(_small_grid()[:2], name="smoke", engine=R.SerialEngine(),
+    path = R.run_grid(_small_grid()[:2], name="smoke", engine=EN.SerialEngine(),
                       progress=False)
     checks = V.verify("smoke", sample=2)
     assert [(c.kind, c.ok) for c in checks] == [("identical", True)] * 2
@@ -105,7 +107,8 @@ FOREIGN = {"framework": "keras", "tensorflow": "2.21.0", "cpu": "Some Other CPU"
 def _stored_setting(f1s, float_path):
     recipe = KERAS_2017.to_string()
     return [{"key": f"k{s}", "framework": "keras", "recipe": recipe, "recipe_name": "keras_2017",
-             "preset": "classroom", "seed": s, "test_f1": f, "float_path": float_path}
+             "preset": "classroom", "seed": s, "data_seed": s, "test_f1": f,
+             "float_path": float_path}
             for s, f in enumerate(f1s)]
 
 
@@ -192,12 +195,12 @@ def test_an_unpinned_run_records_the_isa_it_took(smoke_data_root):
 def test_a_second_run_of_a_grid_is_refused_while_the_first_holds_the_lock(results_dir):
     path = S.table_path("t")
     with S.table_lock(path), pytest.raises(S.ResultsError, match="another run is writing"):
-        R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
+        R.run_grid(_small_grid()[:1], name="t", engine=EN.SerialEngine(), progress=False)
     assert not path.exists()  # nothing written by the refused run
 
 
 def test_a_complete_last_row_without_its_newline_is_kept(results_dir):
-    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=EN.SerialEngine(), progress=False)
     path.write_text(path.read_text().rstrip("\n"))  # an editor dropped the final newline
     (row,) = S.read_table(path)
     S._append_row(path, {**row, "key": "other"})
@@ -205,7 +208,7 @@ def test_a_complete_last_row_without_its_newline_is_kept(results_dir):
 
 
 def test_nan_or_out_of_range_scores_are_refused(results_dir):
-    path = R.run_grid(_small_grid()[:1], name="t", engine=R.SerialEngine(), progress=False)
+    path = R.run_grid(_small_grid()[:1], name="t", engine=EN.SerialEngine(), progress=False)
     (row,) = S.read_table(path)
     for bad in (float("nan"), 1.5, -0.1):
         with pytest.raises(S.ResultsError, match=r"test_f1 must be an F1 in \[0, 1\]"):
@@ -255,3 +258,22 @@ def test_killed_grid_resumes_with_every_row_exactly_once(tmp_path, smoke_data_ro
     rows = S.read_table(table)  # raises on a duplicate key
     assert sorted(r["key"] for r in rows) == sorted(expected)
     assert all(r["test_f1"] == before[r["key"]] for r in rows if r["key"] in before)
+
+
+def test_a_long_run_is_checked_on_its_first_epochs(results_dir):
+    """verify --epochs K reruns a K-epoch budget and compares the stored curve at epoch K."""
+    jobs = [G.Job(replace(j.recipe, epochs=3), j.framework, j.seed, j.preset)
+            for j in G.GRIDS["smoke"]()[2:3]]
+    path = R.run_grid(jobs, name="long", engine=EN.SerialEngine(), progress=False)
+    (check,) = V.verify("long", sample=1, epochs=2)
+    assert (check.kind, check.ok) == ("identical", True) and "after 2 of 3 epochs" in check.detail
+    text = path.read_text()
+    row = S.read_table(path)[0]
+    stale = json.dumps(row["epoch_valid_f1"][:1] + [row["epoch_valid_f1"][1] + 0.01]
+                       + row["epoch_valid_f1"][2:])
+    path.write_text(text.replace(json.dumps(row["epoch_valid_f1"]).replace('"', '""'),
+                                 stale.replace('"', '""'), 1))
+    (check,) = V.verify("long", sample=1, epochs=2)
+    assert (check.kind, check.ok) == ("identical", False)
+    with pytest.raises(ValueError, match=r"epochs must be in \[1, 3\]"):
+        V.verify("long", sample=1, epochs=4)

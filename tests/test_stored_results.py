@@ -10,7 +10,8 @@ import pytest
 from utils.results import grids as G
 from utils.results import store as S
 
-STORED = [g for g in ("reference", "toggles", "sizes") if S.table_path(g).exists()]
+STORED = [g for g in ("reference", "toggles", "sizes", "reference_converged")
+          if S.table_path(g).exists()]
 
 
 @pytest.mark.parametrize("grid", STORED)
@@ -25,7 +26,11 @@ def test_stored_table_is_well_formed_with_provenance(grid):
 
 # The sizes grid is drawn from its quarter rows: an x4 row is minutes of training, and
 # `python -m utils.experiments verify --grid sizes --preset x4` checks those on demand.
-VERIFY_PRESET = {"reference": "classroom", "toggles": "classroom", "sizes": "quarter"}
+VERIFY_PRESET = {"reference": "classroom", "toggles": "classroom", "sizes": "quarter",
+                 "reference_converged": "classroom"}
+# A converged run is up to TRAINED["epochs"] epochs: its first epochs are re-derived (the same
+# batches and weights as a fixed budget of that many epochs), not the whole run.
+VERIFY_EPOCHS = {"reference_converged": 4}
 
 
 @pytest.mark.parametrize("grid", STORED)
@@ -36,8 +41,9 @@ def test_a_stored_row_is_rederived(grid):
     on the floating-point path it was stored on; on another CPU, verify reruns a few seeds
     and tests them against the stored ones, and says that it did.
     """
+    epochs = ["--epochs", str(VERIFY_EPOCHS[grid])] if grid in VERIFY_EPOCHS else []
     out = subprocess.run([sys.executable, "-m", "utils.experiments", "verify", "--grid", grid,
-                          "--sample", "1", "--preset", VERIFY_PRESET[grid]],
+                          "--sample", "1", "--preset", VERIFY_PRESET[grid], *epochs],
                          capture_output=True, text=True, timeout=1500)
     lines = out.stdout.strip().splitlines()
     assert lines and lines[-1].startswith("verified=1/1 "), out.stdout + out.stderr

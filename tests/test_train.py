@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from utils.networks.recipe import KERAS_2017, PYTORCH
-from utils.training.trainer import epoch_batches, train
+from utils.training.trainer import decode_probs, epoch_batches, train
 
 FAST = {"epochs": 1, "batch_size": 16}
 
@@ -74,3 +74,57 @@ def test_train_cli_rejects_unknown_recipe():
     out = subprocess.run([sys.executable, "-m", "utils.train", "--framework", "torch",
                           "--recipe", "keras2"], capture_output=True, text=True)
     assert out.returncode == 2 and "unknown recipe 'keras2'" in out.stderr
+
+
+# --- stopping rule, per-epoch curves, two seeds ------------------------------------------
+
+def _run(framework="torch", **fields):
+    base = KERAS_2017 if framework == "keras" else PYTORCH
+    return train(replace(base, **fields), "smoke", seed=1, framework=framework, progress=False)
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_early_stopping_keeps_the_best_validation_epoch(framework):
+    r = _run(framework, epochs=12, patience=2, learning_rate=0.2)
+    n = len(r.epoch_loss)
+    assert len(r.epoch_valid_f1) == len(r.epoch_test_f1) == n
+    first_best = int(np.argmax(r.epoch_valid_f1))  # argmax takes the first of equals
+    assert r.best_epoch == first_best + 1
+    assert r.valid_f1 == r.epoch_valid_f1[first_best]
+    assert r.test_f1 == r.epoch_test_f1[first_best]  # the kept epoch's test F1
+    if r.stop_reason == "patience":
+        assert n == r.best_epoch + 2 and n < 12
+    else:
+        assert (r.stop_reason, n) == ("cap", 12)
+    probs = decode_probs(r.test_probs)
+    assert probs.shape[1] == 17 and np.all((probs >= 0) & (probs <= 1))
+
+
+def test_a_fixed_budget_is_the_start_of_a_longer_run():
+    """The verdict at a short budget can be read from a long run's curve: same batches,
+    same weights, so epoch k of a long run is a k-epoch run."""
+    short, long = _run(epochs=2), _run(epochs=3)
+    assert (short.stop_reason, short.best_epoch, long.best_epoch) == ("fixed", 2, 3)
+    assert long.epoch_loss[:2] == short.epoch_loss
+    assert long.epoch_test_f1[:2] == short.epoch_test_f1
+    assert short.test_f1 == short.epoch_test_f1[-1]
+
+
+def test_weight_seed_and_data_seed_are_separate():
+    a = train(replace(PYTORCH, epochs=1), "smoke", seed=1, framework="torch", progress=False)
+    b = train(replace(PYTORCH, epochs=1), "smoke", seed=1, framework="torch", progress=False,
+              data_seed=7)
+    c = train(replace(PYTORCH, epochs=1), "smoke", seed=2, framework="torch", progress=False,
+              data_seed=7)
+    assert (a.data_seed, b.data_seed, c.data_seed) == (1, 7, 7)
+    assert a.epoch_loss != b.epoch_loss != c.epoch_loss  # other batches; other weights
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"patience": -1}, "patience"),
+    ({"patience": 20, "epochs": 10}, "a cap of at least patience = 20"),
+    ({"patience": 2.0}, "an integer"),
+])
+def test_bad_stopping_fields_are_refused(fields, says):
+    with pytest.raises(ValueError, match=says):
+        replace(PYTORCH, **fields)

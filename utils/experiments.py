@@ -5,6 +5,8 @@ Introduced in ``03_pytorch_port.ipynb``; the code lives in :mod:`utils.results`.
 Command line::
 
     python -m utils.experiments run --grid reference [--workers 2] [--limit N]
+    python -m utils.experiments run --grid reference --engine dask [--workers 2]
+    python -m utils.experiments run --grid reference --scheduler tcp://host:8786
     python -m utils.experiments verify --grid reference --sample 3
         # last line: verified=<ok>/<K> identical=<i> statistical=<s>
     python -m utils.experiments list
@@ -22,8 +24,9 @@ import pandas as pd
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import size_summary, toggle_summary
+from utils.results.engines import DaskEngine, LocalEngine, SerialEngine, _worker_init
 from utils.results.grids import GRIDS
-from utils.results.runner import LocalEngine, SerialEngine, _worker_init, run_grid
+from utils.results.runner import run_grid
 from utils.results.store import ResultsError, read_table, table_path
 from utils.results.verify import RERUNS, summary_line, verify
 
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--grid", required=True, choices=sorted(GRIDS))
     r.add_argument("--workers", type=_positive_int, default=None,
                    help="worker processes (default: the CPUs this process may use)")
+    r.add_argument("--engine", choices=("local", "dask"), default=None,
+                   help="local: a process pool (default); dask: a Dask cluster, local "
+                        "unless --scheduler names one")
+    r.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="a running Dask scheduler (tcp://host:8786); implies --engine dask")
     r.add_argument("--limit", type=_positive_int, default=None,
                    help="run at most N missing rows")
     v = sub.add_parser("verify", help="rerun K random stored rows")
@@ -53,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--preset", default=None,
                    help="draw only rows of this data preset (e.g. quarter)")
+    v.add_argument("--epochs", type=_positive_int, default=None,
+                   help="re-derive only the first N epochs of each run (long runs)")
     v.add_argument("--reruns", type=_positive_int, default=RERUNS,
                    help="seeds rerun for a statistical check (another floating-point path)")
     sub.add_parser("list", help="grids and how many rows each table has")
@@ -66,14 +76,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _run_engine(args: argparse.Namespace):
+    """The engine ``run`` asked for: a process pool, or a Dask cluster (local or running)."""
+    if args.scheduler and args.engine == "local":
+        raise ValueError("--scheduler names a Dask scheduler: use it with --engine dask")
+    if args.scheduler or args.engine == "dask":
+        return DaskEngine(address=args.scheduler, workers=args.workers)
+    workers = args.workers or available_cpus()
+    if workers == 1:
+        _worker_init(1)
+        return SerialEngine()
+    return LocalEngine(workers)
+
+
 def _command(args: argparse.Namespace) -> int:
     if args.cmd == "run":
         t0 = time.perf_counter()
-        workers = args.workers or available_cpus()
-        engine = SerialEngine() if workers == 1 else LocalEngine(workers)
-        if workers == 1:
-            _worker_init(1)
-        path = run_grid(args.grid, engine=engine, limit=args.limit)
+        path = run_grid(args.grid, engine=_run_engine(args), limit=args.limit)
         shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
         print(f"table={shown} rows={len(read_table(path))} "
               f"seconds={time.perf_counter() - t0:.1f}")
@@ -81,7 +100,8 @@ def _command(args: argparse.Namespace) -> int:
         _worker_init(1)  # stored rows: pinned ISA, one thread per worker
         cpus = available_cpus()
         engine = LocalEngine(min(2, cpus)) if cpus > 1 else SerialEngine()
-        checks = verify(args.grid, args.sample, args.seed, args.preset, args.reruns, engine)
+        checks = verify(args.grid, args.sample, args.seed, args.preset, args.reruns, engine,
+                        args.epochs)
         print(summary_line(checks))
         return 0 if all(c.ok for c in checks) else 1
     elif args.cmd == "summary":

@@ -65,6 +65,10 @@ class Recipe:
         ``loss_guard``: ``keras`` clips p to [1e-7, 1 − 1e-7]; ``torch`` clamps log(p) ≥ −100.
     Training and architecture (docs/sources.md#original-crnn): equal in both presets
         ``learning_rate``, ``momentum``, ``batch_size``, ``epochs``.
+        ``patience``: 0 trains exactly ``epochs`` epochs and keeps the last weights (a fixed
+        budget). A positive patience trains until validation micro-F1 has not improved for
+        ``patience`` epochs, with ``epochs`` as the cap, and keeps the weights of the best
+        validation epoch (early stopping, as the DCASE 2017 baseline did).
         ``pooling``: frame → clip: ``max``, ``mean`` or ``linear_softmax`` Σp²/Σp.
         ``balanced_batches``: the original author's class-balanced minibatches.
         ``model_size``: ``classroom`` or ``paper``; ``bidirectional`` GRU.
@@ -100,6 +104,7 @@ class Recipe:
     balanced_batches: bool = True
     batch_size: int = 16
     epochs: int = 12
+    patience: int = 0
     bidirectional: bool = False
     model_size: Literal["classroom", "paper"] = "classroom"
 
@@ -134,6 +139,9 @@ class Recipe:
             value = getattr(self, name)
             if not ok(value):
                 _bad(name, value, expected)
+        if self.patience and self.epochs < self.patience:
+            _bad("epochs", self.epochs, f"a cap of at least patience = {self.patience} epochs "
+                                        f"(the run could never stop by patience)")
 
     # --- serialisation: a results row names its recipe exactly -------------------------
     def to_dict(self) -> dict:
@@ -184,6 +192,7 @@ _RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("lr_step_epochs", lambda v: v >= 1, "an integer >= 1"),
     ("batch_size", lambda v: v >= 1, "an integer >= 1"),
     ("epochs", lambda v: v >= 1, "an integer >= 1"),
+    ("patience", lambda v: v >= 0, "an integer >= 0 (0: a fixed budget of `epochs` epochs)"),
 )
 
 
@@ -196,6 +205,23 @@ PYTORCH = replace(
     adam_epsilon="torch", loss_guard="torch",
 )
 RECIPES: dict[str, Recipe] = {r.name: r for r in (KERAS_2017, PYTORCH)}
+
+# The stopping rule of the trained-model grids: early stopping on validation micro-F1 with
+# this patience, capped at this many epochs (calibrated on the classroom data: the stored
+# reference grid reports how many runs stopped by patience rather than by the cap).
+TRAINED = {"patience": 15, "epochs": 200}
+
+
+def trained(recipe: Recipe) -> Recipe:
+    """``recipe`` trained until it has learned (:data:`TRAINED`), its name kept.
+
+    Examples
+    --------
+    >>> r = trained(KERAS_2017)
+    >>> (r.patience, r.epochs, r.name, r.to_string())
+    (15, 200, 'keras_2017', '{"epochs":200,"patience":15}')
+    """
+    return replace(recipe, **TRAINED)
 
 # Which fields are "framework defaults" (the ladder's rungs) and which are choices a
 # researcher writes down himself.

@@ -14,26 +14,23 @@ same grid.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from utils.common.frameworks import set_threads, threads_in_use
+from utils.common.frameworks import threads_in_use
 from utils.common.machine import (
     available_cpus,
     cpu_name,
     float_path,
-    pin_before_import,
-    pinned_environment,
 )
 from utils.common.repo import git_commit
 from utils.common.versions import check_versions
+from utils.results.engines import LocalEngine
 from utils.results.grids import GRIDS, Job
 from utils.results.store import _append_row, _record_wall_time, read_table, table_lock, table_path
 from utils.training.trainer import train
@@ -54,52 +51,18 @@ def provenance(command: str) -> dict[str, str]:
 # --- engines --------------------------------------------------------------------------------
 
 def _run_job(job: Job) -> dict:
-    r = train(job.recipe, job.preset, job.seed, job.framework, progress=False)
+    r = train(job.recipe, job.preset, job.seed, job.framework, progress=False,
+              data_seed=job.data_seed)
     return {**r.to_dict(), "key": job.key,
             "float_path": float_path(job.framework, threads_in_use(job.framework))}
-
-
-def _worker_init(threads: int) -> None:
-    pin_before_import()
-    set_threads(threads)
-
-
-class SerialEngine:
-    """Runs jobs one after another in this process (notebooks, debugging)."""
-
-    def map(self, fn: Callable[[Job], dict], jobs: list[Job]) -> Iterator[dict]:
-        return map(fn, jobs)
-
-
-class LocalEngine:
-    """Worker processes, one CPU thread each; results arrive as jobs finish.
-
-    Workers start with the kernel ISA pinned (:mod:`utils.common.machine`), so their rows take the
-    same floating-point path on any x86-64 CPU that has AVX2.
-    """
-
-    def __init__(self, workers: int = 2, threads_per_worker: int = 1):
-        if workers < 1 or threads_per_worker < 1:
-            raise ValueError(f"a LocalEngine needs at least one worker and one thread each, "
-                             f"got workers={workers}, threads_per_worker={threads_per_worker}")
-        self.workers, self.threads = workers, threads_per_worker
-
-    def map(self, fn: Callable[[Job], dict], jobs: list[Job]) -> Iterator[dict]:
-
-        # spawn, not fork: TensorFlow and PyTorch thread pools do not survive a fork.
-        ctx = mp.get_context("spawn")
-        with pinned_environment(), ctx.Pool(self.workers, initializer=_worker_init,
-                                            initargs=(self.threads,),
-                                            maxtasksperchild=8) as pool:
-            yield from pool.imap_unordered(fn, jobs)
-
 
 
 def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
              limit: int | None = None, command: str = "", progress: bool = True) -> Path:
     """Run every job of ``grid`` that its table lacks; return the table's path.
 
-    ``limit`` runs at most that many missing rows (a chunk); it must be positive.
+    ``limit`` runs at most that many missing rows (a chunk); it must be positive. An engine
+    with a ``close()`` method is closed when the run ends, however it ends.
     """
 
     if limit is not None and limit < 1:
@@ -117,12 +80,16 @@ def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
         engine = engine or LocalEngine()
         t0 = time.perf_counter()
         done_now, run_id = 0, f"{prov['date']}/{os.getpid()}"
-        for row in tqdm(engine.map(_run_job, todo), total=len(todo), desc=path.stem,
-                        disable=not progress, file=sys.stderr):
-            _append_row(path, {**row, **prov})
-            done_now += 1
-            # After every row: a run stopped part-way still accounts for its time.
-            _record_wall_time(path, time.perf_counter() - t0, done_now, prov, run_id)
+        try:
+            for row in tqdm(engine.map(_run_job, todo), total=len(todo), desc=path.stem,
+                            disable=not progress, file=sys.stderr):
+                _append_row(path, {**row, **prov})
+                done_now += 1
+                # After every row: a run stopped part-way still accounts for its time.
+                _record_wall_time(path, time.perf_counter() - t0, done_now, prov, run_id)
+        finally:
+            if hasattr(engine, "close"):  # a cluster engine (DaskEngine) stops its cluster
+                engine.close()
     return path
 
 

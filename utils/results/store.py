@@ -29,11 +29,15 @@ from utils.networks.recipe import Recipe
 
 RESULTS_ENV = "DEFAULTS_LAB_RESULTS"  # another folder for tables (tests, scratch grids)
 RESULTS_DIR = Path(os.environ.get(RESULTS_ENV) or REPO_ROOT / "data" / "results")
-COLUMNS = ("key", "framework", "recipe_name", "recipe", "seed", "preset", "test_f1",
-           "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb", "n_params", "epoch_loss",
-           "epoch_valid_f1", "thresholds", "commit", "versions", "machine", "float_path",
-           "command", "date")
-JSON_COLUMNS = ("epoch_loss", "epoch_valid_f1", "thresholds", "versions", "float_path")
+COLUMNS = ("key", "framework", "recipe_name", "recipe", "seed", "data_seed", "preset",
+           "test_f1", "test_f1_fixed", "valid_f1", "best_epoch", "stop_reason", "seconds",
+           "peak_rss_mb", "n_params", "epoch_loss", "epoch_valid_f1", "epoch_test_f1",
+           "thresholds", "test_probs", "commit", "versions", "machine", "float_path", "command",
+           "date")
+JSON_COLUMNS = ("epoch_loss", "epoch_valid_f1", "epoch_test_f1", "thresholds", "versions",
+                "float_path")
+INT_COLUMNS = ("seed", "data_seed", "best_epoch", "n_params")
+STOP_REASONS = ("fixed", "patience", "cap")
 # Scores a row must hold: a NaN or an out-of-range F1 is a broken run, never a result.
 SCORE_COLUMNS = ("test_f1", "test_f1_fixed", "valid_f1")
 
@@ -75,7 +79,8 @@ def _parse_row(row: dict, path: Path, lineno: int) -> dict:
     try:
         for c in ("test_f1", "test_f1_fixed", "valid_f1", "seconds", "peak_rss_mb"):
             row[c] = float(row[c])
-        row["seed"], row["n_params"] = int(row["seed"]), int(row["n_params"])
+        for c in INT_COLUMNS:
+            row[c] = int(row[c])
         for c in JSON_COLUMNS:
             row[c] = json.loads(row[c])
     except (ValueError, TypeError) as e:
@@ -84,6 +89,12 @@ def _parse_row(row: dict, path: Path, lineno: int) -> dict:
         if not 0.0 <= row[c] <= 1.0:  # also false for NaN
             raise ResultsError(f"{path} line {lineno}: {c} must be an F1 in [0, 1], "
                                f"found {row[c]!r}")
+    if row["stop_reason"] not in STOP_REASONS:
+        raise ResultsError(f"{path} line {lineno}: stop_reason must be one of "
+                           f"{list(STOP_REASONS)}, found {row['stop_reason']!r}")
+    if not 1 <= row["best_epoch"] <= len(row["epoch_loss"]):
+        raise ResultsError(f"{path} line {lineno}: best_epoch {row['best_epoch']} is not one "
+                           f"of the {len(row['epoch_loss'])} epochs the row records")
     return row
 
 

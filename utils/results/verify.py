@@ -16,9 +16,9 @@ import numpy as np
 from scipy.stats import permutation_test
 
 from utils.common.machine import path_key
-from utils.networks.recipe import Recipe
+from utils.results.engines import SerialEngine
 from utils.results.grids import Job
-from utils.results.runner import SerialEngine, _run_job
+from utils.results.runner import _run_job
 from utils.results.store import ResultsError, read_table, table_path
 
 # Reruns of a setting for the statistical check, and its level.
@@ -50,8 +50,15 @@ def _same_bits(a: float, b: float) -> bool:
     return f"{a:.12g}" == f"{b:.12g}"
 
 
+def _measure(row: dict, epochs: int | None) -> float:
+    """What a check compares: the test F1 of the kept epoch, or, for a check of the first
+    ``epochs`` epochs only, the validation F1 after that many epochs."""
+    return row["test_f1"] if epochs is None else row["epoch_valid_f1"][epochs - 1]
+
+
 def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float = ALPHA,
-              run: Callable[[Job], dict] = _run_job, engine=None) -> Check:
+              run: Callable[[Job], dict] = _run_job, engine=None,
+              epochs: int | None = None) -> Check:
     """Re-derive one stored ``row`` of ``table`` (see :class:`Check`).
 
     The first rerun takes this machine's pinned path. If its F1 is identical, the check is
@@ -60,45 +67,57 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
     and a two-sided permutation test of the difference of means against every stored seed
     of the setting must give p ≥ ``alpha``. It catches a stale table (a shift of the order of
     the seed spread), not a subtle one; a grid rerun on this machine is the full check.
-    """
 
-    job = Job(Recipe.from_string(row["recipe"]), row["framework"], row["seed"], row["preset"])
+    ``epochs`` re-derives only the first that many epochs of each run (a fixed budget of
+    the same recipe sees the same batches and weights, so its curve is the stored curve's
+    start) and compares the validation F1 there: the affordable check of a long run.
+    """
+    job = Job.of_row(row)
+    what = "test F1"
+    if epochs is not None:
+        n = len(row["epoch_valid_f1"])
+        if not 1 <= epochs <= n:
+            raise ValueError(f"epochs must be in [1, {n}] for {row['key']!r} (it records {n} "
+                             f"epochs), got {epochs}")
+        job = replace(job, recipe=replace(job.recipe, epochs=epochs, patience=0))
+        what = f"validation F1 after {epochs} of {n} epochs"
     again = run(job)
     stored_key, here_key = path_key(row["float_path"]), path_key(again["float_path"])
-    if _same_bits(again["test_f1"], row["test_f1"]):
-        return Check(row, "identical", True, f"stored {row['test_f1']:.6f} rerun "
-                                             f"{again['test_f1']:.6f}")
+    mine, theirs = _measure(row, epochs), _measure(again, epochs)
+    if _same_bits(theirs, mine):
+        return Check(row, "identical", True, f"{what}: stored {mine:.6f} rerun {theirs:.6f}")
     if stored_key == here_key:
-        return Check(row, "identical", False, f"stored {row['test_f1']:.6f} rerun "
-                     f"{again['test_f1']:.6f} on the same floating-point path ({here_key})")
+        return Check(row, "identical", False, f"{what}: stored {mine:.6f} rerun {theirs:.6f} "
+                     f"on the same floating-point path ({here_key})")
     same = [r for r in table if r["framework"] == row["framework"]
             and r["recipe"] == row["recipe"] and r["preset"] == row["preset"]]
     if len(same) < 5 or reruns < 2:
         return Check(row, "statistical", False, f"another floating-point path ({here_key}; "
                      f"stored: {stored_key}) and too few runs for a statistical check "
                      f"({len(same)} stored seeds, {reruns} reruns; need 5 and 2)")
-
     others = [r for r in same if r["seed"] != row["seed"]]
     picked = random.Random(row["seed"]).sample(others, min(reruns - 1, len(others)))
-    jobs = [replace(job, seed=r["seed"]) for r in picked]
-    f1 = [again["test_f1"], *(x["test_f1"] for x in (engine or SerialEngine()).map(run, jobs))]
-    stored = np.array([r["test_f1"] for r in same])
-    res = permutation_test((np.array(f1), stored), lambda a, b: np.mean(a) - np.mean(b),
+    jobs = [replace(Job.of_row(r), recipe=job.recipe) for r in picked]
+    values = [theirs, *(_measure(x, epochs) for x in (engine or SerialEngine()).map(run, jobs))]
+    stored = np.array([_measure(r, epochs) for r in same])
+    res = permutation_test((np.array(values), stored), lambda a, b: np.mean(a) - np.mean(b),
                            alternative="two-sided", n_resamples=9999,
                            random_state=np.random.default_rng(0))
     seeds = [row["seed"], *(r["seed"] for r in picked)]
     return Check(row, "statistical", bool(res.pvalue >= alpha),
-                 f"another floating-point path ({here_key}; stored: {stored_key}): seeds "
-                 f"{seeds} rerun here, mean {np.mean(f1):.4f} vs {len(stored)} stored seeds "
-                 f"{stored.mean():.4f}, permutation p={res.pvalue:.3f} (fails below {alpha})")
+                 f"another floating-point path ({here_key}; stored: {stored_key}): {what} of "
+                 f"seeds {seeds} rerun here, mean {np.mean(values):.4f} vs {len(stored)} "
+                 f"stored seeds {stored.mean():.4f}, permutation p={res.pvalue:.3f} (fails "
+                 f"below {alpha})")
 
 
 def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
-           reruns: int = RERUNS, engine=None) -> list[Check]:
+           reruns: int = RERUNS, engine=None, epochs: int | None = None) -> list[Check]:
     """Re-derive ``sample`` random stored rows of ``grid`` (see :func:`check_row`).
 
     ``preset`` limits the draw to rows of one data preset, so that a quick check can
-    skip the 4x rows of the sizes grid (minutes each) without skipping the grid.
+    skip the 4x rows of the sizes grid (minutes each) without skipping the grid;
+    ``epochs`` checks only the first that many epochs of each run.
     """
 
     if sample < 1:
@@ -110,7 +129,7 @@ def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
         raise ResultsError(f"{table_path(grid)}: no stored rows{which} to verify")
     checks = []
     for row in random.Random(seed).sample(rows, min(sample, len(rows))):
-        checks.append(check_row(row, table, reruns=reruns, engine=engine))
+        checks.append(check_row(row, table, reruns=reruns, engine=engine, epochs=epochs))
         print(checks[-1].line(), flush=True)
     return checks
 

@@ -1,10 +1,18 @@
 """Train the CRNN from a recipe in either framework: same data, same batches, same metric.
 
 Introduced in ``02_keras_reference.ipynb``. :func:`train` is the single entry point:
-recipe + dataset + seed + framework → :class:`TrainResult` (per-epoch training loss and
-validation F1, test F1 at thresholds tuned on validation, the thresholds, wall time, peak
-memory). The minibatch order is drawn from the seed by numpy, so for one seed both
-frameworks see exactly the same batches. On CPU the same seed gives the identical result.
+recipe + dataset + seeds + framework → :class:`TrainResult`.
+
+Every epoch it records the training loss, the validation micro-F1 (thresholds tuned on the
+validation set) and the test micro-F1 at those thresholds, so the result at any epoch
+budget can be read from one run. With ``recipe.patience`` > 0 the run stops once
+validation F1 has not improved for that many epochs (``recipe.epochs`` is the cap) and
+keeps the weights of its best validation epoch; with 0 it trains exactly ``recipe.epochs``
+and keeps the last.
+
+Two seeds: ``seed`` draws the initial weights, ``data_seed`` (default: ``seed``) the
+minibatch order. For one data seed both frameworks, and any two recipes, see exactly the
+same batches, so comparisons can be paired. On CPU the same seeds give the identical run.
 
 Command line (last line ``test_f1=<x> seconds=<s>``)::
 
@@ -14,9 +22,11 @@ Command line (last line ``test_f1=<x> seconds=<s>``)::
 from __future__ import annotations
 
 import argparse
+import base64
 import resource
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
@@ -40,6 +50,34 @@ from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
 
 FRAMEWORKS = ("keras", "torch")
 EpochCallback = Callable[[int, float, float], None]  # (epoch, train loss, valid F1)
+STOP_REASONS = ("fixed", "patience", "cap")
+
+
+def encode_probs(p: np.ndarray) -> str:
+    """Test-set probabilities as compact text: float16, zlib, base64 (about 2 bytes a value
+    before compression), enough to recompute F1 and bootstrap over clips later."""
+    raw = np.ascontiguousarray(p, dtype="<f2")
+    head = f"{raw.shape[0]}x{raw.shape[1]}:"
+    return head + base64.b64encode(zlib.compress(raw.tobytes(), 9)).decode("ascii")
+
+
+def decode_probs(text: str) -> np.ndarray:
+    """Inverse of :func:`encode_probs`; ValueError for text it did not write.
+
+    Examples
+    --------
+    >>> p = np.array([[0.1, 0.9], [0.5, 0.25]], dtype=np.float32)
+    >>> decode_probs(encode_probs(p)).tolist()
+    [[0.0999755859375, 0.89990234375], [0.5, 0.25]]
+    """
+    try:
+        head, body = text.split(":", 1)
+        rows, cols = (int(v) for v in head.split("x"))
+        raw = zlib.decompress(base64.b64decode(body.encode("ascii"), validate=True))
+        arr = np.frombuffer(raw, dtype="<f2").astype(np.float32)
+        return arr.reshape(rows, cols)
+    except (ValueError, zlib.error) as e:
+        raise ValueError(f"not encoded test probabilities ({e}): {text[:40]!r}") from None
 
 
 @dataclass
@@ -49,17 +87,22 @@ class TrainResult:
     framework: str
     recipe: str  # Recipe.to_string(): names the recipe exactly
     recipe_name: str
-    seed: int
+    seed: int  # the initial weights
+    data_seed: int  # the minibatch order
     preset: str
-    test_f1: float  # per-class thresholds tuned on validation (the original author's method)
-    test_f1_fixed: float  # a fixed 0.5 threshold
-    valid_f1: float
+    test_f1: float  # kept epoch; per-class thresholds tuned on validation (the author's method)
+    test_f1_fixed: float  # kept epoch, a fixed 0.5 threshold
+    valid_f1: float  # kept epoch
     seconds: float
     peak_rss_mb: float
     n_params: int
+    best_epoch: int = 0  # 1-based epoch whose weights were kept
+    stop_reason: str = "fixed"  # fixed budget, patience ran out, or the cap was reached
     epoch_loss: list[float] = field(default_factory=list)
     epoch_valid_f1: list[float] = field(default_factory=list)
+    epoch_test_f1: list[float] = field(default_factory=list)  # thresholds of that epoch
     thresholds: list[float] = field(default_factory=list)
+    test_probs: str = ""  # kept epoch's test probabilities (encode_probs)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -150,6 +193,13 @@ class TorchTrainer:
                 out.append(self.model(xb).cpu().numpy())
         return np.concatenate(out)
 
+    def get_state(self) -> dict:
+        """A copy of the weights (and BatchNorm statistics), to restore the best epoch."""
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def set_state(self, state: dict) -> None:
+        self.model.load_state_dict(state)
+
 
 class KerasTrainer:
     """The Keras twin of :class:`TorchTrainer`: same constructor, same two methods."""
@@ -191,6 +241,13 @@ class KerasTrainer:
         return np.concatenate([np.asarray(self.model(x[i:i + batch, ..., None], training=False))
                                for i in range(0, len(x), batch)])
 
+    def get_state(self) -> list[np.ndarray]:
+        """A copy of every weight (BatchNorm statistics included), to restore the best epoch."""
+        return [np.array(w, copy=True) for w in self.model.get_weights()]
+
+    def set_state(self, state: list[np.ndarray]) -> None:
+        self.model.set_weights(state)
+
 
 def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
                  y_train: np.ndarray) -> KerasTrainer | TorchTrainer:
@@ -207,46 +264,63 @@ def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
 
 def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
           framework: str = "keras", on_epoch: EpochCallback | None = None,
-          progress: bool = True, model_out: list | None = None) -> TrainResult:
-    """Train the CRNN of ``recipe`` in ``framework`` on ``data`` with ``seed``.
+          progress: bool = True, model_out: list | None = None,
+          data_seed: int | None = None) -> TrainResult:
+    """Train the CRNN of ``recipe`` in ``framework`` on ``data``.
 
-    ``model_out``, if given, receives the trained model (for notebooks that look inside it).
+    ``seed`` draws the initial weights and ``data_seed`` (default ``seed``) the batch order.
+    ``model_out``, if given, receives the trained model (the kept epoch's weights), for
+    notebooks that look inside it.
     """
-
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
+    data_seed = seed if data_seed is None else data_seed
     ds = load_dataset(data, progress=progress) if isinstance(data, str) else data
     t0 = time.perf_counter()
     x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
          for s in ("train", "valid", "test")}
     y = {s: ds[s].y for s in ("train", "valid", "test")}
     trainer = make_trainer(framework, recipe, seed, x["train"], y["train"])
-    rng = np.random.default_rng(seed)  # the batch order: identical for both frameworks
-    losses, valid_f1s = [], []
+    rng = np.random.default_rng(data_seed)  # the batch order: identical for both frameworks
+    losses, valid_f1s, test_f1s = [], [], []
+    best = None  # (valid F1, epoch index, thresholds, valid and test probabilities, weights)
+    reason = "patience" if recipe.patience else "fixed"
     bar = tqdm(range(recipe.epochs), desc=f"{framework} seed {seed}", unit="epoch",
                disable=not progress, leave=False, file=sys.stderr)
     for epoch in bar:
         loss = trainer.fit_epoch(epoch_batches(y["train"], recipe, rng), step_lr(recipe, epoch))
-        p_valid = trainer.predict(x["valid"])
-        f1 = micro_f1(y["valid"], binarize(p_valid, tune_class_thresholds(p_valid, y["valid"])))
+        p_valid, p_test = trainer.predict(x["valid"]), trainer.predict(x["test"])
+        thresholds = tune_class_thresholds(p_valid, y["valid"])
+        f1 = micro_f1(y["valid"], binarize(p_valid, thresholds))
         losses.append(loss)
         valid_f1s.append(f1)
+        test_f1s.append(micro_f1(y["test"], binarize(p_test, thresholds)))
         bar.set_postfix(loss=f"{loss:.4f}", valid_f1=f"{f1:.3f}")
         if on_epoch is not None:
             on_epoch(epoch, loss, f1)
-    thresholds = tune_class_thresholds(p_valid, y["valid"])
-    p_test = trainer.predict(x["test"])
+        # A fixed budget keeps the last epoch; early stopping the best (first of equals).
+        if not recipe.patience or best is None or f1 > best[0]:
+            best = (f1, epoch, thresholds, p_test,
+                    trainer.get_state() if recipe.patience else None)
+        elif epoch - best[1] >= recipe.patience:
+            break
+    else:
+        reason = "cap" if recipe.patience else "fixed"
+    f1_kept, kept, thresholds, p_test, state = best
+    if state is not None and kept != epoch:
+        trainer.set_state(state)
     if model_out is not None:
         model_out.append(trainer.model)
     return TrainResult(
         framework=framework, recipe=recipe.to_string(), recipe_name=recipe.name, seed=seed,
-        preset=ds.preset.name,
+        data_seed=data_seed, preset=ds.preset.name,
         test_f1=micro_f1(y["test"], binarize(p_test, thresholds)),
         test_f1_fixed=micro_f1(y["test"], binarize(p_test, 0.5)),
-        valid_f1=valid_f1s[-1], seconds=time.perf_counter() - t0,
+        valid_f1=f1_kept, seconds=time.perf_counter() - t0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        n_params=trainer.n_params, epoch_loss=losses, epoch_valid_f1=valid_f1s,
-        thresholds=[float(t) for t in thresholds],
+        n_params=trainer.n_params, best_epoch=kept + 1, stop_reason=reason,
+        epoch_loss=losses, epoch_valid_f1=valid_f1s, epoch_test_f1=test_f1s,
+        thresholds=[float(t) for t in thresholds], test_probs=encode_probs(p_test),
     )
 
 
@@ -256,29 +330,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
     parser.add_argument("--recipe", default="keras_2017",
                         help="a preset name (keras_2017, pytorch) or a JSON recipe string")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    parser.add_argument("--data-seed", type=int, default=None,
+                        help="seed of the minibatch order (default: --seed)")
     parser.add_argument("--preset", default="classroom", help="embedded dataset preset")
-    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="override the recipe's epochs (the cap when --patience > 0)")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="override the recipe's patience (0: a fixed budget of epochs)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads per framework")
     args = parser.parse_args(argv)
 
     if args.preset not in PRESETS:
         parser.error(f"--preset {args.preset!r}: expected one of {sorted(PRESETS)}")
-    if not 0 <= args.seed < 2**31:  # a seed every framework accepts
-        parser.error(f"--seed {args.seed}: expected an integer in [0, 2**31)")
+    for flag, value in (("--seed", args.seed), ("--data-seed", args.data_seed)):
+        if value is not None and not 0 <= value < 2**31:  # a seed every framework accepts
+            parser.error(f"{flag} {value}: expected an integer in [0, 2**31)")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads {args.threads}: expected an integer >= 1")
     try:
         recipe = get_recipe(args.recipe)
-        if args.epochs is not None:
-            recipe = replace(recipe, epochs=args.epochs)
+        overrides = {k: v for k, v in (("epochs", args.epochs), ("patience", args.patience))
+                     if v is not None}
+        recipe = replace(recipe, **overrides)
     except ValueError as e:
         parser.error(str(e))
     if args.threads:
         set_threads(args.threads)
-    r = train(recipe, args.preset, args.seed, args.framework)
-    print(f"framework={r.framework} recipe={r.recipe_name} seed={r.seed} preset={r.preset} "
-          f"valid_f1={r.valid_f1:.4f} test_f1_fixed={r.test_f1_fixed:.4f} "
-          f"peak_rss_mb={r.peak_rss_mb:.0f}")
+    r = train(recipe, args.preset, args.seed, args.framework, data_seed=args.data_seed)
+    print(f"framework={r.framework} recipe={r.recipe_name} seed={r.seed} "
+          f"data_seed={r.data_seed} preset={r.preset} epochs={len(r.epoch_loss)} "
+          f"kept={r.best_epoch} stop={r.stop_reason} valid_f1={r.valid_f1:.4f} "
+          f"test_f1_fixed={r.test_f1_fixed:.4f} peak_rss_mb={r.peak_rss_mb:.0f}")
     print(f"test_f1={r.test_f1:.4f} seconds={r.seconds:.1f}")
     return 0
