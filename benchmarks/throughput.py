@@ -1,0 +1,212 @@
+"""Training throughput against the machine's limit → docs/throughput.md.
+
+    python benchmarks/throughput.py [--epochs 1]      # or: make throughput
+
+Measured in one run, side by side, on the classroom data:
+
+* FLOPs per clip, counted (PyTorch's ``FlopCounterMode``: convolutions and matrix
+  products, forward and backward; both frameworks build the same network, so the count is
+  theirs too; elementwise work is not counted, so achieved rates are slight underestimates);
+* the machine's FP32 peak on the same cores: a 2048 × 2048 matrix product, one and two
+  threads, with the kernel ISA pinned as for stored runs and unpinned;
+* training throughput (clips per second, one epoch of the recipe after a warm-up) of each
+  framework and recipe: a **live run** (one process, every usable CPU) and the **grid**
+  (one single-threaded process per CPU, all at once: the machine's total), each with the
+  ISA pinned (as stored runs are) and unpinned (as live runs in the notebooks are);
+* the evaluation pass of an epoch (validation + test predictions).
+
+Each measurement runs in its own process: TensorFlow's thread pools are fixed when it
+starts, and the ISA pins are read when the libraries load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from utils.common.files import atomic_write_text  # noqa: E402
+from utils.common.machine import PINNED_ENV, available_cpus, cpu_name  # noqa: E402
+from utils.common.repo import REPO_ROOT, git_commit  # noqa: E402
+
+REPORT = REPO_ROOT / "docs" / "throughput.md"
+
+# One measurement, run as `python -c` in a fresh process; prints one JSON line.
+_WORKER = r"""
+import json, sys, time
+import numpy as np
+from utils.common.frameworks import set_threads
+threads, framework, recipe_name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+epochs = int(sys.argv[4])
+set_threads(threads)
+from utils.networks.recipe import get_recipe
+from utils.task.dataset import load_dataset
+from utils.task.features import scale_features
+from utils.training.trainer import epoch_batches, make_trainer
+recipe = get_recipe(recipe_name)
+ds = load_dataset("classroom", progress=False)
+x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
+     for s in ("train", "valid", "test")}
+trainer = make_trainer(framework, recipe, 0, x["train"], ds["train"].y)
+rng = np.random.default_rng(0)
+warm = epoch_batches(ds["train"].y, recipe, rng)[:8]
+trainer.fit_epoch(warm, 0.01)
+trainer.predict(x["valid"][:64])
+clips, t0 = 0, time.perf_counter()
+for _ in range(epochs):
+    batches = epoch_batches(ds["train"].y, recipe, rng)
+    trainer.fit_epoch(batches, 0.01)
+    clips += sum(len(b) for b in batches)
+train_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+trainer.predict(x["valid"]); trainer.predict(x["test"])
+eval_s = time.perf_counter() - t0
+print(json.dumps({"clips": clips, "train_s": train_s, "eval_s": eval_s,
+                  "eval_clips": len(x["valid"]) + len(x["test"])}))
+"""
+
+_PEAK = r"""
+import json, sys, time
+import torch
+torch.set_num_threads(int(sys.argv[1]))
+n = 2048
+a, b = torch.randn(n, n), torch.randn(n, n)
+for _ in range(3):
+    a @ b
+t0, k = time.perf_counter(), 20
+for _ in range(k):
+    a @ b
+dt = (time.perf_counter() - t0) / k
+print(json.dumps({"gflops": 2 * n**3 / dt / 1e9, "isa": torch.backends.cpu.get_cpu_capability()}))
+"""
+
+_FLOPS = r"""
+import json
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from utils.networks.model_torch import bce_loss, build_model
+from utils.networks.recipe import KERAS_2017
+m = build_model(KERAS_2017, 0)
+x = torch.randn(16, 1, 200, 40).contiguous(memory_format=torch.channels_last)
+y = (torch.rand(16, 17) < 0.1).float()
+with FlopCounterMode(display=False) as fc:
+    with torch.no_grad():
+        m(x)
+fwd = fc.get_total_flops() / 16
+with FlopCounterMode(display=False) as fc:
+    bce_loss(m(x), y, "keras").backward()
+print(json.dumps({"forward": fwd, "train": fc.get_total_flops() / 16}))
+"""
+
+
+def _env(pinned: bool, threads: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PINNED_ENV}
+    env.update(PINNED_ENV if pinned else {})
+    env["OMP_NUM_THREADS"] = str(threads)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env
+
+
+def _start(code: str, args: list[str], pinned: bool, threads: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO_ROOT,
+                            env=_env(pinned, threads), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _result(proc: subprocess.Popen) -> dict:
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"measurement failed ({proc.args[3:]}): {err[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure(epochs: int) -> dict:
+    cpus = available_cpus()
+    flops = _result(_start(_FLOPS, [], True, 1))
+    peak = []
+    for pinned in (True, False):
+        for threads in sorted({1, cpus}):
+            r = _result(_start(_PEAK, [str(threads)], pinned, threads))
+            peak.append({"isa": r["isa"], "pinned": pinned, "threads": threads,
+                         "gflops": r["gflops"]})
+    runs = []
+    for framework in ("torch", "keras"):
+        for recipe in ("keras_2017", "pytorch"):
+            for pinned in (True, False):
+                live = _result(_start(_WORKER, [str(cpus), framework, recipe, str(epochs)],
+                                      pinned, cpus))
+                # The grid: one single-threaded process per CPU, all at once.
+                procs = [_start(_WORKER, ["1", framework, recipe, str(epochs)], pinned, 1)
+                         for _ in range(cpus)]
+                grid = [_result(p) for p in procs]
+                for mode, rs, threads in (("live run", [live], cpus), ("grid", grid, 1)):
+                    clips_s = sum(r["clips"] / r["train_s"] for r in rs)
+                    peak_here = next(p["gflops"] for p in peak if p["pinned"] == pinned
+                                     and p["threads"] == (cpus if mode == "live run" else 1))
+                    peak_here *= 1 if mode == "live run" else cpus
+                    runs.append({
+                        "framework": framework, "recipe": recipe, "mode": mode,
+                        "ISA pinned": pinned, "threads/process": threads,
+                        "processes": len(rs), "clips/s": clips_s,
+                        "GFLOP/s": clips_s * flops["train"] / 1e9,
+                        "of peak": clips_s * flops["train"] / 1e9 / peak_here,
+                        "eval clips/s": sum(r["eval_clips"] / r["eval_s"] for r in rs),
+                    })
+    return {"cpus": cpus, "flops": flops, "peak": peak, "runs": runs}
+
+
+def _fmt(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _table(rows: list[dict]) -> str:
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = [f"{r[c]:.0%}" if c == "of peak" else _fmt(r[c]) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=1, help="epochs timed per measurement")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    r = measure(args.epochs)
+    f = r["flops"]
+    text = f"""# Training throughput and the machine's limit
+
+Generated by `make throughput` (`python benchmarks/throughput.py --epochs {args.epochs}`); do
+not edit by hand. Commit {git_commit()}; {platform.machine()} {cpu_name()}, {r['cpus']}
+usable CPUs; wall time {time.perf_counter() - t0:.0f} s.
+
+Counted work of the classroom CRNN (convolutions and matrix products, PyTorch's
+`FlopCounterMode`): **{f['forward'] / 1e6:.1f} MFLOP per clip forward, {f['train'] / 1e6:.1f}
+MFLOP per clip for a training step** (forward + backward).
+
+## Peak: a 2048 × 2048 FP32 matrix product
+
+{_table(r['peak'])}
+## Training throughput (one epoch of 2 000 clips after a warm-up)
+
+`GFLOP/s` = clips/s × the counted training FLOPs per clip; `of peak` divides it by the
+matrix-product peak of the same threads and ISA (for the grid: the single-thread peak ×
+the processes). `eval clips/s`: the validation and test predictions of one epoch.
+
+{_table(r['runs'])}"""
+    atomic_write_text(REPORT, text)
+    print(text)
+    print(f"wrote {REPORT.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
