@@ -123,8 +123,9 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # The first grids of trained models (utils.networks.recipe.trained: early stopping on
     # validation): both presets in both frameworks. The 12-epoch tables above are runs still
     # learning; these rows carry the whole curve, so both budgets come from the same runs.
-    "reference_converged": lambda: _jobs((trained(KERAS_2017), trained(PYTORCH)),
-                                         ("keras", "torch"), SEEDS),
+    # Seed by seed, so that a grid stopped part-way holds complete pairs.
+    "reference_converged": lambda: [Job(r, f, s) for s in SEEDS for f in ("torch", "keras")
+                                    for r in (trained(KERAS_2017), trained(PYTORCH))],
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),
