@@ -31,6 +31,7 @@ from utils.task import metrics as M
 from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
 from utils.task.labels import clip_fraction
 from utils.task.synthesis import SynthParams, plan_clip, render_event
+from utils.training.trainer import decode_probs
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
 AUDIO_NAME = "Y" + CLIP  # the audio file's name: not what a submission lists
@@ -371,6 +372,23 @@ CASES = [
          ("momentum", "1.0", "[0, 1)")),
     Case("recipe: batch_size true", lambda t: lambda: Recipe(batch_size=True), ValueError,
          ("batch_size", "True", "integer")),
+    Case("recipe: negative patience", lambda t: lambda: Recipe(patience=-1), ValueError,
+         ("patience", "-1", ">= 0")),
+    Case("recipe: cap below patience", lambda t: lambda: Recipe(patience=20, epochs=10),
+         ValueError, ("epochs", "10", "patience = 20")),
+    Case("CLI: train with a negative data seed", lambda t: _cli(
+        ["utils.train", "--framework", "torch", "--data-seed", "-3"]), SystemExit,
+         ("--data-seed -3",)),
+    Case("CLI: verify --epochs 0", lambda t: _cli(
+        ["utils.experiments", "verify", "--epochs", "0"]), SystemExit, ("--epochs", "got 0")),
+    Case("results: unknown stop reason", lambda t: _results(
+        t, _HEADER + _row("stop_reason", "tired")), S.ResultsError,
+         ("grid.csv line 2", "stop_reason", "tired")),
+    Case("results: kept epoch past the curve", lambda t: _results(
+        t, _HEADER + _row("best_epoch", "13")), S.ResultsError,
+         ("grid.csv line 2", "best_epoch 13", "12 epochs")),
+    Case("probabilities: not encoded", lambda t: lambda: decode_probs("12x17:not base64!"),
+         ValueError, ("not encoded test probabilities",)),
     Case("recipe: JSON list", lambda t: lambda: Recipe.from_string("[1]"), ValueError,
          ("JSON object",)),
     Case("recipe: not a string", lambda t: lambda: get_recipe(None), ValueError,
