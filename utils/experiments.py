@@ -23,12 +23,13 @@ import pandas as pd
 
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
-from utils.results.comparisons import size_summary, toggle_summary
+from utils.results.comparisons import budget_summary, size_summary, toggle_summary
 from utils.results.engines import DaskEngine, LocalEngine, SerialEngine, _worker_init
 from utils.results.grids import GRIDS
 from utils.results.runner import run_grid
 from utils.results.store import ResultsError, read_table, table_path
 from utils.results.verify import RERUNS, summary_line, verify
+from utils.task.dataset import load_dataset
 
 
 def _positive_int(text: str) -> int:
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--reruns", type=_positive_int, default=RERUNS,
                    help="seeds rerun for a statistical check (another floating-point path)")
     sub.add_parser("list", help="grids and how many rows each table has")
-    sub.add_parser("summary", help="every toggle's effect and the effect-vs-size table, "
+    sub.add_parser("summary", help="every toggle's effect (paired, at 12 epochs and at "
+                                   "convergence) and the effect-vs-size table, "
                                    "from the stored rows (as in 08)")
     args = parser.parse_args(argv)
     try:
@@ -105,11 +107,17 @@ def _command(args: argparse.Namespace) -> int:
         print(summary_line(checks))
         return 0 if all(c.ok for c in checks) else 1
     elif args.cmd == "summary":
-
-        with pd.option_context("display.width", 200):
-            for title, table in (("Every toggle (median F1 difference, 95 % CI)",
-                                  toggle_summary()),
-                                 ("Effect versus training-set size", size_summary())):
+        y_test = load_dataset("classroom", progress=False)["test"].y
+        paired_table = budget_summary(y_test=y_test)
+        with pd.option_context("display.width", 250, "display.max_columns", 30):
+            for title, table in (
+                    ("Every toggle, paired by data seed, at a 12-epoch budget and at "
+                     "convergence (median F1 difference b - a, 95 % CIs over seeds and over "
+                     "test clips, minimal detectable effect at 80 % power, verdict alone "
+                     "and after Benjamini-Hochberg over each budget's table)", paired_table),
+                    ("Every toggle, unpaired (the 12-epoch tables as 08 shows them)",
+                     toggle_summary()),
+                    ("Effect versus training-set size", size_summary())):
                 print(f"{title}\n{table.round(3).to_string(index=False)}\n")
     else:
         for name, make in GRIDS.items():

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from utils.networks.recipe import KERAS_2017, Recipe
+from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
     SIZE_EFFECTS,
@@ -33,10 +33,10 @@ from utils.results.grids import (
     extras,
     gate_rung,
 )
-from utils.results.stats import compare
+from utils.results.stats import clip_bootstrap, compare, family_verdicts, paired
 from utils.results.store import load_results, rows_of
 from utils.task.dataset import PRESETS, load_dataset
-from utils.training.trainer import train
+from utils.training.trainer import decode_probs, train
 
 TABLES = ("reference", "toggles", "sizes")
 NOT_STORED = "not stored yet"
@@ -206,3 +206,77 @@ def describe_sizes(table) -> list[str]:
         out.append(f"{effect}: {path}; at {last['clips']} clips (95 % CI "
                    f"{last['ci_low']:+.3f} to {last['ci_high']:+.3f}) -> {last['verdict']}")
     return out
+
+
+# --- paired, powered, family-controlled: at a budget and at convergence -------------------
+
+BUDGET = 12  # the epoch budget of the first stored tables, kept as a point of comparison
+CONVERGED = "converged"
+
+
+def scores_at(results, setting: Setting, budget: int | str) -> dict[int, dict]:
+    """``{data seed: {"f1": test F1, "row": row}}`` of ``setting`` at ``budget``.
+
+    ``budget`` = :data:`CONVERGED`: the kept epoch of the trained-model rows (the setting's
+    recipe under :func:`~utils.networks.recipe.trained`). An int k: the test F1 after k
+    epochs, read from a trained-model row's curve where there is one (the same runs serve
+    both budgets), else from a fixed-budget row of exactly k epochs.
+    """
+    long = rows_of(results, setting.framework, trained(setting.recipe), setting.preset)
+    if budget == CONVERGED:
+        return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
+                for r in long.itertuples() if r.stop_reason != "fixed"}
+    out = {int(r.data_seed): {"f1": float(r.epoch_test_f1[budget - 1]), "row": r}
+           for r in long.itertuples() if len(r.epoch_test_f1) >= budget}
+    if not out:
+        fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
+                                                            patience=0), setting.preset)
+        out = {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
+               for r in fixed.itertuples()}
+    return out
+
+
+def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
+                   results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                   y_test: np.ndarray | None = None, alpha: float = 0.05):
+    """Per pair (toggle, a, b) and budget: the paired median difference b − a over data
+    seeds, its 95 % interval, the minimal detectable effect (80 % power), the verdict after
+    Holm's adjustment over the table's comparisons at that budget, and, where the rows keep
+    their test probabilities and ``y_test`` is given, the interval from resampling the test
+    clips. Pairs with fewer than :data:`MIN_SEEDS` shared seeds say "not stored yet".
+    """
+    results = all_results(TABLES + ("reference_converged",)) if results is None else results
+    pairs = toggle_pairs() + [("all defaults (PYTORCH → KERAS_2017)",
+                               Setting("PYTORCH", fw, PYTORCH), Setting("KERAS_2017", fw,
+                                                                        KERAS_2017))
+                              for fw in ("torch", "keras")] if pairs is None else pairs
+    rows = []
+    for budget in budgets:
+        found = []
+        for toggle, a, b in pairs:
+            sa, sb = scores_at(results, a, budget), scores_at(results, b, budget)
+            shared = sorted(set(sa) & set(sb))
+            row = {"toggle": toggle, "framework": a.framework, "budget": budget,
+                   "seeds": len(shared)}
+            if len(shared) >= MIN_SEEDS:
+                r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
+                row.update({"median difference": r.diff, "CI low": r.ci_low,
+                            "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde})
+                if y_test is not None and all(sa[s]["row"].test_probs and
+                                              sb[s]["row"].test_probs for s in shared):
+                    row["clip CI low"], row["clip CI high"] = clip_bootstrap(
+                        [decode_probs(sa[s]["row"].test_probs) for s in shared],
+                        [sa[s]["row"].thresholds for s in shared],
+                        [decode_probs(sb[s]["row"].test_probs) for s in shared],
+                        [sb[s]["row"].thresholds for s in shared], y_test)
+                found.append((row, r))
+            else:
+                row["verdict"] = NOT_STORED
+            rows.append(row)
+        family = [r for _, r in found]
+        _, raw = family_verdicts(family, alpha, method="none")
+        q, adjusted = family_verdicts(family, alpha, method="bh")
+        for (row, _), verdict_raw, qi, verdict in zip(found, raw, q, adjusted):
+            row.update({"verdict alone": verdict_raw.split(" (")[0], "q (BH)": qi,
+                        "verdict": verdict})
+    return pd.DataFrame(rows)

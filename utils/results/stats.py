@@ -1,18 +1,28 @@
 """Seed statistics: is the difference between two settings larger than seed noise?
 
 Introduced in ``02_keras_reference.ipynb``. :func:`bootstrap_ci` and
-:func:`seed_noise_verdict` check whether a difference in F1 between two settings, each
-trained with several seeds, is larger than the spread that comes from the seeds alone;
+:func:`seed_noise_verdict` compare two settings as independent samples of seeds;
 :func:`compare` puts both in one row.
+
+The paired analysis uses what the grids give: for one data seed two settings see the same
+batches, so :func:`paired` compares the per-seed differences (an interval from
+``scipy.stats.bootstrap``, a sign-flip ``permutation_test``) and states the minimal
+detectable effect; :func:`holm` and :func:`family_verdicts` control the error over a
+table of comparisons; :func:`clip_bootstrap` gives the uncertainty that comes from the
+test clips rather than the seeds (docs/sources.md#papers: Bouthillier et al. 2021,
+Agarwal et al. 2021, Holm 1979).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import bootstrap, false_discovery_control, permutation_test
+from scipy.stats import t as student_t
 
 LARGER = "larger than seed noise"
 WITHIN = "within seed noise"
@@ -140,3 +150,143 @@ def compare(a, b, level: float = 0.95) -> dict:
     return {"n_a": len(a), "n_b": len(b), "median_a": float(np.median(a)),
             "median_b": float(np.median(b)), "diff": diff, "ci_low": lo, "ci_high": hi,
             "verdict": seed_noise_verdict(a, b, level=level)}
+
+
+# --- paired comparisons: one difference per data seed ------------------------------------
+
+POWER = 0.8  # the power at which the minimal detectable effect is stated
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A paired comparison of two settings over the seeds both were run with.
+
+    ``diff`` is the median over seeds of the per-seed difference b − a, with its bootstrap
+    interval (``scipy.stats.bootstrap``, percentile); ``p`` a two-sided sign-flip
+    permutation test of the mean difference (``scipy.stats.permutation_test``, exact up to
+    16 seeds); ``mde`` the smallest mean difference the design detects with probability
+    :data:`POWER` at level ``alpha`` (paired t approximation, from the observed spread of
+    the differences): "within seed noise" means "no effect larger than ``mde``".
+    """
+
+    n: int
+    median_a: float
+    median_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p: float
+    mde: float
+
+
+def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Paired:
+    """Compare ``b`` with ``a``, both ``{data seed: score}``, on the seeds they share.
+
+    Raises ValueError when fewer than 3 seeds are shared (no spread to speak of).
+
+    Examples
+    --------
+    >>> a = {s: 0.50 + 0.01 * s for s in range(8)}
+    >>> b = {s: v + 0.05 + 0.002 * (s % 3) for s, v in a.items()}
+    >>> r = paired(a, b)
+    >>> r.n, round(r.diff, 3), r.ci_low > 0, r.p < 0.01
+    (8, 0.052, True, True)
+    """
+    seeds = sorted(set(a) & set(b))
+    if len(seeds) < 3:
+        raise ValueError(f"a paired comparison needs at least 3 shared seeds, got {seeds}")
+    va = np.array([a[s] for s in seeds], float)
+    vb = np.array([b[s] for s in seeds], float)
+    d = vb - va
+    if np.ptp(d) == 0:  # every seed moved by the same amount: no resampling spread at all
+        low = high = float(d[0])
+        p = 1.0 if d[0] == 0 else 2.0 ** (1 - len(d))
+    else:
+        ci = bootstrap((d,), np.median, confidence_level=level, method="percentile",
+                       n_resamples=9999, random_state=np.random.default_rng(0))
+        low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
+        test = permutation_test((d,), np.mean, permutation_type="samples",
+                                alternative="two-sided",
+                                n_resamples=np.inf if len(d) <= 16 else 9999,
+                                random_state=np.random.default_rng(0))
+        p = float(test.pvalue)
+    n = len(d)
+    alpha = 1 - level
+    sd = float(np.std(d, ddof=1))
+    mde = (student_t.ppf(1 - alpha / 2, n - 1) + student_t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
+    return Paired(n, float(np.median(va)), float(np.median(vb)), float(np.median(d)), low,
+                  high, p, float(mde))
+
+
+def holm(pvalues: ArrayLike) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (controls the family-wise error).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(pvalues, float)
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def family_verdicts(results: list[Paired], alpha: float = 0.05,
+                    method: str = "bh") -> tuple[np.ndarray, list[str]]:
+    """Adjusted p-values and verdicts of a family (a table) of comparisons.
+
+    ``method`` ``"bh"``: Benjamini–Hochberg (``scipy.stats.false_discovery_control``; the
+    expected share of false "larger" verdicts stays below ``alpha``); ``"holm"``: Holm (the
+    chance of any false one does); ``"none"``: each comparison alone. With 10 seeds the exact
+    sign-flip test cannot go below p = 2/1024, so Holm over a table of about 30 comparisons
+    can never say "larger"; BH can, when several effects are clear.
+    """
+    p = np.array([r.p for r in results], float)
+    if not len(p):
+        return p, []
+    if method == "bh":
+        q = false_discovery_control(p, method="bh")
+    elif method == "holm":
+        q = holm(p)
+    elif method == "none":
+        q = p
+    else:
+        raise ValueError(f"unknown method {method!r}: expected 'bh', 'holm' or 'none'")
+    return q, [LARGER if qi < alpha else f"{WITHIN} (no effect larger than {r.mde:.3f})"
+               for r, qi in zip(results, q)]
+
+
+def clip_bootstrap(probs_a: list[np.ndarray], thresholds_a: list[np.ndarray],
+                   probs_b: list[np.ndarray], thresholds_b: list[np.ndarray],
+                   y: np.ndarray, level: float = 0.95, n_resamples: int = 2000,
+                   seed: int = 0) -> tuple[float, float]:
+    """Interval of the median paired difference b − a over seeds when the *test clips* are
+    resampled (seeds held fixed): the uncertainty that comes from the test set's size.
+
+    ``probs_*`` are one (clips, classes) array per seed, ``thresholds_*`` the per-class
+    thresholds each run tuned on validation, in the same seed order on both sides.
+    """
+    def counts(probs, thresholds):
+        pred = probs >= np.asarray(thresholds)[None, :]
+        t = y.astype(bool)
+        return np.stack([(pred & t).sum(1), (pred & ~t).sum(1), (~pred & t).sum(1)], -1)
+
+    ca = np.stack([counts(p, t) for p, t in zip(probs_a, thresholds_a)])  # (seeds, clips, 3)
+    cb = np.stack([counts(p, t) for p, t in zip(probs_b, thresholds_b)])
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
+
+    def f1(c):  # (seeds, clips, 3) -> (seeds, resamples)
+        s = c[:, idx].sum(axis=2)
+        tp, fp, fn = s[..., 0], s[..., 1], s[..., 2]
+        return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+
+    diff = np.median(f1(cb) - f1(ca), axis=0)
+    low, high = np.quantile(diff, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)

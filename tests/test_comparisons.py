@@ -1,0 +1,67 @@
+"""Paired comparisons at a budget and at convergence, from stored rows (synthetic here)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from utils.networks.recipe import KERAS_2017, PYTORCH, trained
+from utils.results import store as S
+from utils.results.comparisons import CONVERGED, NOT_STORED, Setting, budget_summary, scores_at
+from utils.training.trainer import encode_probs
+
+RNG = np.random.default_rng(0)
+Y = RNG.random((50, 17)) < 0.2
+
+
+def _row(recipe, seed, curve, kept, stop, probs=None):
+    return {"key": f"torch|classroom|{seed}|{recipe.to_string()}", "framework": "torch",
+            "recipe": recipe.to_string(), "recipe_name": recipe.name, "preset": "classroom",
+            "seed": seed, "data_seed": seed, "test_f1": curve[kept - 1],
+            "epoch_test_f1": curve if stop != "fixed" else [], "best_epoch": kept,
+            "stop_reason": stop, "thresholds": [0.5] * 17,
+            "test_probs": encode_probs(probs) if probs is not None else ""}
+
+
+def _results():
+    rows = []
+    for seed in range(6):
+        base = 0.4 + 0.05 * seed
+        # PYTORCH learns slower but ends at the same place; KERAS_2017 learns faster.
+        slow = [base + 0.01 * e for e in range(20)]
+        fast = [min(base + 0.03 * e, base + 0.19) for e in range(20)]
+        p_slow = np.where(Y, 0.6, 0.4) + 0.01 * RNG.random(Y.shape)
+        p_fast = np.where(Y, 0.6, 0.4) + 0.01 * RNG.random(Y.shape)
+        rows += [_row(trained(PYTORCH), seed, slow, 20, "cap", p_slow),
+                 _row(trained(KERAS_2017), seed, fast, 20, "patience", p_fast),
+                 _row(replace(PYTORCH, epochs=12), seed, slow[:12], 12, "fixed")]
+    return pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+
+
+def test_scores_come_from_the_curve_at_a_budget_and_the_kept_epoch_at_convergence():
+    results = _results()
+    s = Setting("PYTORCH", "torch", PYTORCH)
+    at12, conv = scores_at(results, s, 12), scores_at(results, s, CONVERGED)
+    assert sorted(at12) == sorted(conv) == list(range(6))
+    assert at12[2]["f1"] == 0.5 + 0.01 * 11 and conv[2]["f1"] == 0.5 + 0.01 * 19
+
+
+def test_a_budget_falls_back_to_fixed_rows_of_exactly_that_budget():
+    results = _results()
+    results = results[results.stop_reason == "fixed"]
+    at12 = scores_at(results, Setting("PYTORCH", "torch", PYTORCH), 12)
+    assert len(at12) == 6 and scores_at(results, Setting("x", "torch", PYTORCH), 5) == {}
+
+
+def test_budget_summary_separates_speed_from_destination():
+    pair = [("all defaults", Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017))]
+    t = budget_summary(pair, _results(), budgets=(5, CONVERGED), y_test=Y)
+    early, late = t.iloc[0], t.iloc[1]
+    assert early["seeds"] == late["seeds"] == 6
+    assert early["median difference"] > 0.05 and early["CI low"] > 0  # faster
+    assert abs(late["median difference"]) < 1e-9  # same destination
+    assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)"} <= set(t)
+    missing = budget_summary(pair, _results().iloc[:0], budgets=(5,))
+    assert missing.iloc[0]["verdict"] == NOT_STORED

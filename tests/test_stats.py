@@ -1,0 +1,91 @@
+"""Seed statistics: paired comparisons, the minimal detectable effect, Holm, clip bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import ttest_1samp
+
+from utils.results.stats import (
+    LARGER,
+    WITHIN,
+    bootstrap_ci,
+    clip_bootstrap,
+    family_verdicts,
+    holm,
+    paired,
+)
+
+
+def test_pairing_sees_what_an_unpaired_interval_hides():
+    """Seeds differ a lot, the setting moves every seed by about the same small amount."""
+    rng = np.random.default_rng(0)
+    base = 0.5 + 0.07 * rng.standard_normal(10)
+    shifted = base + 0.02 + 0.003 * rng.standard_normal(10)
+    _, lo, hi = bootstrap_ci(base, shifted)  # the old, unpaired interval
+    assert lo < 0 < hi
+    r = paired(dict(enumerate(base)), dict(enumerate(shifted)))
+    assert r.ci_low > 0 and r.p < 0.01 and r.n == 10
+
+
+def test_identical_seeds_give_a_zero_interval_and_no_effect():
+    a = {s: 0.4 + 0.05 * s for s in range(10)}
+    r = paired(a, dict(a))
+    assert (r.diff, r.ci_low, r.ci_high, r.p, r.mde) == (0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def test_only_shared_seeds_are_paired_and_too_few_is_an_error():
+    a = {0: 0.5, 1: 0.6, 2: 0.55, 3: 0.52}
+    b = {1: 0.62, 2: 0.56, 3: 0.50, 7: 0.9}
+    assert paired(a, b).n == 3
+    with pytest.raises(ValueError, match="at least 3 shared seeds"):
+        paired(a, {0: 0.5, 9: 0.1})
+
+
+def test_the_minimal_detectable_effect_is_detected_about_80_percent_of_the_time():
+    """Simulate paired designs whose true shift is the stated MDE: the level-0.05 test
+    should find it close to the stated power (the formula is a t approximation)."""
+    rng = np.random.default_rng(1)
+    sd, n = 0.05, 10
+    d0 = rng.standard_normal(n)
+    d0 = (d0 - d0.mean()) / d0.std(ddof=1) * sd  # a sample with spread exactly sd
+    mde = paired(dict(enumerate(np.zeros(n))), dict(enumerate(d0))).mde
+    hits = sum(ttest_1samp(mde + sd * rng.standard_normal(n), 0).pvalue < 0.05
+               for _ in range(2000))
+    assert 0.74 <= hits / 2000 <= 0.86
+
+
+def test_holm_matches_its_definition_and_verdicts_follow_it():
+    p = [0.01, 0.04, 0.03, 0.5]
+    assert holm(p).round(3).tolist() == [0.04, 0.09, 0.09, 0.5]
+    rng = np.random.default_rng(2)
+    strong = paired(dict(enumerate(rng.random(10))),
+                    dict(enumerate(rng.random(10) + 2)))
+    weak = paired(dict(enumerate(rng.random(10))), dict(enumerate(rng.random(10))))
+    for method in ("bh", "holm", "none"):
+        q, v = family_verdicts([strong, weak], method=method)
+        assert v[0] == LARGER and v[1].startswith(WITHIN) and "no effect larger than" in v[1]
+    with pytest.raises(ValueError, match="unknown method"):
+        family_verdicts([strong], method="bonferroni")
+
+
+def test_ten_seeds_cannot_pass_holm_over_thirty_comparisons_but_can_pass_bh():
+    """The exact sign-flip p-value of 10 seeds is at least 2/1024: Holm over 30 needs less."""
+    rng = np.random.default_rng(4)
+    clear = [paired(dict(enumerate(rng.random(10))), dict(enumerate(rng.random(10) + 1)))
+             for _ in range(30)]
+    assert min(r.p for r in clear) == pytest.approx(2 / 1024)
+    assert not any(v == LARGER for v in family_verdicts(clear, method="holm")[1])
+    assert all(v == LARGER for v in family_verdicts(clear, method="bh")[1])
+
+
+def test_clip_bootstrap_is_zero_for_the_same_predictions_and_positive_for_better_ones():
+    rng = np.random.default_rng(3)
+    y = rng.random((300, 17)) < 0.1
+    noise = [rng.random((300, 17)) for _ in range(5)]
+    th = [np.full(17, 0.5)] * 5
+    worse = [np.where(y, 0.45 + 0.2 * n, 0.55 * n) for n in noise]
+    assert clip_bootstrap(worse, th, worse, th, y) == (0.0, 0.0)
+    better = [np.where(y, 0.8, 0.2) for _ in noise]
+    low, high = clip_bootstrap(worse, th, better, th, y)
+    assert 0 < low <= high
