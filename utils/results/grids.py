@@ -38,6 +38,15 @@ class Job:
                    row["preset"], row.get("data_seed", row["seed"]))
 
 
+def with_preset(jobs: Iterable[Job], preset: str) -> list[Job]:
+    """The jobs on dataset ``preset`` instead of theirs (``run --data NAME``), repeats dropped."""
+    out: dict[str, Job] = {}
+    for job in jobs:
+        moved = replace(job, preset=preset)
+        out.setdefault(moved.key, moved)
+    return list(out.values())
+
+
 def _jobs(recipes: Iterable[Recipe], frameworks: Iterable[str], seeds: Iterable[int],
           presets: Iterable[str] = ("classroom",)) -> list[Job]:
     return [Job(r, f, s, p) for p in presets for r in recipes for f in frameworks for s in seeds]

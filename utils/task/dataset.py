@@ -8,9 +8,17 @@ version, every generator and feature parameter, and a SHA-256 of every file. A c
 parameters or checksums do not match is rebuilt, never silently used. Builds are atomic:
 written to a temporary folder and renamed into place.
 
+A dataset built from the official DCASE 2017 Task 4 audio and label files
+(:func:`build_dcase`, rules in :mod:`utils.task.dcase_data`) has the same cache format,
+manifest and checksums, lives under ``<data root>/dcase/<name>/`` and is found by name
+wherever a preset is: ``load_dataset("dcase")``, ``PRESETS["dcase"]``,
+``python -m utils.train --preset dcase``.
+
 Command line::
 
     python -m utils.data build [--preset classroom]   # last line: dataset=... clips=... seconds=...
+    python -m utils.data build --from-dcase DIR [--name dcase] [--features classroom|paper]
+    python -m utils.data project --name dcase   # projected times for the full DCASE sets
     python -m utils.data export --split test --index 0 --out clip.wav
     python -m utils.data list
 
@@ -34,6 +42,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,18 +55,21 @@ from tqdm.auto import tqdm
 from utils.common.errors import LabError
 from utils.common.files import atomic_path, atomic_write_text
 from utils.common.repo import REPO_ROOT
+from utils.task import dcase_data
 from utils.task.features import (
     CLASSROOM,
+    FEATURE_CONFIGS,
     PAPER,
     FeatureConfig,
     FeatureStats,
     feature_stats,
     log_mel,
 )
-from utils.task.labels import LABEL_INDEX, LABELS
+from utils.task.labels import LABEL_INDEX, LABELS, REAL_CLIPS
 from utils.task.synthesis import SPLITS, SR, SynthParams, plan_clip, render_clip
 
 DATASET_NAME = "defaults-lab-embedded"
+DCASE_DATASET_NAME = "defaults-lab-dcase"
 CACHE_FORMAT = 1
 DATA_ENV = "DEFAULTS_LAB_DATA"
 
@@ -73,10 +85,16 @@ class DatasetPreset:
     n_eval: int
     features: FeatureConfig = CLASSROOM
     synth: SynthParams = field(default_factory=SynthParams)
+    source: str = "embedded"  # or "dcase": built from the official files (build_dcase)
 
     def sizes(self) -> dict[str, int]:
         return {"train": self.n_train, "valid": self.n_valid, "test": self.n_test,
                 "eval": self.n_eval}
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits the cache holds: all four, or no ``eval`` for DCASE data without it."""
+        return tuple(s for s, n in self.sizes().items() if n > 0 or self.source != "dcase")
 
     def params(self) -> dict:
         """Everything the cache content depends on (compared with the manifest).
@@ -84,13 +102,49 @@ class DatasetPreset:
         Includes a hash of the generator's and the features' source code, so editing either
         invalidates old caches without anyone having to remember to bump a version.
         """
+        if self.source == "dcase":
+            return {"sizes": self.sizes(), "features": self.features.to_dict(),
+                    "source": "dcase", "format": CACHE_FORMAT, "code": _code_hash(_DCASE_CODE)}
         return {"sizes": self.sizes(), "features": self.features.to_dict(),
                 "synth": self.synth.to_dict(), "format": CACHE_FORMAT,
                 "code": _code_hash()}
 
+    def expected_files(self) -> set[str]:
+        files = {f"{s}.npz" for s in self.splits} | {"train_stats.npz"}
+        files |= {f"{s}_strong.tsv" for s in self.splits if s != "train"}
+        return files | ({"missing_clips.txt"} if self.source == "dcase" else set())
+
+
+class _Presets(MutableMapping):
+    """The embedded presets, then every DCASE dataset built under the data root (by name)."""
+
+    def __init__(self, embedded: dict[str, DatasetPreset]) -> None:
+        self._embedded = embedded
+
+    def __getitem__(self, name: str) -> DatasetPreset:
+        if name in self._embedded:
+            return self._embedded[name]
+        p = _dcase_preset(name) if isinstance(name, str) else None
+        if p is None:
+            raise KeyError(name)
+        return p
+
+    def __setitem__(self, name: str, preset: DatasetPreset) -> None:
+        self._embedded[name] = preset
+
+    def __delitem__(self, name: str) -> None:
+        del self._embedded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._embedded
+        yield from (n for n in dcase_names() if n not in self._embedded)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
 
 _classroom = DatasetPreset("classroom", 2000, 400, 500, 400)
-PRESETS: dict[str, DatasetPreset] = {
+PRESETS: MutableMapping[str, DatasetPreset] = _Presets({
     p.name: p for p in (
         # Tiny, for tests and the notebooks' smoke mode.
         DatasetPreset("smoke", 160, 48, 48, 48),
@@ -101,12 +155,13 @@ PRESETS: dict[str, DatasetPreset] = {
         # The original author's 400 x 64 input shape (docs/sources.md#original-crnn).
         replace(_classroom, name="paper", features=PAPER),
     )
-}
+})
+_DCASE_CODE = ("dcase_data.py", "features.py", "labels.py")
 
 
-def _code_hash() -> str:
+def _code_hash(modules: tuple[str, ...] = ("synthesis.py", "features.py", "labels.py")) -> str:
     h = hashlib.sha256()
-    for module in ("synthesis.py", "features.py", "labels.py"):
+    for module in modules:
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -123,15 +178,47 @@ def data_root() -> Path:
 
 def cache_dir(preset: str | DatasetPreset) -> Path:
     p = get_preset(preset)
-    return data_root() / "embedded" / p.name
+    return data_root() / p.source / p.name
 
 
 def get_preset(preset: str | DatasetPreset) -> DatasetPreset:
     if isinstance(preset, DatasetPreset):
         return preset
     if preset not in PRESETS:
-        raise ValueError(f"unknown dataset preset {preset!r}: expected one of {sorted(PRESETS)}")
+        raise ValueError(f"unknown dataset preset {preset!r}: expected one of {sorted(PRESETS)} "
+                         f"(or build a DCASE dataset: python -m utils.data build --from-dcase "
+                         f"DIR --name {preset})")
     return PRESETS[preset]
+
+
+def dcase_names() -> list[str]:
+    """Names of the DCASE datasets built under the data root (each has a manifest)."""
+    folder = data_root() / "dcase"
+    if not folder.is_dir():
+        return []
+    return sorted(d.name for d in folder.iterdir()
+                  if not d.name.startswith(".") and (d / "manifest.json").is_file())
+
+
+def _dcase_preset(name: str) -> DatasetPreset | None:
+    """The preset of a built DCASE dataset, read from its manifest (``None``: none built).
+
+    A manifest that cannot be read still gives a preset (with no clips), so that
+    :func:`check_cache` reports what is wrong with it.
+    """
+    if name.startswith(".") or "/" in name:
+        return None
+    mpath = data_root() / "dcase" / name / "manifest.json"
+    if not mpath.is_file():
+        return None
+    try:
+        params = json.loads(mpath.read_text(encoding="utf-8"))["params"]
+        sizes = {s: int(params["sizes"][s]) for s in SPLITS}
+        features = FeatureConfig(**params["features"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return DatasetPreset(name, 0, 0, 0, 0, source="dcase")
+    return DatasetPreset(name, sizes["train"], sizes["valid"], sizes["test"], sizes["eval"],
+                         features=features, source="dcase")
 
 
 # --- building ---------------------------------------------------------------------------
@@ -187,17 +274,23 @@ def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
     first removes the temporary folders that a crashed process left behind.
     """
     p = get_preset(preset)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
-        raise ValueError(f"workers = {workers!r}: expected an integer >= 1 (or None: up "
-                         f"to 2)")
+    _check_workers(workers)
     with _build_lock(cache_dir(p)):
         return _build(p, workers, progress)
 
 
+def _check_workers(workers) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers = {workers!r}: expected an integer >= 1 (or None: up "
+                         f"to 2)")
+
+
 def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
     """The build itself; the caller holds the preset's build lock."""
-
+    if p.source == "dcase":
+        raise DatasetError(f"dataset {p.name!r} is built from the official DCASE files: "
+                           f"python -m utils.data build --from-dcase DIR --name {p.name}")
     final = cache_dir(p)
     parent = final.parent
     try:
@@ -247,16 +340,18 @@ def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
     return final
 
 
-def _write_manifest(folder: Path, p: DatasetPreset, seconds: float) -> None:
+def _write_manifest(folder: Path, p: DatasetPreset, seconds: float,
+                    extra: dict | None = None) -> None:
     import librosa
 
     files = {f.name: _sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
     manifest = {
-        "dataset": DATASET_NAME, "preset": p.name, "params": p.params(), "files": files,
+        "dataset": _dataset_label(p), "preset": p.name, "params": p.params(), "files": files,
         "build_seconds": round(seconds, 2),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
                      "librosa": librosa.__version__},
+        **(extra or {}),
     }
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=1))
 
@@ -270,6 +365,214 @@ def _replace_dir(tmp: Path, final: Path) -> None:
     tmp.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _dataset_label(p: DatasetPreset) -> str:
+    return DCASE_DATASET_NAME if p.source == "dcase" else DATASET_NAME
+
+
+# --- building from the official DCASE files ----------------------------------------------
+
+DCASE_CHUNK = 32  # clips per resumable chunk file
+
+
+@dataclass(frozen=True)
+class DcaseBuild:
+    """What :func:`build_dcase` did: the folder, clips per split, missing, computed, reused."""
+
+    path: Path
+    clips: dict[str, int]
+    missing: int
+    computed: int
+    reused: int
+    seconds: float
+
+    def line(self) -> str:
+        return (f"dataset={self.path.name} clips={sum(self.clips.values())} "
+                f"missing={self.missing} computed={self.computed} reused={self.reused} "
+                f"seconds={self.seconds:.1f}")
+
+
+def _check_name(name: str) -> None:
+    ok = (isinstance(name, str) and name[:1].isalnum() and name.isascii()
+          and all(c.isalnum() or c in "_.-" for c in name))
+    if not ok:
+        raise ValueError(f"dataset name {name!r}: expected letters, digits, '_', '.', '-', "
+                         f"starting with a letter or digit")
+    if name in PRESETS._embedded:
+        raise ValueError(f"dataset name {name!r}: expected a name that is not an embedded "
+                         f"preset ({sorted(PRESETS._embedded)})")
+
+
+def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | None = None,
+                features: str = "classroom", valid_fraction: float = dcase_data.VALID_FRACTION,
+                progress: bool = True) -> DcaseBuild:
+    """Build dataset ``name`` from the official DCASE 2017 Task 4 files in ``source``.
+
+    Splits: ``train`` and ``valid`` from the official training set (valid: a fixed-seed
+    split stratified by label set, :func:`utils.task.dcase_data.stratified_valid`; its clip
+    ids are in the manifest), ``test`` the official testing set, ``eval`` the evaluation
+    set when its weak labels are present. Audio rule (stated in the manifest too): channels
+    averaged to mono, resampled to 16 kHz, **zero-padded at the end to 10 s** when shorter,
+    cut to 10 s when longer. Clips listed in a label file without audio are written to
+    ``missing_clips.txt`` (split, file, line, clip) and counted in the manifest.
+
+    Features are computed in parallel, a chunk of clips at a time, into
+    ``.<name>.partial/`` next to the dataset: an interrupted build keeps its finished chunks
+    and the next build reuses them (a chunk's file name carries a hash of its clips, their
+    audio files' sizes and times, the feature parameters and the code). The dataset itself is
+    written to a temporary folder and renamed into place, under the dataset's build lock.
+    """
+    _check_name(name)
+    _check_workers(workers)
+    if features not in FEATURE_CONFIGS:
+        raise ValueError(f"features {features!r}: expected one of {sorted(FEATURE_CONFIGS)}")
+    cfg = FEATURE_CONFIGS[features]
+    t0 = time.perf_counter()
+    plan = dcase_data.read_source(source, valid_fraction)  # checks everything, writes nothing
+    sizes = {s: len(plan.splits.get(s, [])) for s in SPLITS}
+    p = DatasetPreset(name, sizes["train"], sizes["valid"], sizes["test"], sizes["eval"],
+                      features=cfg, source="dcase")
+    final = cache_dir(p)
+    with _build_lock(final):
+        parent = final.parent
+        partial = parent / f".{name}.partial"
+        try:
+            for stale in (*parent.glob(f".{name}.tmp-*"), *parent.glob(f".{name}.old-*")):
+                shutil.rmtree(stale, ignore_errors=True)
+            partial.mkdir(exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
+            tmp.chmod(0o755)
+        except OSError as e:
+            raise DatasetError(f"cannot write the dataset cache under {parent}: {e.strerror}. "
+                               f"Set {DATA_ENV} to a writable folder.") from e
+        try:
+            computed, reused, chunks = _dcase_chunks(plan, p, partial, workers, progress)
+            summary = _write_dcase(tmp, plan, p, chunks)
+            n_missing = len(plan.missing)
+            extra = {"source": {
+                "dir": str(Path(source).resolve()), "label_files": plan.label_files,
+                "audio_rule": dcase_data.AUDIO_RULE, "audio": summary,
+                "missing_clips": n_missing,
+                "missing_by_split": {s: sum(1 for m, _ in plan.missing if m == s)
+                                     for s in ("train", "test", "eval")},
+                "unlisted_audio_files": plan.extra_audio,
+                "valid": {"fraction": plan.valid_fraction, "seed": dcase_data.VALID_SEED,
+                          "rule": dcase_data.VALID_RULE, "clip_ids": plan.valid_ids},
+                "clips_computed": computed, "clips_reused": reused}}
+            seconds = time.perf_counter() - t0
+            _write_manifest(tmp, p, seconds, extra)
+            _replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # finished chunks stay in .partial
+            raise
+        shutil.rmtree(partial, ignore_errors=True)
+    return DcaseBuild(final, {s: n for s, n in sizes.items() if n}, n_missing, computed,
+                      reused, seconds)
+
+
+def _dcase_chunks(plan, p: DatasetPreset, partial: Path, workers: int | None,
+                  progress: bool) -> tuple[int, int, dict[str, list[Path]]]:
+    """Compute (or reuse) every chunk's features; return (computed, reused, chunk files)."""
+    code = _code_hash(_DCASE_CODE)
+    chunks: dict[str, list[Path]] = {}
+    todo = []
+    reused = 0
+    for split, clips in plan.splits.items():
+        chunks[split] = []
+        for a in range(0, len(clips), DCASE_CHUNK):
+            part = clips[a:a + DCASE_CHUNK]
+            out = partial / f"{split}-{a:07d}-{dcase_data.chunk_key(part, p.features, code)}.npz"
+            chunks[split].append(out)
+            if out.is_file():
+                reused += len(part)
+            else:
+                todo.append((part, p.features, out))
+    total = sum(len(c) for c in plan.splits.values())
+    bar = tqdm(total=total, initial=reused, desc=f"building {p.name}", unit="clip",
+               disable=not progress, file=sys.stderr)
+    computed = 0
+    with contextlib.ExitStack() as stack:
+        n = workers or min(2, os.cpu_count() or 1)
+        if n > 1 and len(todo) > 1:
+            pool = stack.enter_context(
+                mp.get_context("fork").Pool(n, initializer=_init_worker))
+            results = pool.imap_unordered(dcase_data.compute_chunk, todo)
+        else:
+            results = map(dcase_data.compute_chunk, todo)
+        for _out, k in results:
+            computed += k
+            bar.update(k)
+    bar.close()
+    return computed, reused, chunks
+
+
+def _write_dcase(folder: Path, plan, p: DatasetPreset, chunks: dict[str, list[Path]]) -> dict:
+    """Assemble the chunk files into the cache files; return the audio summary."""
+    lengths, rates, channels = [], [], []
+    train_x = None
+    for split, clips in plan.splits.items():
+        x = np.empty((len(clips), p.features.n_frames, p.features.n_mels), np.float32)
+        at = 0
+        for path in chunks[split]:
+            with np.load(path, allow_pickle=False) as z:
+                k = len(z["features"])
+                x[at:at + k] = z["features"]
+                lengths.append(z["lengths"])
+                rates.append(z["rates"])
+                channels.append(z["channels"])
+            at += k
+        ids = np.array([c.clip_id for c in clips])
+        with open(folder / f"{split}.npz", "wb") as f:
+            np.savez(f, features=x, labels=dcase_data.weak_matrix(clips), clip_ids=ids)
+        if split != "train":  # valid (from the training set) has no events: header only
+            rows = sorted(plan.strong.get(split, []), key=lambda r: (r[0], r[1]))
+            with open(folder / f"{split}_strong.tsv", "w", encoding="utf-8",
+                      newline="\n") as f:
+                f.write("clip_id\tonset\toffset\tlabel\tsnr_db\n")
+                f.writelines(f"{c}\t{on}\t{off}\t{lab}\tnan\n" for c, on, off, lab in rows)
+        if split == "train":
+            train_x = x
+    with open(folder / "train_stats.npz", "wb") as f:
+        np.savez(f, **feature_stats(train_x).to_arrays())
+    with open(folder / "missing_clips.txt", "w", encoding="utf-8", newline="\n") as f:
+        f.write("split\tfile\tline\tclip\n")
+        f.writelines(f"{s}\t{c.file}\t{c.line}\t{c.clip_id}\n" for s, c in plan.missing)
+    return dcase_data.audio_summary(np.concatenate(lengths), np.concatenate(rates),
+                                    np.concatenate(channels), p.features.sr)
+
+
+def projections(name: str = "dcase", epoch_seconds: float | None = None,
+                epoch_clips: int | None = None) -> list[str]:
+    """Projected times for the full official sets, from rates measured on dataset ``name``.
+
+    The build rate is the clips computed per second of the dataset's last build (its
+    manifest); the epoch rate, when given, is ``epoch_clips / epoch_seconds`` of a measured
+    training epoch. Every line says it is a projection and from which measurement.
+    """
+    p = get_preset(name)
+    if p.source != "dcase":
+        raise ValueError(f"dataset {name!r}: expected a DCASE dataset (build --from-dcase)")
+    m = json.loads((cache_dir(p) / "manifest.json").read_text(encoding="utf-8"))
+    computed, seconds = m["source"]["clips_computed"], m["build_seconds"]
+    lines = []
+    if computed:
+        rate = computed / seconds
+        real = sum(REAL_CLIPS.values())
+        lines.append(f"measured build rate: {rate:.2f} clips/s ({computed} clips in "
+                     f"{seconds:.1f} s, dataset {name}, features {p.features.name})")
+        lines.append(f"projection: building all {real} official clips at that rate takes "
+                     f"{real / rate / 3600:.2f} h on this machine (same worker count)")
+    else:
+        lines.append(f"dataset {name}: its last build reused every chunk; no build rate")
+    if epoch_seconds and epoch_clips:
+        erate = epoch_clips / epoch_seconds
+        n = REAL_CLIPS["train"]
+        lines.append(f"measured training rate: {erate:.2f} clips/s ({epoch_clips} clips in "
+                     f"{epoch_seconds:.1f} s)")
+        lines.append(f"projection: one epoch over the {n} official training clips takes "
+                     f"{n / erate / 60:.1f} min at that rate")
+    return lines
 
 
 # --- validating and loading --------------------------------------------------------------
@@ -295,15 +598,17 @@ def check_cache(preset: str | DatasetPreset = "classroom", verify_checksums: boo
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         return f"{mpath}: not a valid JSON manifest ({e})"
-    if not isinstance(manifest, dict) or manifest.get("dataset") != DATASET_NAME:
-        return f"{mpath}: not a {DATASET_NAME} manifest"
+    if not isinstance(manifest, dict) or manifest.get("dataset") != _dataset_label(p):
+        return f"{mpath}: not a {_dataset_label(p)} manifest"
     if manifest.get("params") != json.loads(json.dumps(p.params())):
+        if p.source == "dcase":
+            return (f"{mpath}: built by other feature or audio code than this lab's; rebuild "
+                    f"it: python -m utils.data build --from-dcase DIR --name {p.name}")
         return f"{mpath}: built with other generator/feature parameters than preset {p.name!r}"
     files = manifest.get("files", {})
     if not isinstance(files, dict):
         return f"{mpath}: 'files' is not a mapping of file names to checksums"
-    expected = {f"{s}.npz" for s in SPLITS} | {"train_stats.npz"}
-    expected |= {f"{s}_strong.tsv" for s in SPLITS if s != "train"}
+    expected = p.expected_files()
     if set(files) != expected:
         return f"{mpath}: lists {sorted(files)}, expected {sorted(expected)}"
     for name, digest in files.items():
@@ -372,7 +677,8 @@ def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
                 onset, offset, snr = (float(c) for c in (cols[1], cols[2], cols[4]))
             except ValueError:
                 onset = offset = snr = float("nan")
-            if not (np.isfinite([onset, offset, snr]).all() and 0 <= onset <= offset):
+            known_snr = np.isfinite(snr) or cols[4] == "nan"  # "nan": real data, not known
+            if not (np.isfinite([onset, offset]).all() and known_snr and 0 <= onset <= offset):
                 raise DatasetError(f"{path} line {lineno}: expected numbers with "
                                    f"0 <= onset <= offset and a finite snr_db, found "
                                    f"{line.rstrip()!r}")
@@ -381,20 +687,30 @@ def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
 
 
 def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: bool = True,
-                 splits: tuple[str, ...] = SPLITS, progress: bool = True) -> Dataset:
+                 splits: tuple[str, ...] | None = None, progress: bool = True) -> Dataset:
     """Load (building or rebuilding when needed) the embedded dataset ``preset``.
 
-    Concurrent callers wait on a lock file, so only one process builds a given preset.
+    ``splits`` (default: every split the dataset has) names the splits to read. A DCASE
+    dataset (:func:`build_dcase`) loads the same way but is never built here: it needs
+    the source folder. Concurrent callers wait on a lock file, so only one process builds
+    a given preset.
     """
     p = get_preset(preset)
+    if splits is None:
+        splits = p.splits
     if isinstance(splits, str) or not set(splits) <= set(SPLITS):
         raise ValueError(f"splits = {splits!r}: expected a tuple of names from {SPLITS}")
+    if not set(splits) <= set(p.splits):
+        raise ValueError(f"splits = {splits!r}: dataset {p.name!r} has only {p.splits} (its "
+                         f"source folder had no evaluation-set labels)")
     folder = cache_dir(p)
     problem = check_cache(p)
     if problem is not None:
-        if not build_if_needed:
+        if not build_if_needed or p.source == "dcase":
+            how = (f"--from-dcase DIR --name {p.name}" if p.source == "dcase"
+                   else f"--preset {p.name}")
             raise DatasetError(f"dataset {p.name!r} is not usable: {problem}. "
-                               f"Run: python -m utils.data build --preset {p.name}")
+                               f"Run: python -m utils.data build {how}")
         with _build_lock(folder):
             if check_cache(p) is not None:  # another process may have built it meanwhile
                 if progress and not problem.startswith("no cache"):
@@ -439,6 +755,9 @@ def clip_audio(split: str, index: int, preset: str | DatasetPreset = "classroom"
     (160000,)
     """
     p = get_preset(preset)
+    if p.source == "dcase":
+        raise ValueError(f"dataset {p.name!r} is real DCASE audio: its clips are the files in "
+                         f"its source folder, not re-synthesised")
     if split not in p.sizes():
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
@@ -489,6 +808,18 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build or validate the cache of a preset")
     b.add_argument("--preset", default="classroom", choices=sorted(PRESETS))
     b.add_argument("--workers", type=int, default=None)
+    b.add_argument("--from-dcase", metavar="DIR", default=None,
+                   help="build a dataset from the official DCASE 2017 Task 4 label files and "
+                        "audio in DIR (see utils.task.dcase_data)")
+    b.add_argument("--name", default="dcase", help="name of the DCASE dataset (--from-dcase)")
+    b.add_argument("--features", default="classroom", choices=sorted(FEATURE_CONFIGS),
+                   help="feature layout of the DCASE dataset (--from-dcase)")
+    j = sub.add_parser("project", help="projected build and epoch times for the full "
+                                       "official sets, from a built DCASE dataset's rates")
+    j.add_argument("--name", default="dcase")
+    j.add_argument("--epoch-seconds", type=float, default=None,
+                   help="a measured training epoch's seconds")
+    j.add_argument("--epoch-clips", type=int, default=None, help="its training clips")
     e = sub.add_parser("export", help="write one clip as WAV")
     e.add_argument("--preset", default="classroom", choices=sorted(PRESETS))
     e.add_argument("--split", default="test", choices=SPLITS)
@@ -500,7 +831,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "build" and args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: expected an integer >= 1")
     try:
-        if args.cmd == "build":
+        if args.cmd == "build" and args.from_dcase is not None:
+            print(build_dcase(args.from_dcase, args.name, args.workers, args.features).line())
+        elif args.cmd == "project":
+            print("\n".join(projections(args.name, args.epoch_seconds, args.epoch_clips)))
+        elif args.cmd == "build":
             t0 = time.perf_counter()
             p = get_preset(args.preset)
             with _build_lock(cache_dir(p)):  # another builder may finish while we wait
@@ -518,9 +853,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path}")
         else:
             for p in PRESETS.values():
+                kind = "  (DCASE)" if p.source == "dcase" else ""
                 print(f"{p.name:10s} train={p.n_train:6d} valid={p.n_valid} test={p.n_test} "
                       f"eval={p.n_eval} features={p.features.n_frames}x{p.features.n_mels}  "
-                      f"{cache_state(p)}")
+                      f"{cache_state(p)}{kind}")
     except (DatasetError, ValueError, IndexError) as e:
         parser.error(str(e))
     return 0
