@@ -5,6 +5,7 @@ Introduced in ``03_pytorch_port.ipynb``; the code lives in :mod:`utils.results`.
 Command line::
 
     python -m utils.experiments run --grid reference [--workers 2] [--limit N]
+    python -m utils.experiments run --grid reference --data dcase   # on a built DCASE dataset
     python -m utils.experiments run --grid reference --engine dask [--workers 2]
     python -m utils.experiments run --grid reference --scheduler tcp://host:8786
     python -m utils.experiments verify --grid reference --sample 3
@@ -25,11 +26,11 @@ from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import budget_summary, size_summary, toggle_summary
 from utils.results.engines import DaskEngine, LocalEngine, SerialEngine, _worker_init
-from utils.results.grids import GRIDS
+from utils.results.grids import GRIDS, with_preset
 from utils.results.runner import run_grid
 from utils.results.store import ResultsError, read_table, table_path
 from utils.results.verify import RERUNS, summary_line, verify
-from utils.task.dataset import load_dataset
+from utils.task.dataset import PRESETS, load_dataset
 
 
 def _positive_int(text: str) -> int:
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="a running Dask scheduler (tcp://host:8786); implies --engine dask")
     r.add_argument("--limit", type=_positive_int, default=None,
                    help="run at most N missing rows")
+    r.add_argument("--data", metavar="NAME", default=None,
+                   help="run every job on this dataset (a preset or a built DCASE dataset) "
+                        "instead of its own; the rows' preset column records it")
     v = sub.add_parser("verify", help="rerun K random stored rows")
     v.add_argument("--grid", default="reference", choices=sorted(GRIDS))
     v.add_argument("--sample", type=_positive_int, default=3)
@@ -94,7 +98,13 @@ def _run_engine(args: argparse.Namespace):
 def _command(args: argparse.Namespace) -> int:
     if args.cmd == "run":
         t0 = time.perf_counter()
-        path = run_grid(args.grid, engine=_run_engine(args), limit=args.limit)
+        grid = args.grid
+        if args.data is not None:
+            if args.data not in PRESETS:
+                raise ValueError(f"--data {args.data!r}: expected a dataset preset or a built "
+                                 f"DCASE dataset, one of {sorted(PRESETS)}")
+            grid = with_preset(GRIDS[args.grid](), args.data)
+        path = run_grid(grid, name=args.grid, engine=_run_engine(args), limit=args.limit)
         shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
         print(f"table={shown} rows={len(read_table(path))} "
               f"seconds={time.perf_counter() - t0:.1f}")
