@@ -26,6 +26,7 @@ from utils.results import stats
 from utils.results import store as S
 from utils.results import verify as V
 from utils.task import dataset as D
+from utils.task import dcase_data as DD
 from utils.task import dcase_io as io
 from utils.task import metrics as M
 from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
@@ -138,6 +139,31 @@ def _locked_run(tmp: Path):
             S.RESULTS_DIR = old
             lock.close()
     return call
+
+
+def _dcase_source(tmp: Path, spoil: str):
+    """A small DCASE-format source folder spoilt one way (set-up); the build that must fail.
+
+    The build's data root is a sibling of ``tmp``: a failed build may keep finished chunks.
+    """
+    from utils.task.dcase_fixture import make_fixture
+
+    fx = make_fixture(tmp / "src", n_train=12, n_test=3, n_eval=0)
+    train = fx.root / DD.LABEL_FILES["train"][0]
+    test_audio = sorted((fx.root / "audio").glob("Yf-te_*.wav"))
+    if spoil == "no labels":
+        for f in fx.root.glob("*.csv"):
+            f.unlink()
+    elif spoil == "unknown label":
+        text = train.read_text()
+        train.write_text(text.replace("\tAir horn, truck horn\n", "\tAir horns\n", 1))
+    elif spoil == "unreadable audio":
+        test_audio[0].write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    elif spoil == "zero clips":
+        for f in test_audio:
+            f.unlink()
+    setattr_env(D.DATA_ENV, str(tmp.parent / f"{tmp.name}-data"))
+    return lambda: D.build_dcase(fx.root, "bad", workers=1, progress=False)
 
 
 def _cli(args: list[str]):
@@ -461,6 +487,19 @@ CASES = [
     Case("CLI: build with zero workers", lambda t: _cli(
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),
+    # --- datasets from DCASE files (build --from-dcase) ---------------------------------------
+    Case("DCASE build: missing folder", lambda t: _cli(
+        ["utils.data", "build", "--from-dcase", str(t / "nowhere")]), SystemExit,
+         ("nowhere", "expected a folder", "no such folder")),
+    Case("DCASE build: no label files", lambda t: _dcase_source(t, "no labels"),
+         DD.DcaseSourceError, ("groundtruth_weak_label_training_set.csv", "found none")),
+    Case("DCASE build: unknown label", lambda t: _dcase_source(t, "unknown label"),
+         io.DcaseFormatError, ("groundtruth_weak_label_training_set.csv line 1",
+                               "'Air horns'")),
+    Case("DCASE build: unreadable audio", lambda t: _dcase_source(t, "unreadable audio"),
+         io.DcaseFormatError, ("Yf-te_000000", "corrupt")),
+    Case("DCASE build: zero clips in a split", lambda t: _dcase_source(t, "zero clips"),
+         DD.DcaseSourceError, ("split 'test'", "found none", "3 listed clips")),
 ]
 
 
