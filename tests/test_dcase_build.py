@@ -208,7 +208,7 @@ def test_cli_builds_lists_and_projects(fixture, root):
     proj = subprocess.run([*run, "project", "--name", "cli", "--epoch-seconds", "2",
                            "--epoch-clips", "40"], capture_output=True, text=True, env=env,
                           check=True).stdout
-    assert "measured build rate" in proj and proj.count("projection:") == 2
+    assert "measured build rate" in proj and proj.count("projection:") == 3
 
 
 def test_end_to_end_build_train_submit_score(fixture, built, tmp_path):

@@ -565,6 +565,9 @@ def projections(name: str = "dcase", epoch_seconds: float | None = None,
                      f"{real / rate / 3600:.2f} h on this machine (same worker count)")
     else:
         lines.append(f"dataset {name}: its last build reused every chunk; no build rate")
+    gb = REAL_CLIPS["train"] * p.features.n_frames * p.features.n_mels * 4 / 1e9
+    lines.append(f"projection: the official training set's features take {gb:.1f} GB "
+                 f"(float32, {p.features.n_frames}x{p.features.n_mels} per clip) in memory")
     if epoch_seconds and epoch_clips:
         erate = epoch_clips / epoch_seconds
         n = REAL_CLIPS["train"]
