@@ -420,7 +420,7 @@ CASES = [
     Case("recipe: not a string", lambda t: lambda: get_recipe(None), ValueError,
          ("None", "keras_2017")),
     # --- results tables ---------------------------------------------------------------------
-    Case("results: missing column", lambda t: _results(t, _HEADER.replace("test_f1,", "")),
+    Case("results: missing column", lambda t: _results(t, _HEADER.replace(",test_f1,", ",")),
          S.ResultsError, ("grid.csv line 1", "test_f1")),
     Case("results: short row", lambda t: _results(t, _HEADER + "a,b\n"), S.ResultsError,
          ("grid.csv line 2", f"expected {len(S.COLUMNS)} columns")),

@@ -25,7 +25,7 @@ import pandas as pd
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import budget_summary, size_summary, toggle_summary
-from utils.results.engines import DaskEngine, LocalEngine, SerialEngine, _worker_init
+from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, with_preset
 from utils.results.runner import run_grid
 from utils.results.store import ResultsError, read_table, table_path
@@ -88,11 +88,9 @@ def _run_engine(args: argparse.Namespace):
         raise ValueError("--scheduler names a Dask scheduler: use it with --engine dask")
     if args.scheduler or args.engine == "dask":
         return DaskEngine(address=args.scheduler, workers=args.workers)
-    workers = args.workers or available_cpus()
-    if workers == 1:
-        _worker_init(1)
-        return SerialEngine()
-    return LocalEngine(workers)
+    # Worker processes even for one worker: this process has loaded PyTorch already, and
+    # only a process started with the ISA pins takes the stored rows' floating-point path.
+    return LocalEngine(args.workers or available_cpus())
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -109,9 +107,8 @@ def _command(args: argparse.Namespace) -> int:
         print(f"table={shown} rows={len(read_table(path))} "
               f"seconds={time.perf_counter() - t0:.1f}")
     elif args.cmd == "verify":
-        _worker_init(1)  # stored rows: pinned ISA, one thread per worker
-        cpus = available_cpus()
-        engine = LocalEngine(min(2, cpus)) if cpus > 1 else SerialEngine()
+        # Every rerun in a pinned single-thread worker, as the stored rows ran.
+        engine = LocalEngine(min(2, available_cpus()))
         checks = verify(args.grid, args.sample, args.seed, args.preset, args.reruns, engine,
                         args.epochs)
         print(summary_line(checks))

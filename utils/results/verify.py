@@ -81,7 +81,8 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
                              f"epochs), got {epochs}")
         job = replace(job, recipe=replace(job.recipe, epochs=epochs, patience=0))
         what = f"validation F1 after {epochs} of {n} epochs"
-    again = run(job)
+    engine = engine or SerialEngine()
+    (again,) = engine.map(run, [job])
     stored_key, here_key = path_key(row["float_path"]), path_key(again["float_path"])
     mine, theirs = _measure(row, epochs), _measure(again, epochs)
     if _same_bits(theirs, mine):
@@ -98,7 +99,7 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
     others = [r for r in same if r["seed"] != row["seed"]]
     picked = random.Random(row["seed"]).sample(others, min(reruns - 1, len(others)))
     jobs = [replace(Job.of_row(r), recipe=job.recipe) for r in picked]
-    values = [theirs, *(_measure(x, epochs) for x in (engine or SerialEngine()).map(run, jobs))]
+    values = [theirs, *(_measure(x, epochs) for x in engine.map(run, jobs))]
     stored = np.array([_measure(r, epochs) for r in same])
     res = permutation_test((np.array(values), stored), lambda a, b: np.mean(a) - np.mean(b),
                            alternative="two-sided", n_resamples=9999,
