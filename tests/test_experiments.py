@@ -147,8 +147,11 @@ def test_a_gpu_row_is_never_a_cpu_rederivation():
     from utils.common.machine import path_key
 
     cpu = {"framework": "torch", "torch": "2.13.0", "torch_isa": "AVX2",
-           "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1, "device": "cpu"}
+           "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1, "device": "cpu",
+           "cpu": "AMD EPYC", "cpu_family_model": "26/2", "caches": "49152/1048576/33554432"}
     assert path_key(cpu) != path_key({**cpu, "device": "cuda"})
+    # Another CPU model is another path even at the same ISA: kernels block by the caches.
+    assert path_key(cpu) != path_key({**cpu, "cpu": "Intel Xeon", "cpu_family_model": "6/85"})
 
 
 # --- the pinned path: the other ISA forced by environment ------------------------------

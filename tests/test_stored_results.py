@@ -37,8 +37,8 @@ VERIFY_EPOCHS = {"reference_converged": 4}
 def test_a_stored_row_is_rederived(grid):
     """One row, chosen by the verify command's fixed seed: a full training run.
 
-    A PyTorch row must re-derive bit for bit (its kernel ISA is pinned). A Keras row does so
-    on the floating-point path it was stored on; on another CPU, verify reruns a few seeds
+    On the floating-point path it was stored on a row must re-derive bit for bit; on another
+    path (another CPU, or a row stored before paths were recorded) verify reruns a few seeds
     and tests them against the stored ones, and says that it did.
     """
     epochs = ["--epochs", str(VERIFY_EPOCHS[grid])] if grid in VERIFY_EPOCHS else []
@@ -47,9 +47,8 @@ def test_a_stored_row_is_rederived(grid):
                          capture_output=True, text=True, timeout=1500)
     lines = out.stdout.strip().splitlines()
     assert lines and lines[-1].startswith("verified=1/1 "), out.stdout + out.stderr
-    checked = lines[-2].split()
-    if checked[2] == "torch":
-        assert checked[1] == "identical", out.stdout
+    # Whichever check it was, it says which: bit for bit, or seeds on another path.
+    assert lines[-2].split()[1] in {"identical", "statistical"}, out.stdout
     assert out.returncode == 0
 
 

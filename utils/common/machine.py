@@ -8,12 +8,13 @@ Two facts decide whether a stored row can be re-derived bit for bit elsewhere:
 * **The kernel ISA.** PyTorch's ATen kernels, oneDNN and MKL pick AVX2 or AVX-512 code at
   run time from the CPU they find, and the two sum in different orders. All three let the
   ISA be capped by environment variables read at load time, so stored runs cap it at AVX2
-  (:data:`PINNED_ENV`), which practically every x86-64 CPU since 2015 has: a PyTorch row then
-  re-derives digit for digit on any such CPU.
-* **What cannot be pinned.** TensorFlow's Eigen kernels also choose their blocking from the
-  CPU's cache sizes, and no setting fixes that, so a Keras row re-derives bit for bit only on
-  the same path (CPU model, caches, versions, threads). :func:`float_path` records all of it
-  in each row, and ``verify`` falls back to a statistical check where the paths differ.
+  (:data:`PINNED_ENV`), which practically every x86-64 CPU since 2015 has: on one machine a
+  pinned PyTorch row then re-derives digit for digit whatever ISA the caller asks for.
+* **What cannot be pinned.** TensorFlow's Eigen kernels choose their blocking from the
+  CPU's cache sizes, and oneDNN and MKL may block differently on another CPU model even at
+  one ISA; no setting fixes that. :func:`float_path` records the CPU model, its caches, the
+  ISAs, the libraries and the threads in each row; a rerun on the same path must be
+  identical, and ``verify`` falls back to a statistical check where the paths differ.
 
 The CPU count follows what the process may really use (its affinity and its cgroup quota,
 as on Binder, where ``os.cpu_count()`` reports the whole host), not ``os.cpu_count()``.
@@ -23,9 +24,10 @@ Examples
 >>> available_cpus() >= 1
 True
 >>> key = path_key({"framework": "torch", "torch": "2.13.0", "torch_isa": "AVX2",
-...                 "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1})
+...                 "onednn_max_isa": "AVX2", "mkl_instructions": "AVX2", "threads": 1,
+...                 "cpu": "AMD EPYC", "cpu_family_model": "26/2", "caches": "a/b/c"})
 >>> key
-'torch 2.13.0 | ATen AVX2 | oneDNN AVX2 | MKL AVX2 | 1 thread(s)'
+'torch 2.13.0 | AMD EPYC (26/2) | caches a/b/c | ATen AVX2 | oneDNN AVX2 | MKL AVX2 | 1 thread(s)'
 """
 
 from __future__ import annotations
@@ -203,18 +205,18 @@ def _has(dist: str) -> bool:
 def path_key(fp: dict) -> str:
     """The part of a :func:`float_path` that must match for a rerun to be bit-identical.
 
-    PyTorch on a pinned ISA: its version, the three ISAs and the threads. TensorFlow: also
-    the CPU model, its caches and the oneDNN setting, since nothing pins Eigen's blocking.
-    An empty dict (a row stored before paths were recorded) gives ``"unrecorded"``.
+    Both frameworks: the CPU model and its caches (kernels block by them), the threads and
+    the library versions; PyTorch also the three ISAs, TensorFlow its oneDNN setting. An
+    empty dict (a row stored before paths were recorded) gives ``"unrecorded"``.
     """
     if not fp:
         return "unrecorded"
     threads = f"{fp['threads']} thread(s)"
+    cpu = f"{fp['cpu']} ({fp['cpu_family_model']}) | caches {fp['caches']}"
     if fp["framework"] == "torch":
         # A GPU row is never a CPU re-derivation: the device is part of the key.
         device = " | cuda" if fp.get("device") == "cuda" else ""
-        return (f"torch {fp['torch']} | ATen {fp['torch_isa']} | oneDNN {fp['onednn_max_isa']}"
-                f" | MKL {fp['mkl_instructions']} | {threads}{device}")
-    return (f"tensorflow {fp['tensorflow']} | {fp['cpu']} ({fp['cpu_family_model']}) | "
-            f"caches {fp['caches']} | oneDNN {fp['onednn_max_isa']} opts "
+        return (f"torch {fp['torch']} | {cpu} | ATen {fp['torch_isa']} | oneDNN "
+                f"{fp['onednn_max_isa']} | MKL {fp['mkl_instructions']} | {threads}{device}")
+    return (f"tensorflow {fp['tensorflow']} | {cpu} | oneDNN {fp['onednn_max_isa']} opts "
             f"{fp['tf_onednn_opts']} | {threads}")
