@@ -128,3 +128,27 @@ def test_weight_seed_and_data_seed_are_separate():
 def test_bad_stopping_fields_are_refused(fields, says):
     with pytest.raises(ValueError, match=says):
         replace(PYTORCH, **fields)
+
+
+def test_cpu_count_follows_the_quota_and_threads_follow_the_cpu_count(tmp_path, monkeypatch,
+                                                                      smoke_data_root):
+    import subprocess
+    import sys
+
+    from utils.common import machine
+
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # 1.5 CPUs: one thread, not two
+    assert machine._cgroup_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert machine._cgroup_quota(tmp_path) is None
+    monkeypatch.setattr(machine, "_cgroup_quota", lambda: 1.5)
+    assert machine.available_cpus() == 1
+    # A fresh process with one thread asked for: torch runs one, TensorFlow is not loaded.
+    code = ("import sys, numpy as np; from dataclasses import replace; "
+            "from utils.networks.recipe import PYTORCH; from utils.training.trainer import "
+            "train; import torch; train(replace(PYTORCH, epochs=1), 'smoke', 0, 'torch', "
+            "progress=False); print(torch.get_num_threads(), 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "DEFAULTS_LAB_THREADS": "1"},
+                         timeout=300)
+    assert out.stdout.split()[-2:] == ["1", "False"], out.stderr[-1500:]

@@ -19,6 +19,7 @@ import sys
 from utils.common.machine import available_cpus
 
 THREADS_ENV = "DEFAULTS_LAB_THREADS"  # an explicit thread count for every run
+_threads: dict[str, int] = {}  # the thread count this process chose, per framework
 
 
 def default_threads() -> int:
@@ -59,23 +60,38 @@ def quiet_tensorflow():
     return tf
 
 
-def set_threads(n: int | None = None) -> int:
-    """Limit both frameworks to ``n`` CPU threads (default :func:`default_threads`); call
+def set_threads(n: int | None = None, frameworks: tuple[str, ...] = ("torch", "keras")) -> int:
+    """Limit ``frameworks`` to ``n`` CPU threads (default :func:`default_threads`); call
     before TensorFlow starts. Returns ``n``."""
     n = default_threads() if n is None else n
     if n < 1:
         raise ValueError(f"threads must be at least 1, got {n}")
     os.environ["OMP_NUM_THREADS"] = str(n)
-    import torch
+    if "torch" in frameworks:
+        import torch
 
-    torch.set_num_threads(n)
-    tf = quiet_tensorflow()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
-    except RuntimeError:  # TensorFlow already started: its pools are fixed now
-        pass
+        torch.set_num_threads(n)
+    if "keras" in frameworks:
+        tf = quiet_tensorflow()
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            tf.config.threading.set_inter_op_parallelism_threads(n)
+        except RuntimeError:  # TensorFlow already started: its pools are fixed now
+            pass
+    _threads.update(dict.fromkeys(frameworks, n))
     return n
+
+
+def ensure_threads(framework: str) -> int:
+    """Size ``framework``'s thread pool from the CPU quota unless this process already chose.
+
+    Both frameworks otherwise start one thread per CPU of the *host*: on a container given
+    one CPU of a large machine (Binder) that oversubscribes it many times over. Only the
+    framework in use is touched, so a PyTorch-only notebook never loads TensorFlow.
+    """
+    if framework in _threads:
+        return _threads[framework]
+    return set_threads(frameworks=(framework,))
 
 
 def threads_in_use(framework: str) -> int:

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils.common.frameworks import quiet_tensorflow, set_threads
+from utils.common.frameworks import ensure_threads, quiet_tensorflow, set_threads
 from utils.networks.model_torch import bce_loss, build_model, count_parameters
 from utils.networks.optimizers import (
     make_keras_optimizer,
@@ -255,8 +255,8 @@ def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
     the same seed then gives the identical run)."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
+    ensure_threads(framework)  # sized by the CPU quota, once per process
     if framework == "keras":
-
         quiet_tensorflow().config.experimental.enable_op_determinism()
         return KerasTrainer(recipe, seed, x_train, y_train)
     return TorchTrainer(recipe, seed, x_train, y_train)
