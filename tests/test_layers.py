@@ -98,3 +98,13 @@ def test_the_layer_check_can_fail(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from utils.lessons.plots import savefig\n")
     assert layer_of(utils_imports(bad)[0][1]) > layer_of("utils.task.features")
+
+
+def test_the_readme_layout_lists_every_module():
+    readme = (UTILS.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    layout = layout[:layout.index("\n## ", 5)]
+    missing = [module_name(p) for p in MODULES if p.name != "__init__.py"
+               and p.parent != UTILS and f" {p.name} " not in layout.replace("\n", " ")]
+    entries = [p.name for p in UTILS.glob("*.py") if p.stem != "__init__"]
+    assert not missing and all(e.removesuffix(".py") in layout for e in entries), missing
