@@ -65,3 +65,19 @@ def test_budget_summary_separates_speed_from_destination():
     assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)"} <= set(t)
     missing = budget_summary(pair, _results().iloc[:0], budgets=(5,))
     assert missing.iloc[0]["verdict"] == NOT_STORED
+
+
+def test_the_gap_over_budgets_follows_the_curves_then_the_kept_epoch():
+    from utils.results.comparisons import describe_budgets, gap_over_budgets
+
+    results = _results()
+    a, b = Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017)
+    gaps = gap_over_budgets(results, a, b)
+    assert sorted(gaps.seed.unique()) == list(range(6)) and gaps.budget.max() == 20
+    seed0 = gaps[gaps.seed == 0].set_index("budget").gap
+    assert seed0[5] == min(0.4 + 0.12, 0.59) - (0.4 + 0.04)  # faster learner ahead early
+    assert abs(seed0[20]) < 1e-12  # the same destination
+    lines = describe_budgets(budget_summary([("all", a, b)], results, (5, CONVERGED)))
+    assert lines[0].startswith("all (torch), after 5 epochs: paired median difference +")
+    assert "at convergence" in lines[1]
+    assert gap_over_budgets(results.iloc[:0], a, b).empty

@@ -399,3 +399,26 @@ def plot_drift(runs: dict[str, object]) -> plt.Figure:
     ax_f.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def plot_gap_over_budgets(gaps, label: str = "", mark: int | None = 12,
+                          ax: plt.Axes | None = None) -> plt.Axes:
+    """The paired F1 gap over epoch budgets: the median over seeds and their full range
+    (``gaps`` from :func:`utils.results.comparisons.gap_over_budgets`)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.4))
+    if len(gaps):
+        g = gaps.groupby("budget").gap
+        budgets = np.array(sorted(gaps.budget.unique()))
+        ax.fill_between(budgets, g.min().to_numpy(), g.max().to_numpy(), alpha=0.25,
+                        label=f"range over {gaps.seed.nunique()} seeds")
+        ax.plot(budgets, g.median().to_numpy(), lw=2, label="median over seeds")
+    ax.axhline(0, color="k", lw=0.8)
+    if mark:
+        ax.axvline(mark, color="grey", ls="--", lw=1, label=f"{mark}-epoch budget")
+    ax.set_xlabel("epoch budget (a run that stopped earlier keeps its best epoch)")
+    ax.set_ylabel("test F1 gap")
+    ax.set_title(label)
+    ax.legend(loc="best", fontsize=8)
+    ax.figure.tight_layout()
+    return ax

@@ -280,3 +280,44 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
             row.update({"verdict alone": verdict_raw.split(" (")[0], "q (BH)": qi,
                         "verdict": verdict})
     return pd.DataFrame(rows)
+
+
+def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
+    """The paired gap b − a at every epoch budget, per data seed (the central figure of
+    "speed or destination").
+
+    For a budget of e epochs a run scores what its curve shows at epoch e; once it had
+    stopped by itself before e, what it kept. Only the trained-model rows
+    (:func:`~utils.networks.recipe.trained`) of both settings count. Columns: ``budget``,
+    ``seed``, ``gap``.
+    """
+    runs = [{int(r.data_seed): r for r in rows_of(results, s.framework, trained(s.recipe),
+                                                  s.preset).itertuples()
+             if r.stop_reason != "fixed"} for s in (a, b)]
+    seeds = sorted(set(runs[0]) & set(runs[1]))
+    if not seeds:
+        return pd.DataFrame(columns=["budget", "seed", "gap"])
+    horizon = max(len(r.epoch_test_f1) for side in runs for r in side.values())
+
+    def at(r, e: int) -> float:
+        return r.epoch_test_f1[e - 1] if e <= len(r.epoch_test_f1) else r.test_f1
+
+    return pd.DataFrame([{"budget": e, "seed": s, "gap": at(runs[1][s], e) - at(runs[0][s], e)}
+                         for s in seeds for e in range(1, horizon + 1)])
+
+
+def describe_budgets(table) -> list[str]:
+    """A :func:`budget_summary` table as one sentence per comparison and budget."""
+    out = []
+    for r in table.to_dict("records"):
+        when = "at convergence" if r["budget"] == CONVERGED else f"after {r['budget']} epochs"
+        if r["verdict"] == NOT_STORED:
+            out.append(f"{r['toggle']} ({r['framework']}), {when}: {NOT_STORED} "
+                       f"({r['seeds']} paired seeds)")
+            continue
+        clip = (f"; over test clips {r['clip CI low']:+.3f} to {r['clip CI high']:+.3f}"
+                if pd.notna(r.get("clip CI low", np.nan)) else "")
+        out.append(f"{r['toggle']} ({r['framework']}), {when}: paired median difference "
+                   f"{r['median difference']:+.3f} (95 % CI over {r['seeds']} seeds "
+                   f"{r['CI low']:+.3f} to {r['CI high']:+.3f}{clip}) -> {r['verdict']}")
+    return out
