@@ -283,7 +283,7 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
     trainer = make_trainer(framework, recipe, seed, x["train"], y["train"])
     rng = np.random.default_rng(data_seed)  # the batch order: identical for both frameworks
     losses, valid_f1s, test_f1s = [], [], []
-    best = None  # (valid F1, epoch index, thresholds, valid and test probabilities, weights)
+    best = None  # (valid F1, epoch index, its thresholds, its test probabilities, weights)
     reason = "patience" if recipe.patience else "fixed"
     bar = tqdm(range(recipe.epochs), desc=f"{framework} seed {seed}", unit="epoch",
                disable=not progress, leave=False, file=sys.stderr)
