@@ -6,8 +6,8 @@ runner.run_grid` appends each row as it arrives. :class:`SerialEngine` runs in t
 (notebooks, debugging); :class:`LocalEngine` runs worker processes with one CPU thread each
 (two single-threaded workers beat one two-threaded process on two cores); :class:`DaskEngine`
 runs them on a Dask cluster (a local one, or any scheduler's workers). Every worker starts
-with the kernel ISA pinned (:mod:`utils.common.machine`), so its rows take the same
-floating-point path on any x86-64 CPU with AVX2.
+with the kernel ISA pinned (:mod:`utils.common.machine`), so its rows take the pinned
+floating-point path whatever ISA the caller's environment asked for.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ class SerialEngine:
 class LocalEngine:
     """Worker processes, one CPU thread each; results arrive as jobs finish.
 
-    Workers start with the kernel ISA pinned (:mod:`utils.common.machine`), so their rows take the
-    same floating-point path on any x86-64 CPU that has AVX2.
+    Workers start with the kernel ISA pinned (:mod:`utils.common.machine`), so their rows
+    take the pinned floating-point path whatever the caller's environment asked for.
     """
 
     def __init__(self, workers: int = 2, threads_per_worker: int = 1):
