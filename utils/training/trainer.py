@@ -157,7 +157,7 @@ class TorchTrainer:
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
         self.torch, self.loss_fn, self.recipe = torch, bce_loss, recipe
         # A GPU where there is one (Colab, a lent machine): fast live runs, but the stored
-        # tables are CPU runs, and only CPU runs reproduce them to the last digit.
+        # tables are CPU runs; a GPU run records its device and never re-derives a CPU row.
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.model = build_model(recipe, seed).to(self.device)
         self.opt = make_torch_optimizer(recipe, self.model.parameters())
