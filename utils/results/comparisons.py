@@ -39,6 +39,7 @@ from utils.task.dataset import PRESETS, load_dataset
 from utils.training.trainer import decode_probs, train
 
 TABLES = ("reference", "toggles", "sizes")
+CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged")
 NOT_STORED = "not stored yet"
 MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 
@@ -245,7 +246,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     their test probabilities and ``y_test`` is given, the interval from resampling the test
     clips. Pairs with fewer than :data:`MIN_SEEDS` shared seeds say "not stored yet".
     """
-    results = all_results(TABLES + ("reference_converged",)) if results is None else results
+    results = all_results(TABLES + CONVERGED_TABLES) if results is None else results
     pairs = toggle_pairs() + [("all defaults (PYTORCH → KERAS_2017)",
                                Setting("PYTORCH", fw, PYTORCH), Setting("KERAS_2017", fw,
                                                                         KERAS_2017))

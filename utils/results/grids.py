@@ -118,6 +118,12 @@ SIZE_EFFECTS = {  # effect → (from, to)
 }
 
 
+def _seed_major(jobs: list[Job]) -> list[Job]:
+    """The same jobs, seed by seed (stable within a seed): a grid stopped part-way then
+    holds every setting for its first seeds, so paired comparisons can start."""
+    return sorted(jobs, key=lambda j: j.seed)
+
+
 def _size_jobs() -> list[Job]:
     return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
 
@@ -135,6 +141,12 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Seed by seed, so that a grid stopped part-way holds complete pairs.
     "reference_converged": lambda: [Job(r, f, s) for s in SEEDS for f in ("torch", "keras")
                                     for r in (trained(KERAS_2017), trained(PYTORCH))],
+    # The toggles and sizes grids on trained models, seed by seed (many CPU-hours: run them
+    # in chunks or on a cluster, see the README).
+    "toggles_converged": lambda: _seed_major([replace(j, recipe=trained(j.recipe))
+                                              for j in _toggle_jobs()]),
+    "sizes_converged": lambda: _seed_major(_jobs([trained(r) for r in SIZE_RECIPES],
+                                                 ["torch", "keras"], range(5), SIZE_PRESETS)),
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),
