@@ -36,8 +36,10 @@ def field_options(name: str) -> list:
 class Explorer:
     """Widgets for every default; the stored F1 of the recipe they describe."""
 
-    def __init__(self, results, smoke: bool = False, live_seed: int = 0):
+    def __init__(self, results, smoke: bool = False, live_seed: int = 0,
+                 data: str = "classroom"):
         self.results, self.smoke, self.live_seed = results, smoke, live_seed
+        self.data = data  # the dataset of the stored rows shown and of live runs (not smoke)
         self.live: dict[str, list[float]] = {}
         self.framework = w.ToggleButtons(options=[("PyTorch", "torch"), ("Keras", "keras")],
                                          description="framework")
@@ -80,7 +82,7 @@ class Explorer:
         return replace(r, learning_rate=ADAM_LR) if r.optimizer == "adam" else r
 
     def stored_f1(self, recipe: Recipe) -> np.ndarray:
-        rows = stored_rows(self.results, Setting("", self.framework.value, recipe))
+        rows = stored_rows(self.results, Setting("", self.framework.value, recipe, self.data))
         return rows.test_f1.to_numpy()
 
     # --- drawing -----------------------------------------------------------------------
@@ -112,7 +114,7 @@ class Explorer:
     def _on_run(self, _button) -> None:
         r = self.recipe()
         self.status.value = f"training seed {self.live_seed} in {self.framework.value}…"
-        result = run_live([Setting("live", self.framework.value, r)], [self.live_seed],
+        result = run_live([Setting("live", self.framework.value, r, self.data)], [self.live_seed],
                           smoke=self.smoke, progress=False)["live"][0]
         self.live.setdefault(r.to_string(), []).append(result.test_f1)
         self.live_seed += 1

@@ -7,6 +7,7 @@ Introduced in ``04_initialisation.ipynb``. The comparisons themselves live in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 
@@ -23,13 +24,18 @@ from utils.results.comparisons import (
 
 def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
          live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
-         figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None):
+         figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None,
+         data: str | None = None):
     """Stored distributions with live runs overlaid, training curves, verdicts.
 
-    ``live_labels`` limits the live runs to some settings (each is a full classroom run).
-    Returns ``(verdict table, live results)``; prints one sentence per pair.
+    ``live_labels`` limits the live runs to some settings (each is a full run on the
+    setting's dataset). ``data`` names the dataset of every setting — its stored rows, and
+    its live runs outside smoke mode; None keeps each setting's own ("classroom" unless
+    given). Returns ``(verdict table, live results)``; prints one sentence per pair.
     """
     results = all_results() if results is None else results
+    if data is not None:
+        settings = [replace(s, preset=data) for s in settings]
     rows = {s.label: stored_rows(results, s) for s in settings}
     f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
     chosen = [s for s in settings if live_labels is None or s.label in live_labels]

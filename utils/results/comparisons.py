@@ -76,13 +76,24 @@ def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = Fa
              data=None, progress: bool = True) -> dict[str, list]:
     """Train each setting for each seed here and now; {label: [TrainResult, ...]}.
 
-    Smoke mode trains one epoch on the smoke dataset (a test that the cell works, not a
-    result). ``data`` (a loaded :class:`~utils.task.dataset.Dataset`) saves reloading it.
-    ``progress`` shows a per-epoch bar for each run (a widget in a notebook).
+    Each setting trains on its own dataset (``Setting.preset``, "classroom" unless given);
+    smoke mode trains one epoch on the smoke dataset instead (a test that the cell works, not
+    a result). ``data`` (a loaded :class:`~utils.task.dataset.Dataset`) overrides both and
+    saves reloading it. ``progress`` shows a per-epoch bar for each run (a widget in a
+    notebook).
     """
 
-    data = data or load_dataset("smoke" if smoke else "classroom", progress=False)
-    return {s.label: [train(smoke_version(s.recipe, smoke), data, seed, s.framework,
+    loaded = {}
+
+    def dataset_of(s: Setting):
+        if data is not None:
+            return data
+        name = "smoke" if smoke else s.preset
+        if name not in loaded:
+            loaded[name] = load_dataset(name, progress=False)
+        return loaded[name]
+
+    return {s.label: [train(smoke_version(s.recipe, smoke), dataset_of(s), seed, s.framework,
                             progress=progress) for seed in seeds] for s in settings}
 
 
@@ -123,8 +134,9 @@ def describe(v) -> list[str]:
     return out
 
 
-def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
-    """Every stored one-default comparison, in both frameworks: (toggle, a, b).
+def toggle_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
+    """Every stored one-default comparison, in both frameworks: (toggle, a, b), on the
+    stored rows of dataset ``preset``.
 
     For the framework defaults, ``a`` has PyTorch's value and ``b`` Keras-2017's, in both
     frameworks, so a positive difference always means "the Keras-2017 default scores higher".
@@ -149,7 +161,8 @@ def toggle_pairs() -> list[tuple[str, Setting, Setting]]:
                 ("input [0, 1] with BatchNorm", e["standard_bn"], e["unit_bn"]),
                 ("input [-128, 128] with BatchNorm", e["standard_bn"], e["pm128_bn"]),
                 ("Adam at lr 1e-3 (vs SGD + Nesterov)", base, e["adam"])]
-    return out
+    return [(toggle, replace(a, preset=preset), replace(b, preset=preset))
+            for toggle, a, b in out]
 
 
 def _pair_verdict(results, a: Setting, b: Setting):
@@ -158,13 +171,14 @@ def _pair_verdict(results, a: Setting, b: Setting):
     return verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
 
 
-def toggle_summary(results=None):
+def toggle_summary(results=None, preset: str = "classroom"):
     """One row per toggle and framework: median F1 difference b − a, its bootstrap 95 %
-    interval and the verdict, from the stored tables (introduced in 08)."""
+    interval and the verdict, from the stored tables' rows of dataset ``preset``
+    (introduced in 08)."""
 
     results = all_results() if results is None else results
     rows = []
-    for toggle, a, b in toggle_pairs():
+    for toggle, a, b in toggle_pairs(preset):
         v = _pair_verdict(results, a, b)
         rows.append({"toggle": toggle, "framework": a.framework, "seeds": v["seeds"],
                      "median difference": v["median difference"], "CI low": v["CI low"],
