@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -23,6 +24,30 @@ def test_committed_clean_with_a_parameters_cell(nb):
     assert "widgets" not in data["metadata"]
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "SMOKE = False" in "".join(params[0]["source"])
+
+
+# Calls that train, load a dataset or look up stored rows of a dataset.
+USES_DATA = re.compile(r"\b(load_dataset|train|run_live|show|Explorer|Setting|rows_of|f1_of|"
+                       r"stored_rows|toggle_summary)\(")
+HARD_CODED = re.compile(r"""["']classroom["']""")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_data_parameter_names_the_dataset(nb):
+    """A notebook that uses a dataset names it once, as ``DATA`` in its parameters cell
+    (``papermill -p DATA dcase``); no other code cell chooses "classroom" itself."""
+    code = [c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "code"]
+    params = ["".join(c["source"]) for c in code
+              if "parameters" in c.get("metadata", {}).get("tags", [])]
+    rest = ["".join(c["source"]) for c in code
+            if "parameters" not in c.get("metadata", {}).get("tags", [])]
+    if not any(USES_DATA.search(src) for src in rest):
+        return
+    assert re.search(r"^DATA = [\"']classroom[\"']", params[0], re.M), \
+        f"{nb.name}: no DATA parameter in its parameters cell"
+    hard = [line.strip() for src in rest for line in src.splitlines() if HARD_CODED.search(line)]
+    assert hard == [], f"{nb.name}: dataset hard-coded outside the parameters cell: {hard}"
 
 
 @pytest.mark.notebook
