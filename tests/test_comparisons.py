@@ -49,10 +49,19 @@ def test_scores_come_from_the_curve_at_a_budget_and_the_kept_epoch_at_convergenc
 
 
 def test_a_budget_falls_back_to_fixed_rows_of_exactly_that_budget():
+    from utils.results.comparisons import _pair_scores
+
     results = _results()
-    results = results[results.stop_reason == "fixed"]
-    at12 = scores_at(results, Setting("PYTORCH", "torch", PYTORCH), 12)
-    assert len(at12) == 6 and scores_at(results, Setting("x", "torch", PYTORCH), 5) == {}
+    s = Setting("PYTORCH", "torch", PYTORCH)
+    assert len(scores_at(results, s, 12, "fixed")) == 6
+    assert scores_at(results, s, 5, "fixed") == {}  # no fixed rows of 5 epochs
+    # A pair takes both sides from one kind of run: the curves only if both have them.
+    only_fixed = results[results.stop_reason == "fixed"]
+    sa, sb, source = _pair_scores(only_fixed, s, s, 12)
+    assert source == "fixed" and len(sa) == len(sb) == 6
+    mixed = results[(results.stop_reason == "fixed") | (results.recipe_name == "pytorch")]
+    other = Setting("KERAS_2017", "torch", KERAS_2017)
+    assert _pair_scores(mixed, s, other, 12)[2] == "fixed"
 
 
 def test_budget_summary_separates_speed_from_destination():

@@ -229,26 +229,39 @@ BUDGET = 12  # the epoch budget of the first stored tables, kept as a point of c
 CONVERGED = "converged"
 
 
-def scores_at(results, setting: Setting, budget: int | str) -> dict[int, dict]:
+SOURCES = {"curve": "trained runs, their curve", "fixed": "fixed-budget runs"}
+
+
+def scores_at(results, setting: Setting, budget: int | str,
+              source: str = "curve") -> dict[int, dict]:
     """``{data seed: {"f1": test F1, "row": row}}`` of ``setting`` at ``budget``.
 
     ``budget`` = :data:`CONVERGED`: the kept epoch of the trained-model rows (the setting's
     recipe under :func:`~utils.networks.recipe.trained`). An int k: the test F1 after k
-    epochs, read from a trained-model row's curve where there is one (the same runs serve
-    both budgets), else from a fixed-budget row of exactly k epochs.
+    epochs, read from the trained-model rows' curves (``source="curve"``: the same runs
+    serve both budgets) or from fixed-budget rows of exactly k epochs (``"fixed"``).
     """
+    if source == "fixed" and budget != CONVERGED:
+        fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
+                                                            patience=0), setting.preset)
+        return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
+                for r in fixed.itertuples()}
     long = rows_of(results, setting.framework, trained(setting.recipe), setting.preset)
     if budget == CONVERGED:
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in long.itertuples() if r.stop_reason != "fixed"}
-    out = {int(r.data_seed): {"f1": float(r.epoch_test_f1[budget - 1]), "row": r}
-           for r in long.itertuples() if len(r.epoch_test_f1) >= budget}
-    if not out:
-        fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
-                                                            patience=0), setting.preset)
-        out = {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
-               for r in fixed.itertuples()}
-    return out
+    return {int(r.data_seed): {"f1": float(r.epoch_test_f1[budget - 1]), "row": r}
+            for r in long.itertuples() if len(r.epoch_test_f1) >= budget}
+
+
+def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
+    """Both sides' scores from one kind of run: the trained runs' curves where both sides
+    have enough paired seeds, else the fixed-budget runs (never one of each)."""
+    for source in ("curve", "fixed"):
+        sa, sb = scores_at(results, a, budget, source), scores_at(results, b, budget, source)
+        if len(set(sa) & set(sb)) >= MIN_SEEDS or budget == CONVERGED:
+            return sa, sb, source
+    return sa, sb, source
 
 
 def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
@@ -269,10 +282,10 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     for budget in budgets:
         found = []
         for toggle, a, b in pairs:
-            sa, sb = scores_at(results, a, budget), scores_at(results, b, budget)
+            sa, sb, source = _pair_scores(results, a, b, budget)
             shared = sorted(set(sa) & set(sb))
             row = {"toggle": toggle, "framework": a.framework, "budget": budget,
-                   "seeds": len(shared)}
+                   "runs": SOURCES[source], "seeds": len(shared)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 row.update({"median difference": r.diff, "CI low": r.ci_low,

@@ -33,6 +33,7 @@ from utils.common.versions import check_versions
 from utils.results.engines import LocalEngine
 from utils.results.grids import GRIDS, Job
 from utils.results.store import _append_row, _record_wall_time, read_table, table_lock, table_path
+from utils.task.dataset import check_cache, load_dataset
 from utils.training.trainer import train
 
 
@@ -57,6 +58,18 @@ def _run_job(job: Job) -> dict:
             "float_path": float_path(job.framework, threads_in_use(job.framework))}
 
 
+def prepare_data(presets, progress: bool = True) -> None:
+    """Build here, once, every dataset cache the jobs need and lack.
+
+    A job's worker would otherwise build it itself: several workers at once (they take
+    turns under the build lock, but each waits), and serially, since a pool's worker may
+    not start processes of its own.
+    """
+    for preset in sorted(set(presets)):
+        if check_cache(preset, verify_checksums=False) is not None:
+            load_dataset(preset, progress=progress)
+
+
 def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
              limit: int | None = None, command: str = "", progress: bool = True) -> Path:
     """Run every job of ``grid`` that its table lacks; return the table's path.
@@ -77,6 +90,7 @@ def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
         if not todo:
             return path
         prov = provenance(command or " ".join(["python -m utils.experiments", *sys.argv[1:]]))
+        prepare_data((j.preset for j in todo), progress)
         engine = engine or LocalEngine()
         t0 = time.perf_counter()
         done_now, run_id = 0, f"{prov['date']}/{os.getpid()}"

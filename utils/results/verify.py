@@ -18,7 +18,7 @@ from scipy.stats import permutation_test
 from utils.common.machine import path_key
 from utils.results.engines import SerialEngine
 from utils.results.grids import Job
-from utils.results.runner import _run_job
+from utils.results.runner import _run_job, prepare_data
 from utils.results.store import ResultsError, read_table, table_path
 
 # Reruns of a setting for the statistical check, and its level.
@@ -129,7 +129,9 @@ def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
         which = f" with preset {preset!r}" if preset is not None else ""
         raise ResultsError(f"{table_path(grid)}: no stored rows{which} to verify")
     checks = []
-    for row in random.Random(seed).sample(rows, min(sample, len(rows))):
+    picked = random.Random(seed).sample(rows, min(sample, len(rows)))
+    prepare_data(r["preset"] for r in picked)
+    for row in picked:
         checks.append(check_row(row, table, reruns=reruns, engine=engine, epochs=epochs))
         print(checks[-1].line(), flush=True)
     return checks

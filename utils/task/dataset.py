@@ -54,6 +54,7 @@ from tqdm.auto import tqdm
 
 from utils.common.errors import LabError
 from utils.common.files import atomic_path, atomic_write_text
+from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.task import dcase_data
 from utils.task.features import (
@@ -310,12 +311,13 @@ def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
         jobs = [(p, s, a, min(a + chunk, n)) for s, n in sizes.items() for a in range(0, n, chunk)]
         out = {s: (np.empty((n, p.features.n_frames, p.features.n_mels), np.float32),
                    np.zeros((n, len(LABELS)), np.float32), []) for s, n in sizes.items()}
-        workers = workers or min(2, os.cpu_count() or 1)
+        workers = workers or min(2, available_cpus())
+        if mp.current_process().daemon:  # a pool's or cluster's worker may not fork children
+            workers = 1
         bar = tqdm(total=sum(sizes.values()), desc=f"building {p.name}", unit="clip",
                    disable=not progress, file=sys.stderr)
         with contextlib.ExitStack() as stack:
             if workers > 1:
-
                 pool = stack.enter_context(
                     mp.get_context("fork").Pool(workers, initializer=_init_worker))
                 results = pool.imap_unordered(_render_chunk, jobs)
