@@ -72,6 +72,8 @@ def test_budget_summary_separates_speed_from_destination():
     assert early["median difference"] > 0.05 and early["CI low"] > 0  # faster
     assert abs(late["median difference"]) < 1e-9  # same destination
     assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)"} <= set(t)
+    # The stored probabilities are the kept epoch's: no clip interval at an earlier budget.
+    assert np.isnan(early["clip CI low"]) and not np.isnan(late["clip CI low"])
     missing = budget_summary(pair, _results().iloc[:0], budgets=(5,))
     assert missing.iloc[0]["verdict"] == NOT_STORED
 

@@ -290,8 +290,11 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 row.update({"median difference": r.diff, "CI low": r.ci_low,
                             "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde})
-                if y_test is not None and all(sa[s]["row"].test_probs and
-                                              sb[s]["row"].test_probs for s in shared):
+                # Rows keep the test probabilities of their kept epoch only: the clip
+                # interval exists at convergence, or for fixed runs of exactly this budget.
+                kept = [sa[s]["row"] for s in shared] + [sb[s]["row"] for s in shared]
+                if y_test is not None and all(k.test_probs and (
+                        budget == CONVERGED or k.best_epoch == budget) for k in kept):
                     row["clip CI low"], row["clip CI high"] = clip_bootstrap(
                         [decode_probs(sa[s]["row"].test_probs) for s in shared],
                         [sa[s]["row"].thresholds for s in shared],
