@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -52,3 +53,12 @@ def atomic_write_text(path: str | Path, text: str, newline: str | None = None) -
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+
+
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (caches and manifests are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()

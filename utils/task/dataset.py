@@ -53,7 +53,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from utils.common.errors import LabError
-from utils.common.files import atomic_path, atomic_write_text
+from utils.common.files import atomic_path, atomic_write_text, sha256_of
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.task import dcase_data
@@ -224,14 +224,6 @@ def _dcase_preset(name: str) -> DatasetPreset | None:
 
 # --- building ---------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _render_chunk(args: tuple[DatasetPreset, str, int, int]):
     """Worker: features, weak labels and strong events of clips [start, stop) of a split."""
     preset, split, start, stop = args
@@ -346,7 +338,7 @@ def _write_manifest(folder: Path, p: DatasetPreset, seconds: float,
                     extra: dict | None = None) -> None:
     import librosa
 
-    files = {f.name: _sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
+    files = {f.name: sha256_of(f) for f in sorted(folder.iterdir()) if f.is_file()}
     manifest = {
         "dataset": _dataset_label(p), "preset": p.name, "params": p.params(), "files": files,
         "build_seconds": round(seconds, 2),
@@ -620,7 +612,7 @@ def check_cache(preset: str | DatasetPreset = "classroom", verify_checksums: boo
         f = folder / name
         if not f.is_file():
             return f"{f}: missing"
-        if verify_checksums and _sha256(f) != digest:
+        if verify_checksums and sha256_of(f) != digest:
             return f"{f}: checksum does not match the manifest (corrupt or edited)"
     return None
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from utils.common.files import sha256_of
 from utils.task import dcase_io as io
 from utils.task.features import FeatureConfig, log_mel
 from utils.task.labels import LABEL_INDEX
@@ -193,11 +194,11 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
             cid = io.clip_id(filename)
             listed[split].append(Clip(cid, tuple(labels), audio.get(cid), weak.name,
                                       lines[cid]))
-        label_files[weak.name] = _sha256(weak)
+        label_files[weak.name] = sha256_of(weak)
         if strong is not None:
             strong_rows[split] = [(io.clip_id(e.filename), e.onset, e.offset, e.label)
                                   for e in io.read_strong_labels(strong)]
-            label_files[strong.name] = _sha256(strong)
+            label_files[strong.name] = sha256_of(strong)
     missing = [(s, c) for s, cs in listed.items() for c in cs if c.audio is None]
     usable = {s: [c for c in cs if c.audio is not None] for s, cs in listed.items()}
     valid_ids = stratified_valid(usable["train"], valid_fraction, seed)
@@ -221,14 +222,6 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
     n_listed = len({c.clip_id for cs in listed.values() for c in cs})
     return SourcePlan(root, splits, missing, strong, label_files, valid_ids, valid_fraction,
                       extra_audio=max(0, len(audio) - (n_listed - len(missing))))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def chunk_key(clips: list[Clip], cfg: FeatureConfig, code: str) -> str:
