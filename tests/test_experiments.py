@@ -281,3 +281,14 @@ def test_a_long_run_is_checked_on_its_first_epochs(results_dir):
     assert (check.kind, check.ok) == ("identical", False)
     with pytest.raises(ValueError, match=r"epochs must be in \[1, 3\]"):
         V.verify("long", sample=1, epochs=4)
+
+
+def test_the_float_path_names_the_cpu_caches_where_the_kernel_describes_them():
+    from pathlib import Path
+
+    from utils.common.machine import _cache_sizes
+
+    caches = _cache_sizes().split("/")
+    assert len(caches) == 3
+    if Path("/sys/devices/system/cpu/cpu0/cache/index0").exists():
+        assert all(c != "?" and c[:-1].isdigit() for c in caches), caches

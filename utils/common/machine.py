@@ -142,14 +142,19 @@ def _cpu_flags() -> set[str]:
 
 
 def _cache_sizes() -> str:
-    """L1d/L2/L3 sizes in bytes as Eigen sees them (they set TensorFlow's blocking)."""
-    sizes = []
-    for name in ("LEVEL1_DCACHE_SIZE", "LEVEL2_CACHE_SIZE", "LEVEL3_CACHE_SIZE"):
+    """L1d/L2/L3 sizes as the kernels see them (oneDNN, MKL and Eigen block by them), from
+    the kernel's description of CPU 0; ``?`` where it gives none."""
+    sizes = {}
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
         try:
-            sizes.append(str(os.sysconf(f"SC_{name}")))
-        except (ValueError, OSError):
-            sizes.append("?")
-    return "/".join(sizes)
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if kind in ("Data", "Unified"):
+            sizes[level] = size
+    return "/".join(sizes.get(level, "?") for level in ("1", "2", "3"))
 
 
 def float_path(framework: str, threads: int) -> dict[str, object]:
