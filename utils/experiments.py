@@ -24,7 +24,13 @@ import pandas as pd
 
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
-from utils.results.comparisons import budget_summary, size_summary, toggle_summary
+from utils.results.comparisons import (
+    backend_summary,
+    backend_table,
+    budget_summary,
+    size_summary,
+    toggle_summary,
+)
 from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, with_preset
 from utils.results.runner import run_grid
@@ -124,7 +130,11 @@ def _command(args: argparse.Namespace) -> int:
                      "and after Benjamini-Hochberg over each budget's table)", paired_table),
                     ("Every toggle, unpaired (the 12-epoch tables as 08 shows them)",
                      toggle_summary()),
-                    ("Effect versus training-set size", size_summary())):
+                    ("Effect versus training-set size", size_summary()),
+                    ("One Keras model on three backends (trained runs)", backend_table()),
+                    ("Kernels against defaults, paired by seed (weights and batches shared; "
+                     "Benjamini-Hochberg over each budget's table)",
+                     backend_summary(y_test=y_test))):
                 print(f"{title}\n{table.round(3).to_string(index=False)}\n")
     else:
         for name, make in GRIDS.items():

@@ -72,12 +72,20 @@ def set_threads(n: int | None = None, frameworks: tuple[str, ...] = ("torch", "k
 
         torch.set_num_threads(n)
     if "keras" in frameworks:
-        tf = quiet_tensorflow()
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(n)
-            tf.config.threading.set_inter_op_parallelism_threads(n)
-        except RuntimeError:  # TensorFlow already started: its pools are fixed now
-            pass
+        backend = keras_backend()
+        if backend == "tensorflow":
+            tf = quiet_tensorflow()
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(n)
+                tf.config.threading.set_inter_op_parallelism_threads(n)
+            except RuntimeError:  # TensorFlow already started: its pools are fixed now
+                pass
+        elif backend == "torch":
+            import torch
+
+            torch.set_num_threads(n)
+        # JAX: XLA reads its thread flags once, before import (utils.training.keras_backends
+        # starts a JAX process with them set); nothing can change them afterwards.
     _threads.update(dict.fromkeys(frameworks, n))
     return n
 
@@ -94,10 +102,26 @@ def ensure_threads(framework: str) -> int:
     return set_threads(frameworks=(framework,))
 
 
+def chosen_threads() -> int:
+    """The thread count this process chose with :func:`set_threads`, else the CPU quota's
+    (what a process started on its behalf should use)."""
+    return next(iter(_threads.values()), None) or default_threads()
+
+
+def keras_backend() -> str:
+    """The backend Keras runs on in this process: fixed when Keras is first imported, from
+    ``$KERAS_BACKEND`` (the lab's default: ``tensorflow``)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
 def threads_in_use(framework: str) -> int:
     """The intra-op threads ``framework`` runs with now (0: TensorFlow's own default)."""
-    if framework == "torch":
+    if framework == "torch" or (framework == "keras" and keras_backend() == "torch"):
         import torch
 
         return torch.get_num_threads()
+    if framework == "keras" and keras_backend() == "jax":
+        return _threads.get("keras", default_threads())
     return quiet_tensorflow().config.threading.get_intra_op_parallelism_threads()

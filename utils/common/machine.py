@@ -51,6 +51,13 @@ PINNED_ENV = {
 }
 # Frameworks whose kernel path the pins fix completely (on one thread).
 PINNABLE = frozenset({"torch"})
+# XLA (Keras on JAX) generates its CPU code at run time; this flag caps the ISA it targets.
+XLA_PIN_FLAG = "--xla_cpu_max_isa=AVX2"
+
+
+def is_pinned() -> bool:
+    """Whether this process's environment carries :data:`PINNED_ENV`."""
+    return all(os.environ.get(k) == v for k, v in PINNED_ENV.items())
 
 
 def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -190,6 +197,21 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
         fp["torch"] = torch.__version__.split("+")[0]
         fp["torch_isa"] = torch.backends.cpu.get_cpu_capability()
         fp["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    elif framework in ("keras-jax", "keras-torch"):  # Keras on another backend (notebook 10)
+        fp["keras"] = metadata.version("keras")
+        fp["keras_backend"] = framework.split("-", 1)[1]
+        if fp["keras_backend"] == "jax":
+            import jax
+
+            fp["jax"] = metadata.version("jax")
+            fp["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+            fp["device"] = jax.default_backend()  # "cpu" with the lab's CPU build
+        else:
+            import torch
+
+            fp["torch"] = torch.__version__.split("+")[0]
+            fp["torch_isa"] = torch.backends.cpu.get_cpu_capability()
+            fp["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     else:
         fp["tensorflow"] = metadata.version("tensorflow-cpu") if _has("tensorflow-cpu") \
             else metadata.version("tensorflow")
@@ -211,8 +233,9 @@ def path_key(fp: dict) -> str:
     """The part of a :func:`float_path` that must match for a rerun to be bit-identical.
 
     Both frameworks: the CPU model and its caches (kernels block by them), the threads and
-    the library versions; PyTorch also the three ISAs, TensorFlow its oneDNN setting. An
-    empty dict (a row stored before paths were recorded) gives ``"unrecorded"``.
+    the library versions; PyTorch (and Keras on PyTorch) also the three ISAs, TensorFlow its
+    oneDNN setting, Keras on JAX the ISA cap given to XLA. An empty dict (a row stored
+    before paths were recorded) gives ``"unrecorded"``.
     """
     if not fp:
         return "unrecorded"
@@ -223,5 +246,14 @@ def path_key(fp: dict) -> str:
         device = " | cuda" if fp.get("device") == "cuda" else ""
         return (f"torch {fp['torch']} | {cpu} | ATen {fp['torch_isa']} | oneDNN "
                 f"{fp['onednn_max_isa']} | MKL {fp['mkl_instructions']} | {threads}{device}")
+    if fp["framework"] == "keras-jax":
+        xla = " ".join(f for f in str(fp["xla_flags"]).split() if "isa" in f) or "native ISA"
+        device = "" if fp.get("device", "cpu") == "cpu" else f" | {fp['device']}"
+        return f"keras {fp['keras']} on jax {fp['jax']} | {cpu} | XLA {xla} | {threads}{device}"
+    if fp["framework"] == "keras-torch":
+        device = " | cuda" if fp.get("device") == "cuda" else ""
+        return (f"keras {fp['keras']} on torch {fp['torch']} | {cpu} | ATen {fp['torch_isa']} | "
+                f"oneDNN {fp['onednn_max_isa']} | MKL {fp['mkl_instructions']} | {threads}"
+                f"{device}")
     return (f"tensorflow {fp['tensorflow']} | {cpu} | oneDNN {fp['onednn_max_isa']} opts "
             f"{fp['tf_onednn_opts']} | {threads}")

@@ -20,7 +20,7 @@ from utils.common.repo import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
 # Packages whose versions change the lab's numbers or plots: checked in every first cell.
-KEY_PACKAGES = ("torch", "tensorflow-cpu", "keras", "librosa", "numpy", "scipy",
+KEY_PACKAGES = ("torch", "tensorflow-cpu", "keras", "jax", "librosa", "numpy", "scipy",
                 "scikit-learn", "matplotlib", "pandas", "ipywidgets")
 
 

@@ -1,6 +1,6 @@
 """The defaults audit: read the installed frameworks' defaults at runtime, compare with the lab.
 
-Introduced in ``10_defaults_audit.ipynb``. Every lesson of the lab states a framework
+Introduced in ``11_defaults_audit.ipynb``. Every lesson of the lab states a framework
 default ("Keras' GRU uses sigmoid gates", "PyTorch's Adam adds ε = 1e-8 to the
 bias-corrected √v", ...), cited from ``docs/sources.md#framework-defaults``
 (abbreviated FD §N; the table there maps N to a section). Those statements hold for one set

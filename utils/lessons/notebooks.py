@@ -60,7 +60,8 @@ NOTEBOOK_MAP = {
     "07_input_scaling.ipynb": "[0, 1] vs [-128, 128] vs standardised inputs; SGD vs Adam",
     "08_ladder.ipynb": "one default per rung from PyTorch to Keras-2017; the explorer",
     "09_float_drift.ipynb": "everything matched: how far does float rounding alone move F1?",
-    "10_defaults_audit.ipynb": "installed frameworks' defaults, read at run time, vs the lessons",
+    "10_backends.ipynb": "one Keras model on TensorFlow, JAX and PyTorch: kernels vs defaults",
+    "11_defaults_audit.ipynb": "installed frameworks' defaults, read at run time, vs the lessons",
 }
 
 

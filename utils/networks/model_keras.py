@@ -24,7 +24,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from utils.common.frameworks import quiet_tensorflow  # noqa: E402
 
-quiet_tensorflow()  # before keras, which imports TensorFlow
+if os.environ["KERAS_BACKEND"] == "tensorflow":
+    quiet_tensorflow()  # before keras, which imports TensorFlow (the other backends do not)
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
@@ -105,8 +106,15 @@ def _gru(recipe: Recipe, units: int, seed: int, backwards: bool = False) -> laye
 
 
 def build_model(recipe: Recipe, seed: int) -> keras.Model:
-    """A freshly initialised Keras CRNN; the same seed gives the same weights."""
-    keras.utils.set_random_seed(seed)
+    """A freshly initialised Keras CRNN; the same seed gives the same weights.
+
+    Every initialiser takes an explicit seed, so the weights depend on ``seed`` and on the
+    backend's random generator: TensorFlow, JAX and PyTorch draw different numbers from the
+    same seed (:mod:`utils.training.backends` gives the other backends TensorFlow's draw).
+    """
+    if keras.backend.backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+    # (Elsewhere it would import TensorFlow, if installed, only to seed it: hundreds of MB.)
     size = SIZES[recipe.model_size]
     inp = keras.Input((size.n_frames, size.n_mels, 1), name="logmel")
     h = inp

@@ -33,13 +33,15 @@ from utils.results.grids import (
     extras,
     gate_rung,
 )
-from utils.results.stats import clip_bootstrap, compare, family_verdicts, paired
+from utils.results.stats import bootstrap_ci, clip_bootstrap, compare, family_verdicts, paired
 from utils.results.store import load_results, rows_of
 from utils.task.dataset import PRESETS, load_dataset
+from utils.training.keras_backends import OTHER_BACKENDS
 from utils.training.trainer import decode_probs, train
 
 TABLES = ("reference", "toggles", "sizes")
-CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged")
+CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged",
+                    "backends_converged")
 NOT_STORED = "not stored yet"
 MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 
@@ -352,3 +354,54 @@ def describe_budgets(table) -> list[str]:
                    f"{r['median difference']:+.3f} (95 % CI over {r['seeds']} seeds "
                    f"{r['CI low']:+.3f} to {r['CI high']:+.3f}{clip}) -> {r['verdict']}")
     return out
+
+
+# --- one Keras model on three backends (notebook 10) -----------------------------------------
+
+BACKENDS = {"keras": "TensorFlow", "keras-jax": "JAX", "keras-torch": "PyTorch backend"}
+
+
+def backend_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
+    """The comparisons of notebook 10: for each preset, each other backend against
+    TensorFlow (same model, recipe, initial weights and batches: only the kernels differ);
+    then, on each backend, the all-defaults effect PYTORCH → KERAS_2017 beside it."""
+    pairs = [(f"kernels: {BACKENDS[fw]} vs TensorFlow, {r.name}",
+              Setting("TensorFlow", "keras", r, preset), Setting(BACKENDS[fw], fw, r, preset))
+             for r in (KERAS_2017, PYTORCH) for fw in OTHER_BACKENDS]
+    pairs += [(f"defaults: PYTORCH -> KERAS_2017 on {BACKENDS[fw]}",
+               Setting("PYTORCH", fw, PYTORCH, preset), Setting("KERAS_2017", fw, KERAS_2017,
+                                                                preset))
+              for fw in BACKENDS]
+    return pairs
+
+
+def backend_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                    y_test: np.ndarray | None = None, preset: str = "classroom"):
+    """:func:`budget_summary` of :func:`backend_pairs`: kernels and defaults in one family."""
+    results = all_results(TABLES + CONVERGED_TABLES) if results is None else results
+    return budget_summary(backend_pairs(preset), results, budgets, y_test)
+
+
+def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
+    """Per backend and preset, the trained-model rows: seeds, median test F1 with its 95 %
+    bootstrap interval over seeds, median epochs run and kept, median CPU-seconds per epoch
+    (one thread, as the grid runs) and the largest peak RSS of a run's process."""
+    results = all_results(CONVERGED_TABLES) if results is None else results
+    rows = []
+    for recipe in (KERAS_2017, PYTORCH):
+        for fw, label in BACKENDS.items():
+            runs = rows_of(results, fw, trained(recipe), preset)
+            runs = runs[runs.stop_reason != "fixed"]
+            row = {"backend": label, "framework": fw, "recipe": recipe.name, "seeds": len(runs)}
+            if len(runs):
+                f1 = runs.test_f1.to_numpy(float)
+                mid, low, high = bootstrap_ci(f1) if len(f1) > 1 else (f1[0], np.nan, np.nan)
+                epochs = runs.epoch_loss.map(len).to_numpy(float)
+                row.update({"median F1": mid, "CI low": low, "CI high": high,
+                            "median epochs": float(np.median(epochs)),
+                            "median kept epoch": float(np.median(runs.best_epoch)),
+                            "s / epoch": float(np.median(runs.seconds.to_numpy(float)
+                                                         / epochs)),
+                            "peak RSS MB": float(runs.peak_rss_mb.max())})
+            rows.append(row)
+    return pd.DataFrame(rows)

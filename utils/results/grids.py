@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, ladder, trained
+from utils.training.keras_backends import OTHER_BACKENDS
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
                                               for j in _toggle_jobs()]),
     "sizes_converged": lambda: _seed_major(_jobs([trained(r) for r in SIZE_RECIPES],
                                                  ["torch", "keras"], range(5), SIZE_PRESETS)),
+    # The lab's Keras model on JAX and on PyTorch (notebook 10), each from TensorFlow's
+    # initial weights for the seed: with the "keras" rows of reference_converged, one model,
+    # one recipe and one batch order on three backends. Seed by seed.
+    "backends_converged": lambda: _seed_major(_jobs([trained(KERAS_2017), trained(PYTORCH)],
+                                                    OTHER_BACKENDS, SEEDS)),
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),

@@ -22,12 +22,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from utils.common.frameworks import threads_in_use
-from utils.common.machine import (
-    available_cpus,
-    cpu_name,
-    float_path,
-)
+from utils.common.machine import available_cpus, cpu_name
 from utils.common.repo import git_commit
 from utils.common.versions import check_versions
 from utils.results.engines import LocalEngine
@@ -54,8 +49,7 @@ def provenance(command: str) -> dict[str, str]:
 def _run_job(job: Job) -> dict:
     r = train(job.recipe, job.preset, job.seed, job.framework, progress=False,
               data_seed=job.data_seed)
-    return {**r.to_dict(), "key": job.key,
-            "float_path": float_path(job.framework, threads_in_use(job.framework))}
+    return {**r.to_dict(), "key": job.key}  # its float_path: of the process that trained
 
 
 def prepare_data(presets, progress: bool = True) -> None:

@@ -69,8 +69,9 @@ def layer_outputs_keras(kmodel, x: np.ndarray) -> dict[str, np.ndarray]:
         "frame_prob", "clip_prob"]
     probe = keras.Model(kmodel.input, [kmodel.get_layer(n).output for n in names])
     outs = probe(x[..., None], training=False)
-    return {n: np.asarray(o) for n, o in zip(["conv1", "conv2", "conv3", "gru", "frame_prob",
-                                             "clip_prob"], outs)}
+    return {n: keras.ops.convert_to_numpy(o)  # also detaches a PyTorch backend's tensors
+            for n, o in zip(["conv1", "conv2", "conv3", "gru", "frame_prob", "clip_prob"],
+                            outs)}
 
 
 def layer_outputs_torch(tmodel, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -103,6 +104,60 @@ def parity_table(recipe: Recipe, seed: int = 0, batch: int = 4) -> list[tuple[st
     copy_keras_to_torch(kmodel, tmodel)
     k, t = layer_outputs_keras(kmodel, x), layer_outputs_torch(tmodel, x)
     return [(name, float(np.abs(k[name] - t[name]).max())) for name in k]
+
+
+def _batch(recipe: Recipe, seed: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    size = SIZES[recipe.model_size]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, size.n_frames, size.n_mels)).astype(np.float32)
+    y = (rng.random((batch, 17)) < 0.2).astype(np.float32)
+    return x, y
+
+
+def backend_parity(recipe: Recipe, seed: int = 0, batch: int = 4) -> dict[str, dict[str, float]]:
+    """``{framework: {layer: max |out − TensorFlow's|}}``: the Keras CRNN on JAX and on
+    PyTorch, and the native PyTorch CRNN, all with TensorFlow's initial weights for
+    ``seed``, on one random batch (notebook 10). Every model runs in a process of its own
+    (:func:`~utils.training.keras_backends.call_in`), so the caller loads no framework."""
+    from utils.training.keras_backends import KERAS_ON, call_in
+
+    x, _ = _batch(recipe, seed, batch)
+    ref = call_in("tensorflow", "layer_outputs", recipe=recipe, x=x, seed=seed,
+                  native_torch=True)
+    outs = {fw: call_in(KERAS_ON[fw], "layer_outputs", recipe=recipe, x=x,
+                        weights=ref["weights"], seed=seed)["keras"]
+            for fw in ("keras-jax", "keras-torch")}
+    outs["torch"] = ref["torch"]
+    tf = ref["keras"]
+    return {fw: {layer: float(np.abs(o[layer] - tf[layer]).max()) for layer in tf}
+            for fw, o in outs.items()}
+
+
+def backend_step_parity(recipe: Recipe, seed: int = 0, batch: int = 16,
+                        lr: float | None = None) -> dict[str, dict[str, float]]:
+    """One training step of the Keras CRNN from the same weights on the same batch, on each
+    backend (each in its own process): ``{framework: {"loss": loss, "update": max |Δw|,
+    "diff": max |Δw − Δw_TF|}}`` (``diff`` is 0 for TensorFlow itself). ``lr`` defaults
+    to the recipe's."""
+    from utils.training.keras_backends import KERAS_ON, call_in
+
+    x, y = _batch(recipe, seed, batch)
+    lr = recipe.learning_rate if lr is None else lr
+    steps = {"keras": call_in("tensorflow", "one_step", recipe=recipe, x=x, y=y, lr=lr,
+                              seed=seed)}
+    start = steps["keras"]["start"]
+    for fw in ("keras-jax", "keras-torch"):
+        steps[fw] = call_in(KERAS_ON[fw], "one_step", recipe=recipe, x=x, y=y, lr=lr,
+                            weights=start, seed=seed)
+
+    def update(step):
+        return [w - w0 for w, w0 in zip(step["weights"], start)]
+
+    ref = update(steps["keras"])
+    return {fw: {"loss": step["loss"],
+                 "update": max(float(np.abs(u).max()) for u in update(step)),
+                 "diff": max(float(np.abs(u - r).max()) for u, r in zip(update(step), ref))}
+            for fw, step in steps.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

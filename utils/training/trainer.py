@@ -34,7 +34,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils.common.frameworks import ensure_threads, quiet_tensorflow, set_threads
+from utils.common.frameworks import (
+    ensure_threads,
+    keras_backend,
+    quiet_tensorflow,
+    set_threads,
+    threads_in_use,
+)
+from utils.common.machine import float_path
 from utils.networks.model_torch import bce_loss, build_model, count_parameters
 from utils.networks.optimizers import (
     make_keras_optimizer,
@@ -47,8 +54,12 @@ from utils.networks.recipe import Recipe, get_recipe
 from utils.task.dataset import PRESETS, Dataset, load_dataset
 from utils.task.features import scale_features
 from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
+from utils.training.keras_backends import OTHER_BACKENDS, call_in, initial_weights, runs_here
 
-FRAMEWORKS = ("keras", "torch")
+FRAMEWORKS = ("keras", "torch")  # the lab's two frameworks (Keras on TensorFlow, PyTorch)
+# ... and the Keras model on the two other Keras backends (notebook 10), each run in a
+# process of its own (utils.training.keras_backends).
+ALL_FRAMEWORKS = FRAMEWORKS + OTHER_BACKENDS
 EpochCallback = Callable[[int, float, float], None]  # (epoch, train loss, valid F1)
 STOP_REASONS = ("fixed", "patience", "cap")
 
@@ -103,6 +114,7 @@ class TrainResult:
     epoch_test_f1: list[float] = field(default_factory=list)  # thresholds of that epoch
     thresholds: list[float] = field(default_factory=list)
     test_probs: str = ""  # kept epoch's test probabilities (encode_probs)
+    float_path: dict = field(default_factory=dict)  # utils.common.machine.float_path
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -202,13 +214,31 @@ class TorchTrainer:
 
 
 class KerasTrainer:
-    """The Keras twin of :class:`TorchTrainer`: same constructor, same two methods."""
+    """The Keras twin of :class:`TorchTrainer`: same constructor, same two methods.
 
-    def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
+    On TensorFlow (the lab's Keras) one compiled step per batch; on JAX and PyTorch Keras'
+    own ``train_on_batch``, which each backend compiles in its own way (``jax.jit``; eager
+    autograd). ``weights`` replaces the seed's initial draw (:mod:`~utils.training.
+    keras_backends` hands every backend TensorFlow's).
+    """
+
+    def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray,
+                 weights: list[np.ndarray] | None = None):
+        import keras
+
         from utils.networks.model_keras import build_model, make_loss
 
+        self.backend = keras.backend.backend()
         self.model = build_model(recipe, seed)
+        if weights is not None:
+            self.model.set_weights(weights)
         self.opt = make_keras_optimizer(recipe)
+        self.x, self.y = x_train[..., None], y_train
+        self.n_params = int(self.model.count_params())
+        if self.backend != "tensorflow":
+            self.model.compile(optimizer=self.opt, loss=make_loss(recipe.loss_guard))
+            self.step = self.model.train_on_batch
+            return
         self.opt.build(self.model.trainable_variables)
         tf = quiet_tensorflow()
         loss_fn = make_loss(recipe.loss_guard)
@@ -225,8 +255,6 @@ class KerasTrainer:
             return loss
 
         self.step = step
-        self.x, self.y = x_train[..., None], y_train
-        self.n_params = int(self.model.count_params())
 
     def fit_epoch(self, batches: list[np.ndarray], lr: float) -> float:
         set_keras_lr(self.opt, lr)
@@ -238,6 +266,10 @@ class KerasTrainer:
         return total / count
 
     def predict(self, x: np.ndarray, batch: int = 250) -> np.ndarray:
+        if self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
+            return np.concatenate([np.asarray(self.model.predict_on_batch(x[i:i + batch,
+                                                                            ..., None]))
+                                   for i in range(0, len(x), batch)])
         return np.concatenate([np.asarray(self.model(x[i:i + batch, ..., None], training=False))
                                for i in range(0, len(x), batch)])
 
@@ -250,37 +282,64 @@ class KerasTrainer:
 
 
 def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
-                 y_train: np.ndarray) -> KerasTrainer | TorchTrainer:
+                 y_train: np.ndarray,
+                 weights: list[np.ndarray] | None = None) -> KerasTrainer | TorchTrainer:
     """The trainer of ``framework``, with the framework made deterministic first (on CPU,
-    the same seed then gives the identical run)."""
+    the same seed then gives the identical run). ``keras`` is Keras on this process's
+    backend (TensorFlow unless ``$KERAS_BACKEND`` says otherwise)."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
     ensure_threads(framework)  # sized by the CPU quota, once per process
     if framework == "keras":
-        quiet_tensorflow().config.experimental.enable_op_determinism()
-        return KerasTrainer(recipe, seed, x_train, y_train)
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            quiet_tensorflow().config.experimental.enable_op_determinism()
+        return KerasTrainer(recipe, seed, x_train, y_train, weights)
+    if weights is not None:
+        raise ValueError("weights are for the Keras trainer (the PyTorch model copies them "
+                         "with utils.training.parity.copy_keras_to_torch)")
     return TorchTrainer(recipe, seed, x_train, y_train)
 
 
 def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
           framework: str = "keras", on_epoch: EpochCallback | None = None,
           progress: bool = True, model_out: list | None = None,
-          data_seed: int | None = None) -> TrainResult:
+          data_seed: int | None = None, weights: list[np.ndarray] | None = None,
+          ) -> TrainResult:
     """Train the CRNN of ``recipe`` in ``framework`` on ``data``.
 
     ``seed`` draws the initial weights and ``data_seed`` (default ``seed``) the batch order.
     ``model_out``, if given, receives the trained model (the kept epoch's weights), for
-    notebooks that look inside it.
+    notebooks that look inside it. ``keras-jax`` and ``keras-torch`` run in a process of
+    their own (:mod:`~utils.training.keras_backends`), from TensorFlow's initial weights
+    for ``seed``; ``on_epoch`` and ``model_out`` are not available there.
     """
-    if framework not in FRAMEWORKS:
-        raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
+    if framework not in ALL_FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}: expected one of {ALL_FRAMEWORKS}")
     data_seed = seed if data_seed is None else data_seed
+    if framework in OTHER_BACKENDS:
+        if on_epoch is not None or model_out is not None:
+            raise ValueError(f"{framework} trains in a process of its own: on_epoch and "
+                             f"model_out are not available")
+        if not isinstance(data, str):
+            data = data.preset.name  # the other process loads the dataset by its name
+        weights = initial_weights(recipe, seed) if weights is None else weights
+        if not runs_here(framework):
+            return TrainResult(**call_in(
+                framework.split("-", 1)[1], "train", recipe=recipe, data=data,
+                seed=seed, data_seed=data_seed, framework=framework, weights=weights))
+    elif not runs_here(framework):
+        raise ValueError(f"this process's Keras runs on {keras_backend()}: framework "
+                         f"{framework!r} is Keras on TensorFlow; ask for keras-"
+                         f"{keras_backend()} instead")
     ds = load_dataset(data, progress=progress) if isinstance(data, str) else data
     t0 = time.perf_counter()
     x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
          for s in ("train", "valid", "test")}
     y = {s: ds[s].y for s in ("train", "valid", "test")}
-    trainer = make_trainer(framework, recipe, seed, x["train"], y["train"])
+    base = "keras" if framework in OTHER_BACKENDS else framework
+    trainer = make_trainer(base, recipe, seed, x["train"], y["train"], weights)
     rng = np.random.default_rng(data_seed)  # the batch order: identical for both frameworks
     losses, valid_f1s, test_f1s = [], [], []
     best = None  # (valid F1, epoch index, its thresholds, its test probabilities, weights)
@@ -321,13 +380,16 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
         n_params=trainer.n_params, best_epoch=kept + 1, stop_reason=reason,
         epoch_loss=losses, epoch_valid_f1=valid_f1s, epoch_test_f1=test_f1s,
         thresholds=[float(t) for t in thresholds], test_probs=encode_probs(p_test),
+        float_path=float_path(framework, threads_in_use(base)),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.train",
                                      description="Train the CRNN once; print the test F1.")
-    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--framework", choices=ALL_FRAMEWORKS, required=True,
+                        help="keras (on TensorFlow), torch, or the Keras model on another "
+                             "backend: keras-jax, keras-torch")
     parser.add_argument("--recipe", default="keras_2017",
                         help="a preset name (keras_2017, pytorch) or a JSON recipe string")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
