@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser data run test lint lab bench throughput screenshots strip clean
+.PHONY: setup browser data run test lint lab bench bench-backends throughput screenshots strip clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: setup lint browser  ## unit tests, every notebook in smoke mode, JupyterLa
 
 bench: data  ## speed and memory benchmarks → docs/benchmarks.md (quiet machine; its own wall time is in that file)
 	$(BIN)/python benchmarks/run.py
+
+bench-backends: data  ## the Keras model on TensorFlow, JAX and PyTorch: speed and memory → docs/benchmarks.md
+	$(BIN)/python benchmarks/backends.py
 
 throughput: data  ## training clips/s of both frameworks against the measured FP32 peak → docs/throughput.md
 	$(BIN)/python benchmarks/throughput.py

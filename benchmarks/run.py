@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -298,6 +299,11 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 ## Stored grids (sum of per-run training seconds)
 
 {_table(results['grids'])}"""
+    # The backends' section is measured by benchmarks/backends.py (make bench-backends): kept.
+    old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+    kept = re.search(r"<!-- backends:start -->.*?<!-- backends:end -->", old, flags=re.S)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(REPORT, text)
     (REPO / "build").mkdir(exist_ok=True)
