@@ -10,8 +10,8 @@ import pytest
 from utils.results import grids as G
 from utils.results import store as S
 
-STORED = [g for g in ("reference", "toggles", "sizes", "reference_converged")
-          if S.table_path(g).exists()]
+STORED = [g for g in ("reference", "toggles", "sizes", "reference_converged",
+                      "backends_converged") if S.table_path(g).exists()]
 
 
 @pytest.mark.parametrize("grid", STORED)
@@ -27,10 +27,10 @@ def test_stored_table_is_well_formed_with_provenance(grid):
 # The sizes grid is drawn from its quarter rows: an x4 row is minutes of training, and
 # `python -m utils.experiments verify --grid sizes --preset x4` checks those on demand.
 VERIFY_PRESET = {"reference": "classroom", "toggles": "classroom", "sizes": "quarter",
-                 "reference_converged": "classroom"}
+                 "reference_converged": "classroom", "backends_converged": "classroom"}
 # A converged run is up to TRAINED["epochs"] epochs: its first epochs are re-derived (the same
 # batches and weights as a fixed budget of that many epochs), not the whole run.
-VERIFY_EPOCHS = {"reference_converged": 4}
+VERIFY_EPOCHS = {"reference_converged": 4, "backends_converged": 2}
 
 
 @pytest.mark.parametrize("grid", STORED)

@@ -286,7 +286,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
         for toggle, a, b in pairs:
             sa, sb, source = _pair_scores(results, a, b, budget)
             shared = sorted(set(sa) & set(sb))
-            row = {"toggle": toggle, "framework": a.framework, "budget": budget,
+            fw = a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
+            row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})

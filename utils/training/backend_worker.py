@@ -81,7 +81,15 @@ def _one_step(recipe: Recipe | str, x: np.ndarray, y: np.ndarray, lr: float,
     return {"loss": loss, "start": start, "weights": trainer.get_state()}
 
 
+def _one_steps(recipes: list[Recipe | str], x: np.ndarray, y: np.ndarray,
+               starts: list[list[np.ndarray] | None], seed: int = 0) -> list[dict]:
+    """:func:`_one_step` for several recipes in this one process (each at its own rate)."""
+    return [_one_step(r, x, y, _recipe(r).learning_rate, w, seed)
+            for r, w in zip(recipes, starts)]
+
+
 TASKS: dict[str, Callable[..., Any]] = {
+    "one_steps": _one_steps,
     "train": _train, "initial_weights": _initial_weights, "layer_outputs": _layer_outputs,
     "one_step": _one_step,
 }

@@ -160,6 +160,32 @@ def backend_step_parity(recipe: Recipe, seed: int = 0, batch: int = 16,
             for fw, step in steps.items()}
 
 
+def backend_steps_agree(recipes: list[Recipe], seed: int = 0,
+                        batch: int = 8) -> list[dict[str, float]]:
+    """Per recipe, the largest disagreement of one training step's update on JAX and on
+    PyTorch with TensorFlow's (same start, same batch), all recipes in one process per
+    backend: ``[{"recipe": name, "update": max |Δw_TF|, "keras-jax": ..., "keras-torch":
+    ...}]``. A knob a backend ignored or replaced would show as a disagreement of the size
+    of the update itself."""
+    from utils.training.keras_backends import KERAS_ON, call_in
+
+    x, y = _batch(recipes[0], seed, batch)
+    tf = call_in("tensorflow", "one_steps", recipes=recipes, x=x, y=y,
+                 starts=[None] * len(recipes), seed=seed)
+    starts = [s["start"] for s in tf]
+    others = {fw: call_in(KERAS_ON[fw], "one_steps", recipes=recipes, x=x, y=y, starts=starts,
+                          seed=seed) for fw in ("keras-jax", "keras-torch")}
+    out = []
+    for i, recipe in enumerate(recipes):
+        ref = [w - w0 for w, w0 in zip(tf[i]["weights"], starts[i])]
+        row = {"recipe": recipe.name, "update": max(float(np.abs(u).max()) for u in ref)}
+        for fw, steps in others.items():
+            upd = [w - w0 for w, w0 in zip(steps[i]["weights"], starts[i])]
+            row[fw] = max(float(np.abs(u - r).max()) for u, r in zip(upd, ref))
+        out.append(row)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.parity",
                                      description="Keras vs PyTorch CRNN, weights copied.")
