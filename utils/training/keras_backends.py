@@ -135,7 +135,11 @@ def backend_environment(backend: str, threads: int) -> dict[str, str]:
         flags = [f for f in env.get("XLA_FLAGS", "").split()
                  if not f.startswith(("--xla_cpu_multi_thread_eigen",
                                       "intra_op_parallelism_threads"))]
-        if threads == 1:  # else XLA sizes its pool from the host, like os.cpu_count()
+        # One thread: Eigen's pool off. More: XLA sizes its pool from the CPUs the process
+        # may run on (its affinity), which a cgroup quota (Binder) does not narrow; there
+        # the quota gives one thread anyway. A "--" flag must come first: XLA reads an
+        # XLA_FLAGS that starts otherwise as the name of a file of flags.
+        if threads == 1:
             flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
         if is_pinned() and XLA_PIN_FLAG not in flags:
             flags.append(XLA_PIN_FLAG)
