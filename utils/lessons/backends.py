@@ -27,7 +27,7 @@ from utils.results.comparisons import (
 )
 from utils.training.keras_backends import KERAS_ON, call_in
 
-BINDER_MB = 2048  # the memory mybinder.org gives a session (the lower end: 1-2 GB)
+BINDER_MB = 2048  # the most memory mybinder.org gives a session (it gives 1-2 GB)
 
 
 def live_backends(recipe: Recipe, data: str, seeds: Sequence[int], epochs: int) -> pd.DataFrame:
