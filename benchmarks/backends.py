@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script: the repository root must be importable
 
+from benchmarks.report import markdown_table  # noqa: E402
 from utils.common.files import atomic_write_text  # noqa: E402
 from utils.common.frameworks import default_threads  # noqa: E402
 from utils.common.machine import cpu_name  # noqa: E402
@@ -55,14 +56,6 @@ def timed_runs(fw: str, recipe, threads: int, extra: int) -> dict:
             "peak MB": max(one["peak_rss_mb"], more["peak_rss_mb"]),
             "loss, epoch 1": one["epoch_loss"][0]}
 
-
-def table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in rows:
-        lines.append("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v)
-                                       for v in r.values()) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +89,7 @@ compilation and one epoch with its evaluation; `s / epoch`: each further epoch;
 top: `10_backends` prints the sum). The benchmark process itself peaked at
 {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.
 
-{table(rows)}{END}"""
+{markdown_table(rows)}{END}"""
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
     if START in text:
         text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text,

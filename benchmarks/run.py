@@ -28,6 +28,7 @@ from pathlib import Path
 # Run as a script (python benchmarks/run.py): the repository root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.report import markdown_table  # noqa: E402
 from utils.common.files import atomic_write_text  # noqa: E402
 from utils.common.repo import REPO_ROOT as REPO  # noqa: E402
 from utils.common.repo import git_commit  # noqa: E402
@@ -202,20 +203,6 @@ def grid_times() -> list[dict]:
     return rows
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
-    return str(v)
-
-
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return "_not measured in this run_\n"
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -278,27 +265,27 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 
 ## Goals
 
-{_table(summary)}
+{markdown_table(summary)}
 ## Custom GRU vs fused `nn.GRU` (forward + backward, median)
 
 `ratio` = variant / `nn.GRU`, both measured in this run.
 
-{_table(results['gru'])}
+{markdown_table(results['gru'])}
 ## One training step (batch of the recipe), Keras vs PyTorch
 
-{_table(results['steps'])}
+{markdown_table(results['steps'])}
 ## One full classroom training run (`python -m utils.train`, default threads)
 
-{_table(results['runs'])}
+{markdown_table(results['runs'])}
 ## Dataset
 
-{_table([{k: v for k, v in d.items()}])}
+{markdown_table([{k: v for k, v in d.items()}])}
 ## Notebooks (each in its own process; peak RSS includes the kernel)
 
-{_table(nb)}
+{markdown_table(nb)}
 ## Stored grids (sum of per-run training seconds)
 
-{_table(results['grids'])}"""
+{markdown_table(results['grids'])}"""
     # The backends' section is measured by benchmarks/backends.py (make bench-backends): kept.
     old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
     kept = re.search(r"<!-- backends:start -->.*?<!-- backends:end -->", old, flags=re.S)
