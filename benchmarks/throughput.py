@@ -13,7 +13,10 @@ Measured in one run, side by side, on the classroom data:
   framework and recipe: a **live run** (one process, every usable CPU) and the **grid**
   (one single-threaded process per CPU, all at once: the machine's total), each with the
   ISA pinned (as stored runs are) and unpinned (as live runs in the notebooks are);
-* the evaluation pass of an epoch (validation + test predictions).
+* the evaluation pass of an epoch (validation + test predictions), now and as the trainer
+  ran it before (the same outputs), and a whole epoch's clips/s, now over before;
+* where a training step's time goes: the whole step against the convolution stack alone,
+  and so how far any change outside that stack could take a step.
 
 Each measurement runs in its own process: TensorFlow's thread pools are fixed when it
 starts, and the ISA pins are read when the libraries load.
@@ -32,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.report import markdown_table  # noqa: E402
 from utils.common.files import atomic_write_text  # noqa: E402
 from utils.common.machine import PINNED_ENV, available_cpus, cpu_name  # noqa: E402
 from utils.common.repo import REPO_ROOT, git_commit  # noqa: E402
@@ -65,11 +69,65 @@ for _ in range(epochs):
     trainer.fit_epoch(batches, 0.01)
     clips += sum(len(b) for b in batches)
 train_s = time.perf_counter() - t0
-t0 = time.perf_counter()
-trainer.predict(x["valid"]); trainer.predict(x["test"])
-eval_s = time.perf_counter() - t0
+def evaluate(**old):
+    t0 = time.perf_counter()
+    trainer.predict(x["valid"], **old); trainer.predict(x["test"], **old)
+    return time.perf_counter() - t0
+# The evaluation this trainer ran before: 250-clip batches, and Keras' eager call.
+before = {"batch": 250} | ({"compiled": False} if framework == "keras" else {})
+evaluate(**before)
+eval_before_s, eval_s = evaluate(**before), evaluate()
 print(json.dumps({"clips": clips, "train_s": train_s, "eval_s": eval_s,
+                  "eval_before_s": eval_before_s,
                   "eval_clips": len(x["valid"]) + len(x["test"])}))
+"""
+
+# Where a training step's time goes: the whole step (forward, backward, optimizer) against
+# the convolution stack alone (its three conv blocks: conv, BatchNorm where the recipe has
+# it, max-pooling, ReLU; forward and backward), on one batch size, one thread.
+_SHARES = r"""
+import json, sys, time
+import numpy as np
+from utils.common.frameworks import set_threads
+framework, recipe_name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+set_threads(1)
+from utils.networks.recipe import get_recipe
+from utils.task.dataset import load_dataset
+from utils.task.features import scale_features
+from utils.training.trainer import epoch_batches, make_trainer
+recipe = get_recipe(recipe_name)
+ds = load_dataset("classroom", progress=False)
+x = scale_features(ds["train"].x, ds.stats, recipe.input_scaling)
+y = ds["train"].y
+trainer = make_trainer(framework, recipe, 0, x, y)
+batches = epoch_batches(y, recipe, np.random.default_rng(0))[:n]
+if framework == "torch":
+    import torch
+    convs = trainer.model.convs
+    xs = [torch.from_numpy(x[b][:, None]).contiguous(memory_format=torch.channels_last)
+          for b in batches]
+    def conv_step(i):
+        convs(xs[i]).mean().backward()
+else:
+    import keras
+    import tensorflow as tf
+    sub = keras.Model(trainer.model.input, trainer.model.get_layer("relu2").output)
+    @tf.function
+    def conv_tf(xb):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(sub(xb, training=True))
+        return tape.gradient(loss, sub.trainable_variables)
+    xs = [x[b][..., None] for b in batches]
+    def conv_step(i):
+        conv_tf(xs[i])
+def timed(fn):
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) / len(batches)
+step_s = timed(lambda: trainer.fit_epoch(batches, 0.01))
+conv_s = timed(lambda: [conv_step(i) for i in range(len(batches))])
+print(json.dumps({"step_ms": 1e3 * step_s, "conv_ms": 1e3 * conv_s}))
 """
 
 _PEAK = r"""
@@ -102,7 +160,10 @@ with FlopCounterMode(display=False) as fc:
 fwd = fc.get_total_flops() / 16
 with FlopCounterMode(display=False) as fc:
     bce_loss(m(x), y, "keras").backward()
-print(json.dumps({"forward": fwd, "train": fc.get_total_flops() / 16}))
+train = fc.get_total_flops() / 16
+with FlopCounterMode(display=False) as fc:
+    m.convs(x).mean().backward()
+print(json.dumps({"forward": fwd, "train": train, "conv_train": fc.get_total_flops() / 16}))
 """
 
 
@@ -158,21 +219,29 @@ def measure(epochs: int) -> dict:
                         "GFLOP/s": clips_s * flops["train"] / 1e9,
                         "of peak": clips_s * flops["train"] / 1e9 / peak_here,
                         "eval clips/s": sum(r["eval_clips"] / r["eval_s"] for r in rs),
+                        "eval clips/s before": sum(r["eval_clips"] / r["eval_before_s"]
+                                                   for r in rs),
+                        # A whole epoch as a run pays it: training, then evaluation.
+                        "epoch ×": (sum(r["clips"] / (r["train_s"] + r["eval_s"]) for r in rs)
+                                    / sum(r["clips"] / (r["train_s"] + r["eval_before_s"])
+                                          for r in rs)),
                     })
-    return {"cpus": cpus, "flops": flops, "peak": peak, "runs": runs}
+    shares = []
+    peak1 = next(p["gflops"] for p in peak if p["pinned"] and p["threads"] == 1)
+    for framework in ("torch", "keras"):
+        for recipe in ("keras_2017", "pytorch"):
+            r = _result(_start(_SHARES, [framework, recipe, "60"], True, 1))
+            step, conv = r["step_ms"], r["conv_ms"]
+            rest_allowed = step / 1.5 - conv  # what a 1.5× faster step leaves the rest
+            shares.append({
+                "framework": framework, "recipe": recipe, "step ms": step,
+                "conv stack ms": conv, "conv share": conv / step,
+                "conv stack of peak": 16 * flops["conv_train"] / (conv / 1e3) / 1e9 / peak1,
+                "ceiling ×": step / conv,
+                "1.5× needs the rest cut by": 1 - rest_allowed / (step - conv),
+            })
+    return {"cpus": cpus, "flops": flops, "peak": peak, "runs": runs, "shares": shares}
 
-
-def _fmt(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
-
-
-def _table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in rows:
-        cells = [f"{r[c]:.0%}" if c == "of peak" else _fmt(r[c]) for c in cols]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,14 +263,29 @@ MFLOP per clip for a training step** (forward + backward).
 
 ## Peak: a 2048 × 2048 FP32 matrix product
 
-{_table(r['peak'])}
+{markdown_table(r['peak'])}
 ## Training throughput (one epoch of 2 000 clips after a warm-up)
 
 `GFLOP/s` = clips/s × the counted training FLOPs per clip; `of peak` divides it by the
 matrix-product peak of the same threads and ISA (for the grid: the single-thread peak ×
-the processes). `eval clips/s`: the validation and test predictions of one epoch.
+the processes). `eval clips/s`: the validation and test predictions of one epoch, now and
+`before` (250-clip batches and, in Keras, the eager call: the same outputs, bit for bit).
+`epoch ×`: clips/s of a whole epoch (training and evaluation, as every run pays it), now
+over before, in the same processes.
 
-{_table(r['runs'])}"""
+{markdown_table(r['runs'], percent=['of peak'])}
+## Where a training step goes (one thread, ISA pinned, batch 16)
+
+The whole step (forward, backward, optimizer) against the convolution stack alone (three
+conv blocks with their pooling, ReLU and BatchNorm, forward and backward). `conv stack of
+peak`: the stack's counted FLOPs ({f['conv_train'] / 1e6:.1f} MFLOP per clip) per second
+over the one-thread matrix-product peak. `ceiling ×`: how much faster a step would be if
+everything outside the stack took no time. `1.5× needs the rest cut by`: the share of the
+time outside the stack that a 1.5× faster step would have to remove (above 100 %: out of
+reach without a faster convolution stack).
+
+{markdown_table(r['shares'], percent=['conv share', 'conv stack of peak',
+                                      '1.5× needs the rest cut by'])}"""
     atomic_write_text(REPORT, text)
     print(text)
     print(f"wrote {REPORT.relative_to(REPO_ROOT)}")

@@ -51,6 +51,27 @@ def test_same_seed_gives_identical_result(framework, smoke_data_root):
     assert r3.epoch_loss != r1.epoch_loss
 
 
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_evaluation_gives_the_outputs_of_the_old_path(framework):
+    """The faster evaluation (``EVAL_BATCH``, Keras' compiled forward pass) must leave every
+    output bit as the 250-clip eager pass left it, or stored rows would stop re-deriving."""
+    from utils.training.trainer import EVAL_BATCH, make_trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 200, 40)).astype(np.float32)
+    y = (rng.random((300, 17)) < 0.2).astype(np.float32)
+    recipe = KERAS_2017 if framework == "keras" else PYTORCH
+    trainer = make_trainer(framework, recipe, 0, x, y)
+    trainer.fit_epoch(epoch_batches(y, recipe, rng)[:3], 0.01)  # weights away from the init
+    new = trainer.predict(x)
+    if framework == "torch":
+        old = trainer.predict(x, batch=250)
+        assert EVAL_BATCH["torch"] != 250
+    else:
+        old = trainer.predict(x, batch=250, compiled=False)
+    assert new.shape == (300, 17) and np.array_equal(new, old)
+
+
 def test_result_fields(smoke_data_root):
     r = train(replace(PYTORCH, **FAST), "smoke", seed=0, framework="torch", progress=False)
     assert 0 <= r.test_f1 <= 1 and len(r.thresholds) == 17 and len(r.epoch_loss) == 1
