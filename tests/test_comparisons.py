@@ -71,7 +71,9 @@ def test_budget_summary_separates_speed_from_destination():
     assert early["seeds"] == late["seeds"] == 6
     assert early["median difference"] > 0.05 and early["CI low"] > 0  # faster
     assert abs(late["median difference"]) < 1e-9  # same destination
-    assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)"} <= set(t)
+    assert early["seeds b > a"] == 1.0 and late["seeds b > a"] == 0.5  # ties count half
+    assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)",
+            "seeds b > a"} <= set(t)
     # The stored probabilities are the kept epoch's: no clip interval at an earlier budget.
     assert np.isnan(early["clip CI low"]) and not np.isnan(late["clip CI low"])
     missing = budget_summary(pair, _results().iloc[:0], budgets=(5,))

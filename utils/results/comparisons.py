@@ -292,7 +292,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 row.update({"median difference": r.diff, "CI low": r.ci_low,
-                            "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde})
+                            "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde,
+                            "seeds b > a": r.p_better})
                 # Rows keep the test probabilities of their kept epoch only: the clip
                 # interval exists at convergence, or for fixed runs of exactly this budget.
                 kept = [sa[s]["row"] for s in shared] + [sb[s]["row"] for s in shared]

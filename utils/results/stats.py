@@ -167,6 +167,9 @@ class Paired:
     16 seeds); ``mde`` the smallest mean difference the design detects with probability
     :data:`POWER` at level ``alpha`` (paired t approximation, from the observed spread of
     the differences): "within seed noise" means "no effect larger than ``mde``".
+    ``p_better`` is the share of seeds on which ``b`` scored above ``a`` (a tie counts
+    half): the paired form of the probability of improvement that rliable reports
+    (Agarwal et al. 2021), read as "on how many seeds did the change help?".
     """
 
     n: int
@@ -177,6 +180,7 @@ class Paired:
     ci_high: float
     p: float
     mde: float
+    p_better: float = float("nan")
 
 
 def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Paired:
@@ -189,8 +193,8 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     >>> a = {s: 0.50 + 0.01 * s for s in range(8)}
     >>> b = {s: v + 0.05 + 0.002 * (s % 3) for s, v in a.items()}
     >>> r = paired(a, b)
-    >>> r.n, round(r.diff, 3), r.ci_low > 0, r.p < 0.01
-    (8, 0.052, True, True)
+    >>> r.n, round(r.diff, 3), r.ci_low > 0, r.p < 0.01, r.p_better
+    (8, 0.052, True, True, 1.0)
     """
     seeds = sorted(set(a) & set(b))
     if len(seeds) < 3:
@@ -214,8 +218,9 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     alpha = 1 - level
     sd = float(np.std(d, ddof=1))
     mde = (student_t.ppf(1 - alpha / 2, n - 1) + student_t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
+    p_better = float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
     return Paired(n, float(np.median(va)), float(np.median(vb)), float(np.median(d)), low,
-                  high, p, float(mde))
+                  high, p, float(mde), p_better)
 
 
 def holm(pvalues: ArrayLike) -> np.ndarray:
