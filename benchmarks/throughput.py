@@ -16,7 +16,8 @@ Measured in one run, side by side, on the classroom data:
 * the evaluation pass of an epoch (validation + test predictions), now and as the trainer
   ran it before (the same outputs), and a whole epoch's clips/s, now over before;
 * where a training step's time goes: the whole step against the convolution stack alone,
-  and so how far any change outside that stack could take a step.
+  and so how far any change outside that stack could take a step;
+* a classroom notebook with its process limited to one CPU (Binder's case) and to all.
 
 Each measurement runs in its own process: TensorFlow's thread pools are fixed when it
 starts, and the ISA pins are read when the libraries load.
@@ -167,6 +168,24 @@ with FlopCounterMode(display=False) as fc:
 print(json.dumps({"forward": fwd, "train": train, "conv_train": fc.get_total_flops() / 16}))
 """
 
+# A classroom notebook with this process (and so its kernel) limited to the first N of the
+# CPUs it may use, as Binder limits a session to about one CPU of a large host: the thread
+# pools must follow the limit, not os.cpu_count().
+_NOTEBOOK = r"""
+import json, os, sys, tempfile, time
+from pathlib import Path
+n = int(sys.argv[2])
+os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:n])
+from utils.common.frameworks import default_threads
+from utils.common.machine import available_cpus
+from utils.lessons.notebooks import execute
+t0 = time.perf_counter()
+execute(Path(sys.argv[1]), Path(tempfile.mkdtemp()), smoke=False)
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpus": available_cpus(),
+                  "threads": default_threads(), "os.cpu_count()": os.cpu_count()}))
+"""
+NOTEBOOK = "03_pytorch_port.ipynb"
+
 
 def _env(pinned: bool, threads: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PINNED_ENV}
@@ -244,7 +263,21 @@ def measure(epochs: int) -> dict:
                     "ceiling ×": step / conv, "goal ×": target,
                     "goal needs the rest cut by": 1 - rest_allowed / (step - conv),
                 })
-    return {"cpus": cpus, "flops": flops, "peak": peak, "runs": runs, "shares": shares}
+    limited = []
+    for n in sorted({1, cpus}):
+        env = _env(False, n)
+        env.pop("OMP_NUM_THREADS")  # the notebook must find its thread count by itself
+        proc = subprocess.Popen([sys.executable, "-c", _NOTEBOOK,
+                                 str(REPO_ROOT / "notebooks" / NOTEBOOK), str(n)],
+                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        r = _result(proc)
+        limited.append({"notebook": NOTEBOOK, "CPUs allowed": n, **r})
+    base = next(r["seconds"] for r in limited if r["CPUs allowed"] == cpus)
+    for r in limited:
+        r[f"time over {cpus} CPUs"] = r["seconds"] / base
+    return {"cpus": cpus, "flops": flops, "peak": peak, "runs": runs, "shares": shares,
+            "limited": limited}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,7 +323,14 @@ stack that the goal would have to remove (100 % or more: out of reach without a 
 convolution stack).
 
 {markdown_table(r['shares'], percent=['conv share', 'conv stack of peak',
-                                      'goal needs the rest cut by'])}"""
+                                      'goal needs the rest cut by'])}
+## A classroom notebook on one CPU (as on Binder)
+
+`{NOTEBOOK}` in classroom mode, its process limited (CPU affinity) to one CPU and to every
+usable CPU: `cpus` and `threads` are what the lab's thread sizing found inside that limit,
+`os.cpu_count()` what a sizing from the host would have used.
+
+{markdown_table(r['limited'])}"""
     atomic_write_text(REPORT, text)
     print(text)
     print(f"wrote {REPORT.relative_to(REPO_ROOT)}")
