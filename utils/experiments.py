@@ -29,7 +29,6 @@ from utils.results.comparisons import (
     backend_table,
     budget_summary,
     size_summary,
-    toggle_summary,
 )
 from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, with_preset
@@ -128,9 +127,8 @@ def _command(args: argparse.Namespace) -> int:
                      "convergence (median F1 difference b - a, 95 % CIs over seeds and over "
                      "test clips, minimal detectable effect at 80 % power, verdict alone "
                      "and after Benjamini-Hochberg over each budget's table)", paired_table),
-                    ("Every toggle, unpaired (the 12-epoch tables as 08 shows them)",
-                     toggle_summary()),
-                    ("Effect versus training-set size", size_summary()),
+                    ("Effect versus training-set size after 12 epochs (paired by seed, "
+                     "Benjamini-Hochberg over the table)", size_summary()),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)",

@@ -13,13 +13,16 @@ import matplotlib.pyplot as plt
 
 from utils.lessons.plots import plot_curves, plot_f1_strips, savefig
 from utils.results.comparisons import (
+    BUDGET,
+    CONVERGED,
     Setting,
     all_results,
-    describe,
+    budget_summary,
+    describe_budgets,
     run_live,
     stored_rows,
-    verdicts,
 )
+from utils.task.dataset import load_dataset
 
 
 def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
@@ -28,10 +31,17 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
          data: str | None = None):
     """Stored distributions with live runs overlaid, training curves, verdicts.
 
+    The strips and curves are the fixed-budget runs (the live runs' budget). The verdicts
+    pair each comparison by data seed at that budget and at convergence (the trained-model
+    rows, where stored), with the minimal detectable effect, the interval over test clips
+    outside smoke mode, and Benjamini–Hochberg over the call's pairs at each budget
+    (:func:`~utils.results.comparisons.budget_summary`).
+
     ``live_labels`` limits the live runs to some settings (each is a full run on the
     setting's dataset). ``data`` names the dataset of every setting — its stored rows, and
     its live runs outside smoke mode; None keeps each setting's own ("classroom" unless
-    given). Returns ``(verdict table, live results)``; prints one sentence per pair.
+    given). Returns ``(verdict table, live results)``; prints one sentence per pair and
+    budget.
     """
     results = all_results() if results is None else results
     if data is not None:
@@ -51,8 +61,11 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     fig.tight_layout()
     if figure_name:
         savefig(fig, figure_name)
-    v = verdicts(f1, pairs)
-    print("\n".join(describe(v)))
+    by_label = {s.label: s for s in settings}
+    y_test = None if smoke else load_dataset(settings[0].preset, progress=False)["test"].y
+    v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
+                       results, (BUDGET, CONVERGED), y_test)
+    print("\n".join(describe_budgets(v)))
     if smoke and live:
         print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
               "only — they test the cell, they are not results)")

@@ -56,8 +56,12 @@ class Setting:
     preset: str = "classroom"
 
 
-def all_results(tables: Iterable[str] = TABLES):
-    """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table)."""
+def all_results(tables: Iterable[str] = TABLES + CONVERGED_TABLES):
+    """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table).
+
+    By default the fixed-budget tables and the trained-model ones: a row's recipe names its
+    budget (``epochs``, ``patience``), so the two kinds never mix in :func:`stored_rows`.
+    """
 
     frames = [load_results(t).assign(grid=t) for t in tables]
     return pd.concat(frames, ignore_index=True)
@@ -167,64 +171,6 @@ def toggle_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]
             for toggle, a, b in out]
 
 
-def _pair_verdict(results, a: Setting, b: Setting):
-    """The :func:`verdicts` row of one stored pair (b − a)."""
-    fa, fb = (stored_rows(results, s).test_f1.to_numpy() for s in (a, b))
-    return verdicts({"a": fa, "b": fb}, [("a", "b")]).iloc[0]
-
-
-def toggle_summary(results=None, preset: str = "classroom"):
-    """One row per toggle and framework: median F1 difference b − a, its bootstrap 95 %
-    interval and the verdict, from the stored tables' rows of dataset ``preset``
-    (introduced in 08)."""
-
-    results = all_results() if results is None else results
-    rows = []
-    for toggle, a, b in toggle_pairs(preset):
-        v = _pair_verdict(results, a, b)
-        rows.append({"toggle": toggle, "framework": a.framework, "seeds": v["seeds"],
-                     "median difference": v["median difference"], "CI low": v["CI low"],
-                     "CI high": v["CI high"], "verdict": v["verdict"]})
-    return pd.DataFrame(rows)
-
-
-def size_summary(results=None):
-    """Effect versus training-set size (introduced in 08): one row per effect of
-    :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, seeds,
-    median F1 difference (to − from), its bootstrap 95 % interval and the verdict."""
-
-    results = all_results() if results is None else results
-    presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)
-    rows = []
-    for effect, (a, b) in SIZE_EFFECTS.items():
-        for preset in presets:
-            v = _pair_verdict(results, Setting("", "torch", a, preset),
-                              Setting("", "torch", b, preset))
-            rows.append({"effect": effect, "preset": preset,
-                         "clips": PRESETS[preset].n_train, "seeds": v["seeds"],
-                         "diff": v["median difference"], "ci_low": v["CI low"],
-                         "ci_high": v["CI high"], "verdict": v["verdict"]})
-    return pd.DataFrame(rows)
-
-
-def describe_sizes(table) -> list[str]:
-    """The :func:`size_summary` table as one sentence per effect: its median difference at
-    each stored size, then the verdict at the largest stored size."""
-    out = []
-    for effect, sub in table.groupby("effect", sort=False):
-        stored = sub.dropna(subset=["diff"]).sort_values("clips")
-        if stored.empty:
-            out.append(f"{effect}: {NOT_STORED} — run `python -m utils.experiments run "
-                       "--grid sizes`")
-            continue
-        path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
-                          for r in stored.to_dict("records"))
-        last = stored.iloc[-1]
-        out.append(f"{effect}: {path}; at {last['clips']} clips (95 % CI "
-                   f"{last['ci_low']:+.3f} to {last['ci_high']:+.3f}) -> {last['verdict']}")
-    return out
-
-
 # --- paired, powered, family-controlled: at a budget and at convergence -------------------
 
 BUDGET = 12  # the epoch budget of the first stored tables, kept as a point of comparison
@@ -270,12 +216,13 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
                    y_test: np.ndarray | None = None, alpha: float = 0.05):
     """Per pair (toggle, a, b) and budget: the paired median difference b − a over data
-    seeds, its 95 % interval, the minimal detectable effect (80 % power), the verdict after
-    Holm's adjustment over the table's comparisons at that budget, and, where the rows keep
+    seeds, its 95 % interval, the minimal detectable effect (80 % power), the share of seeds
+    on which b scored higher, the verdict alone and after Benjamini–Hochberg over the
+    table's comparisons at that budget, and, where the rows keep
     their test probabilities and ``y_test`` is given, the interval from resampling the test
     clips. Pairs with fewer than :data:`MIN_SEEDS` shared seeds say "not stored yet".
     """
-    results = all_results(TABLES + CONVERGED_TABLES) if results is None else results
+    results = all_results() if results is None else results
     pairs = toggle_pairs() + [("all defaults (PYTORCH → KERAS_2017)",
                                Setting("PYTORCH", fw, PYTORCH), Setting("KERAS_2017", fw,
                                                                         KERAS_2017))
@@ -358,6 +305,69 @@ def describe_budgets(table) -> list[str]:
     return out
 
 
+# --- the toggle and size tables of notebook 08 --------------------------------------------
+
+def toggle_summary(results=None, preset: str = "classroom",
+                   budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                   y_test: np.ndarray | None = None):
+    """Every toggle of :func:`toggle_pairs`, in both frameworks, paired by data seed at each
+    budget (introduced in 08): the :func:`budget_summary` of the whole family, so the
+    Benjamini–Hochberg adjustment runs over all of its comparisons at once."""
+
+    return budget_summary(toggle_pairs(preset), results, budgets, y_test)
+
+
+def size_summary(results=None, alpha: float = 0.05):
+    """Effect versus training-set size (introduced in 08): one row per effect of
+    :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, paired
+    seeds, the paired median F1 difference (to − from) with its 95 % interval, the minimal
+    detectable effect and the verdict after Benjamini–Hochberg over the whole table.
+
+    The sizes grid trains a fixed 12 epochs, so a larger set also takes more SGD steps:
+    these rows compare sizes at one epoch budget, not trained models."""
+
+    results = all_results() if results is None else results
+    presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)
+    rows, found = [], []
+    for effect, (a, b) in SIZE_EFFECTS.items():
+        for preset in presets:
+            sa, sb, _ = _pair_scores(results, Setting("", "torch", a, preset),
+                                     Setting("", "torch", b, preset), BUDGET)
+            shared = sorted(set(sa) & set(sb))
+            row = {"effect": effect, "preset": preset, "clips": PRESETS[preset].n_train,
+                   "seeds": len(shared), "diff": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                   "mde": np.nan, "verdict": NOT_STORED}
+            if len(shared) >= MIN_SEEDS:
+                r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
+                row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                            "mde": r.mde})
+                found.append((row, r))
+            rows.append(row)
+    _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
+    for (row, _), verdict in zip(found, adjusted):
+        row["verdict"] = verdict
+    return pd.DataFrame(rows)
+
+
+def describe_sizes(table) -> list[str]:
+    """The :func:`size_summary` table as one sentence per effect: its paired median
+    difference at each stored size, then the verdict at the largest stored size."""
+    out = []
+    for effect, sub in table.groupby("effect", sort=False):
+        stored = sub.dropna(subset=["diff"]).sort_values("clips")
+        if stored.empty:
+            out.append(f"{effect}: {NOT_STORED} — run `python -m utils.experiments run "
+                       "--grid sizes`")
+            continue
+        path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
+                          for r in stored.to_dict("records"))
+        last = stored.iloc[-1]
+        out.append(f"{effect}, after {BUDGET} epochs: {path}; at {last['clips']} clips (95 % "
+                   f"CI over {last['seeds']} paired seeds {last['ci_low']:+.3f} to "
+                   f"{last['ci_high']:+.3f}) -> {last['verdict']}")
+    return out
+
+
 # --- one Keras model on three backends (notebook 10) -----------------------------------------
 
 BACKENDS = {"keras": "TensorFlow", "keras-jax": "JAX", "keras-torch": "PyTorch backend"}
@@ -380,7 +390,7 @@ def backend_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting
 def backend_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
                     y_test: np.ndarray | None = None, preset: str = "classroom"):
     """:func:`budget_summary` of :func:`backend_pairs`: kernels and defaults in one family."""
-    results = all_results(TABLES + CONVERGED_TABLES) if results is None else results
+    results = all_results() if results is None else results
     return budget_summary(backend_pairs(preset), results, budgets, y_test)
 
 
