@@ -1,19 +1,21 @@
 """Compare settings one default apart: stored seeds, live runs, curves and a verdict.
 
-Introduced in ``04_initialisation.ipynb`` and used by every toggle notebook (04–09). A
+Introduced in ``04_initialisation.ipynb`` and used by every toggle notebook (04–10). A
 :class:`Setting` is a (label, framework, recipe) triple. :func:`stored_rows` finds the
-stored runs of a setting in the committed tables (``reference``, ``toggles``, ``sizes``);
-:func:`run_live` trains the learner's own seeds; :func:`verdicts` turns pairs of settings
-into median differences with bootstrap intervals and the honest verdict
+stored runs of a setting in the committed tables (the fixed-budget ``reference``,
+``toggles``, ``sizes`` and their trained-model twins); :func:`run_live` trains the learner's
+own seeds; :func:`budget_summary` pairs settings by data seed after a budget of epochs and at
+convergence, with the minimal detectable effect and a family adjustment
 (:func:`utils.lessons.toggles.show` draws all of it for a notebook).
 
 Examples
 --------
->>> v = verdicts({"PyTorch defaults": [0.50, 0.52, 0.49, 0.51, 0.50],
-...               "Keras-2017": [0.60, 0.61, 0.58, 0.62, 0.60]},
-...              [("PyTorch defaults", "Keras-2017")])
->>> v.loc[0, "verdict"], float(round(v.loc[0, "median difference"], 3))
-('larger than seed noise', 0.1)
+>>> from utils.networks.recipe import KERAS_2017, PYTORCH
+>>> pair = ("all defaults", Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017))
+>>> nothing = pd.DataFrame(columns=["framework", "recipe", "preset", "seed", "data_seed",
+...                                 "stop_reason", "test_f1", "epoch_test_f1"])
+>>> budget_summary([pair], nothing, budgets=(12,)).loc[0, "verdict"]
+'not stored yet'
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from utils.results.grids import (
     extras,
     gate_rung,
 )
-from utils.results.stats import bootstrap_ci, clip_bootstrap, compare, family_verdicts, paired
+from utils.results.stats import bootstrap_ci, clip_bootstrap, family_verdicts, paired
 from utils.results.store import load_results, rows_of
 from utils.task.dataset import PRESETS, load_dataset
 from utils.training.keras_backends import OTHER_BACKENDS
@@ -101,43 +103,6 @@ def run_live(settings: Sequence[Setting], seeds: Sequence[int], smoke: bool = Fa
 
     return {s.label: [train(smoke_version(s.recipe, smoke), dataset_of(s), seed, s.framework,
                             progress=progress) for seed in seeds] for s in settings}
-
-
-def verdicts(f1: dict[str, np.ndarray], pairs: Sequence[tuple[str, str]],
-             level: float = 0.95):
-    """One row per pair (a, b): seeds, medians, median difference b − a, its bootstrap
-    interval and the verdict; pairs with fewer than :data:`MIN_SEEDS` stored seeds on
-    either side say "not stored yet" instead."""
-
-    rows = []
-    for a, b in pairs:
-        va, vb = np.asarray(f1.get(a, []), float), np.asarray(f1.get(b, []), float)
-        row = {"from": a, "to": b, "seeds": f"{va.size} / {vb.size}"}
-        if min(va.size, vb.size) >= MIN_SEEDS:
-            c = compare(va, vb, level=level)
-            row.update({"median from": c["median_a"], "median to": c["median_b"],
-                        "median difference": c["diff"], "CI low": c["ci_low"],
-                        "CI high": c["ci_high"], "verdict": c["verdict"]})
-        else:
-            row.update({"median from": np.nan, "median to": np.nan,
-                        "median difference": np.nan, "CI low": np.nan, "CI high": np.nan,
-                        "verdict": NOT_STORED})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def describe(v) -> list[str]:
-    """The verdict table as sentences (what a notebook prints under its figure)."""
-    out = []
-    for r in v.to_dict("records"):
-        if r["verdict"] == NOT_STORED:
-            out.append(f"{r['to']} vs {r['from']}: {NOT_STORED} ({r['seeds']} seeds) — run "
-                       "`python -m utils.experiments run --grid toggles`")
-        else:
-            out.append(f"{r['to']} minus {r['from']}: median F1 {r['median difference']:+.3f} "
-                       f"(95 % CI {r['CI low']:+.3f} to {r['CI high']:+.3f}; {r['seeds']} "
-                       f"seeds) -> {r['verdict']}")
-    return out
 
 
 def toggle_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:

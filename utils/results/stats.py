@@ -1,11 +1,10 @@
 """Seed statistics: is the difference between two settings larger than seed noise?
 
-Introduced in ``02_keras_reference.ipynb``. :func:`bootstrap_ci` and
-:func:`seed_noise_verdict` compare two settings as independent samples of seeds;
-:func:`compare` puts both in one row.
+Introduced in ``02_keras_reference.ipynb``. :func:`bootstrap_ci` gives the interval of one
+setting's median over seeds (the strips of every figure).
 
-The paired analysis uses what the grids give: for one data seed two settings see the same
-batches, so :func:`paired` compares the per-seed differences (an interval from
+Comparisons use what the grids give: for one data seed two settings see the same batches,
+so :func:`paired` compares the per-seed differences (an interval from
 ``scipy.stats.bootstrap``, a sign-flip ``permutation_test``) and states the minimal
 detectable effect; :func:`holm` and :func:`family_verdicts` control the error over a
 table of comparisons; :func:`clip_bootstrap` gives the uncertainty that comes from the
@@ -102,54 +101,6 @@ def bootstrap_ci(
         point, boot = float(stat(b)) - point, resampled(b) - boot
     low, high = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return point, float(low), float(high)
-
-
-def seed_noise_verdict(
-    values_a: ArrayLike, values_b: ArrayLike, level: float = 0.95, seed: int = 0
-) -> str:
-    """Is the difference between two settings larger than the noise from random seeds?
-
-    A rule of thumb, not a formal test: take the :func:`bootstrap_ci` of the difference of
-    medians (b - a). If the interval excludes 0, the result is ``"larger than seed noise"``;
-    otherwise it is ``"within seed noise"``.
-
-    Parameters
-    ----------
-    values_a, values_b : array_like of float
-        One value per seed for each setting (e.g. test micro F1); at least 2 each.
-    level : float, default 0.95
-        Confidence level of the interval.
-    seed : int, default 0
-        Seed of the bootstrap resampling.
-
-    Returns
-    -------
-    str
-        ``"larger than seed noise"`` or ``"within seed noise"``.
-
-    Examples
-    --------
-    >>> a = [0.50, 0.52, 0.51, 0.49, 0.50]
-    >>> seed_noise_verdict(a, [0.55, 0.56, 0.54, 0.57, 0.55])
-    'larger than seed noise'
-    >>> seed_noise_verdict(a, [0.51, 0.49, 0.50, 0.52, 0.50])
-    'within seed noise'
-    """
-    for name, values in (("values_a", values_a), ("values_b", values_b)):
-        # One value has no spread: its bootstrap interval would be a single point.
-        if np.size(values) < 2:
-            raise ValueError(f"{name} needs at least 2 values (one per seed)")
-    _, low, high = bootstrap_ci(values_a, values_b, level=level, seed=seed)
-    return LARGER if low > 0 or high < 0 else WITHIN
-
-
-def compare(a, b, level: float = 0.95) -> dict:
-    """Median F1 of two settings, the bootstrap CI of the median difference (b − a) and the
-    verdict ("larger than seed noise" / "within seed noise")."""
-    diff, lo, hi = bootstrap_ci(a, b, level=level)
-    return {"n_a": len(a), "n_b": len(b), "median_a": float(np.median(a)),
-            "median_b": float(np.median(b)), "diff": diff, "ci_low": lo, "ci_high": hi,
-            "verdict": seed_noise_verdict(a, b, level=level)}
 
 
 # --- paired comparisons: one difference per data seed ------------------------------------
