@@ -94,3 +94,33 @@ def test_the_gap_over_budgets_follows_the_curves_then_the_kept_epoch():
     assert lines[0].startswith("all (torch), after 5 epochs: paired median difference +")
     assert "at convergence" in lines[1]
     assert gap_over_budgets(results.iloc[:0], a, b).empty
+
+
+def test_show_adds_the_speed_or_destination_figure_where_trained_runs_pair(tmp_path,
+                                                                            monkeypatch,
+                                                                            capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from utils.lessons import plots
+    from utils.lessons.toggles import show
+
+    monkeypatch.setenv(plots.FIGURES_ENV, str(tmp_path))
+    results = _results()
+    fixed_keras = [_row(replace(KERAS_2017, epochs=12), s, [0.5 + 0.02 * e for e in range(12)],
+                        12, "fixed") for s in range(6)]
+    results = pd.concat([results, pd.DataFrame(fixed_keras, columns=results.columns)],
+                        ignore_index=True)
+    results["epoch_valid_f1"] = [list(c) or [f] for c, f in zip(results.epoch_test_f1,
+                                                                  results.test_f1)]
+    settings = [Setting("PYTORCH", "torch", PYTORCH), Setting("KERAS_2017", "torch", KERAS_2017)]
+    table, _ = show(settings, [("PYTORCH", "KERAS_2017")], smoke=True, results=results,
+                    figure_name="t")
+    out = capsys.readouterr().out
+    assert "after 12 epochs" in out and "at convergence" in out
+    assert list(table.budget) == [12, CONVERGED]
+    assert (tmp_path / "t.png").exists() and (tmp_path / "t_budgets.png").exists()
+    # Without trained runs there is nothing to pair over budgets: no second figure.
+    show(settings, [("PYTORCH", "KERAS_2017")], smoke=True,
+         results=results[results.stop_reason == "fixed"], figure_name="u")
+    assert (tmp_path / "u.png").exists() and not (tmp_path / "u_budgets.png").exists()

@@ -11,14 +11,16 @@ from dataclasses import replace
 
 import matplotlib.pyplot as plt
 
-from utils.lessons.plots import plot_curves, plot_f1_strips, savefig
+from utils.lessons.plots import plot_curves, plot_f1_strips, plot_gap_over_budgets, savefig
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
+    MIN_SEEDS,
     Setting,
     all_results,
     budget_summary,
     describe_budgets,
+    gap_over_budgets,
     run_live,
     stored_rows,
 )
@@ -31,7 +33,9 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
          data: str | None = None):
     """Stored distributions with live runs overlaid, training curves, verdicts.
 
-    The strips and curves are the fixed-budget runs (the live runs' budget). The verdicts
+    The strips and curves are the fixed-budget runs (the live runs' budget). Where the
+    trained-model grid pairs enough seeds, a second figure shows the paired gap after every
+    epoch budget (speed or destination, as in notebook 03). The verdicts
     pair each comparison by data seed at that budget and at convergence (the trained-model
     rows, where stored), with the minimal detectable effect, the interval over test clips
     outside smoke mode, and Benjamini–Hochberg over the call's pairs at each budget
@@ -66,6 +70,19 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
                        results, (BUDGET, CONVERGED), y_test)
     print("\n".join(describe_budgets(v)))
+    # Speed or destination: where the trained-model grid pairs enough seeds, the paired gap
+    # after every epoch budget (notebook 03's figure), one panel per comparison.
+    gaps = [(f"{b} minus {a}", gap_over_budgets(results, by_label[a], by_label[b]))
+            for a, b in pairs]
+    gaps = [(label, g) for label, g in gaps if g.seed.nunique() >= MIN_SEEDS]
+    if gaps:
+        fig_gap, axes = plt.subplots(1, len(gaps), figsize=(4.4 * len(gaps) + 1, 3.4),
+                                     sharey=True, squeeze=False)
+        for ax, (label, g) in zip(axes[0], gaps):
+            plot_gap_over_budgets(g, label=label, ax=ax)
+        fig_gap.tight_layout()
+        if figure_name:
+            savefig(fig_gap, f"{figure_name}_budgets")
     if smoke and live:
         print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
               "only — they test the cell, they are not results)")
