@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("ipywidgets")
@@ -30,6 +31,11 @@ def test_stored_seeds_are_found_for_the_presets(results):
     for fw in ("torch", "keras"):
         ex.framework.value = fw
         assert len(ex.stored_f1(PYTORCH)) == len(ex.stored_f1(KERAS_2017)) == 10
+        # ... and the same presets trained until they stopped learning (reference_converged)
+        trained = ex.stored_f1(KERAS_2017, trained_runs=True)
+        assert len(trained) == 10 and not np.array_equal(trained, ex.stored_f1(KERAS_2017))
+    ex.refresh()
+    assert "10 trained until they stopped learning" in ex.status.value
 
 
 def test_refresh_redraws_in_place(results):
