@@ -95,6 +95,9 @@ def test_verify_reruns_stored_rows(results_dir):
         V.verify("smoke", sample=1, preset="x4")
     with pytest.raises(ValueError, match="sample must be at least 1 row, got 0"):
         V.verify("smoke", sample=0)
+    # Settled rows only: these settings have one stored seed each, not the five needed.
+    with pytest.raises(S.ResultsError, match="of a setting with 5 stored seeds"):
+        V.verify("smoke", sample=1, settled=True)
 
 
 # --- another floating-point path: simulated fingerprints, no training -------------------

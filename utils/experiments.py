@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="re-derive only the first N epochs of each run (long runs)")
     v.add_argument("--reruns", type=_positive_int, default=RERUNS,
                    help="seeds rerun for a statistical check (another floating-point path)")
+    v.add_argument("--settled", action="store_true",
+                   help="draw only rows of settings with the stored seeds a statistical "
+                        "check needs (a grid still filling up, checked on another CPU)")
     sub.add_parser("list", help="grids and how many rows each table has")
     sub.add_parser("summary", help="every toggle's effect (paired, at 12 epochs and at "
                                    "convergence) and the effect-vs-size table, "
@@ -115,7 +118,7 @@ def _command(args: argparse.Namespace) -> int:
         # Every rerun in a pinned single-thread worker, as the stored rows ran.
         engine = LocalEngine(min(2, available_cpus()))
         checks = verify(args.grid, args.sample, args.seed, args.preset, args.reruns, engine,
-                        args.epochs)
+                        args.epochs, settled=args.settled)
         print(summary_line(checks))
         return 0 if all(c.ok for c in checks) else 1
     elif args.cmd == "summary":

@@ -9,6 +9,7 @@ paths differ), ``statistical``.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -21,8 +22,8 @@ from utils.results.grids import Job
 from utils.results.runner import _run_job, prepare_data
 from utils.results.store import ResultsError, read_table, table_path
 
-# Reruns of a setting for the statistical check, and its level.
-RERUNS, ALPHA = 3, 0.01
+# Reruns of a setting for the statistical check, its level, and the stored seeds it needs.
+RERUNS, ALPHA, MIN_STORED = 3, 0.01, 5
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
                      f"on the same floating-point path ({here_key})")
     same = [r for r in table if r["framework"] == row["framework"]
             and r["recipe"] == row["recipe"] and r["preset"] == row["preset"]]
-    if len(same) < 5 or reruns < 2:
+    if len(same) < MIN_STORED or reruns < 2:
         return Check(row, "statistical", False, f"another floating-point path ({here_key}; "
                      f"stored: {stored_key}) and too few runs for a statistical check "
-                     f"({len(same)} stored seeds, {reruns} reruns; need 5 and 2)")
+                     f"({len(same)} stored seeds, {reruns} reruns; need {MIN_STORED} and 2)")
     others = [r for r in same if r["seed"] != row["seed"]]
     picked = random.Random(row["seed"]).sample(others, min(reruns - 1, len(others)))
     jobs = [replace(Job.of_row(r), recipe=job.recipe) for r in picked]
@@ -113,20 +114,28 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
 
 
 def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
-           reruns: int = RERUNS, engine=None, epochs: int | None = None) -> list[Check]:
+           reruns: int = RERUNS, engine=None, epochs: int | None = None,
+           settled: bool = False) -> list[Check]:
     """Re-derive ``sample`` random stored rows of ``grid`` (see :func:`check_row`).
 
     ``preset`` limits the draw to rows of one data preset, so that a quick check can
     skip the 4x rows of the sizes grid (minutes each) without skipping the grid;
-    ``epochs`` checks only the first that many epochs of each run.
+    ``epochs`` checks only the first that many epochs of each run; ``settled`` draws only
+    rows of settings with :data:`MIN_STORED` stored seeds, the ones a statistical check can
+    re-derive on another CPU while a grid is still filling up seed by seed.
     """
 
     if sample < 1:
         raise ValueError(f"sample must be at least 1 row, got {sample}")
     table = read_table(table_path(grid))
     rows = table if preset is None else [r for r in table if r["preset"] == preset]
+    if settled:
+        seeds = Counter((r["framework"], r["recipe"], r["preset"]) for r in table)
+        rows = [r for r in rows if seeds[r["framework"], r["recipe"], r["preset"]]
+                >= MIN_STORED]
     if not rows:
         which = f" with preset {preset!r}" if preset is not None else ""
+        which += f" of a setting with {MIN_STORED} stored seeds" if settled else ""
         raise ResultsError(f"{table_path(grid)}: no stored rows{which} to verify")
     checks = []
     picked = random.Random(seed).sample(rows, min(sample, len(rows)))
