@@ -89,9 +89,8 @@ def _one_steps(recipes: list[Recipe | str], x: np.ndarray, y: np.ndarray,
 
 
 TASKS: dict[str, Callable[..., Any]] = {
-    "one_steps": _one_steps,
     "train": _train, "initial_weights": _initial_weights, "layer_outputs": _layer_outputs,
-    "one_step": _one_step,
+    "one_steps": _one_steps,
 }
 
 

@@ -133,57 +133,38 @@ def backend_parity(recipe: Recipe, seed: int = 0, batch: int = 4) -> dict[str, d
             for fw, o in outs.items()}
 
 
-def backend_step_parity(recipe: Recipe, seed: int = 0, batch: int = 16,
-                        lr: float | None = None) -> dict[str, dict[str, float]]:
-    """One training step of the Keras CRNN from the same weights on the same batch, on each
-    backend (each in its own process): ``{framework: {"loss": loss, "update": max |Δw|,
-    "diff": max |Δw − Δw_TF|}}`` (``diff`` is 0 for TensorFlow itself). ``lr`` defaults
-    to the recipe's."""
-    from utils.training.keras_backends import KERAS_ON, call_in
-
-    x, y = _batch(recipe, seed, batch)
-    lr = recipe.learning_rate if lr is None else lr
-    steps = {"keras": call_in("tensorflow", "one_step", recipe=recipe, x=x, y=y, lr=lr,
-                              seed=seed)}
-    start = steps["keras"]["start"]
-    for fw in ("keras-jax", "keras-torch"):
-        steps[fw] = call_in(KERAS_ON[fw], "one_step", recipe=recipe, x=x, y=y, lr=lr,
-                            weights=start, seed=seed)
-
-    def update(step):
-        return [w - w0 for w, w0 in zip(step["weights"], start)]
-
-    ref = update(steps["keras"])
-    return {fw: {"loss": step["loss"],
-                 "update": max(float(np.abs(u).max()) for u in update(step)),
-                 "diff": max(float(np.abs(u - r).max()) for u, r in zip(update(step), ref))}
-            for fw, step in steps.items()}
-
-
-def backend_steps_agree(recipes: list[Recipe], seed: int = 0,
-                        batch: int = 8) -> list[dict[str, float]]:
-    """Per recipe, the largest disagreement of one training step's update on JAX and on
-    PyTorch with TensorFlow's (same start, same batch), all recipes in one process per
-    backend: ``[{"recipe": name, "update": max |Δw_TF|, "keras-jax": ..., "keras-torch":
-    ...}]``. A knob a backend ignored or replaced would show as a disagreement of the size
-    of the update itself."""
-    from utils.training.keras_backends import KERAS_ON, call_in
+def backend_steps(recipes: list[Recipe], seed: int = 0,
+                  batch: int = 8) -> list[dict[str, dict[str, float]]]:
+    """One training step of the Keras CRNN on each backend from the same weights (TensorFlow's
+    draw for ``seed``) on the same batch, for each recipe at its own learning rate, all
+    recipes in one process per backend: per recipe, ``{framework: {"loss": loss, "update":
+    max |Δw|, "diff": max |Δw − Δw_TF|}}`` (``diff`` is 0 for TensorFlow itself). A knob a
+    backend ignored or replaced would show as a ``diff`` of the size of the update itself."""
+    from utils.training.keras_backends import KERAS_ON, OTHER_BACKENDS, call_in
 
     x, y = _batch(recipes[0], seed, batch)
     tf = call_in("tensorflow", "one_steps", recipes=recipes, x=x, y=y,
                  starts=[None] * len(recipes), seed=seed)
     starts = [s["start"] for s in tf]
-    others = {fw: call_in(KERAS_ON[fw], "one_steps", recipes=recipes, x=x, y=y, starts=starts,
-                          seed=seed) for fw in ("keras-jax", "keras-torch")}
+    runs = {"keras": tf} | {fw: call_in(KERAS_ON[fw], "one_steps", recipes=recipes, x=x, y=y,
+                                        starts=starts, seed=seed) for fw in OTHER_BACKENDS}
     out = []
-    for i, recipe in enumerate(recipes):
-        ref = [w - w0 for w, w0 in zip(tf[i]["weights"], starts[i])]
-        row = {"recipe": recipe.name, "update": max(float(np.abs(u).max()) for u in ref)}
-        for fw, steps in others.items():
-            upd = [w - w0 for w, w0 in zip(steps[i]["weights"], starts[i])]
-            row[fw] = max(float(np.abs(u - r).max()) for u, r in zip(upd, ref))
+    for i, start in enumerate(starts):
+        ref = [w - w0 for w, w0 in zip(runs["keras"][i]["weights"], start)]
+        row = {}
+        for fw, steps in runs.items():
+            upd = [w - w0 for w, w0 in zip(steps[i]["weights"], start)]
+            row[fw] = {"loss": steps[i]["loss"],
+                       "update": max(float(np.abs(u).max()) for u in upd),
+                       "diff": max(float(np.abs(u - r).max()) for u, r in zip(upd, ref))}
         out.append(row)
     return out
+
+
+def backend_step_parity(recipe: Recipe, seed: int = 0,
+                        batch: int = 16) -> dict[str, dict[str, float]]:
+    """:func:`backend_steps` of one recipe on a batch of the recipe's size (notebook 10)."""
+    return backend_steps([recipe], seed, batch)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
