@@ -173,3 +173,17 @@ def test_cpu_count_follows_the_quota_and_threads_follow_the_cpu_count(tmp_path, 
                          env={**__import__("os").environ, "DEFAULTS_LAB_THREADS": "1"},
                          timeout=300)
     assert out.stdout.split()[-2:] == ["1", "False"], out.stderr[-1500:]
+
+
+def test_a_keras_run_never_loads_pytorch(smoke_data_root):
+    """A Keras-only process (notebook 10's kernel) must not pay for PyTorch's memory."""
+    code = ("import sys; from dataclasses import replace; "
+            "from utils.networks.recipe import KERAS_2017; "
+            "import utils.lessons.backends, utils.results.comparisons; "
+            "from utils.training.trainer import train; "
+            "train(replace(KERAS_2017, epochs=1), 'smoke', framework='keras', progress=False); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"

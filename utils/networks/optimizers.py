@@ -23,8 +23,8 @@ a small custom optimizer where it does not. :func:`make_torch_optimizer` and
 :func:`make_keras_optimizer` read a :class:`~utils.networks.recipe.Recipe`; :func:`step_lr` gives
 the
 learning rate of an epoch, and :func:`set_torch_lr` / :func:`set_keras_lr` set it between
-epochs. Importing this module imports PyTorch but not TensorFlow: the custom Keras
-optimizers are defined the first time a Keras function is called.
+epochs. Importing this module imports neither framework: the custom optimizers of each
+are defined the first time one of its functions is called.
 
 Examples
 --------
@@ -48,24 +48,22 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from utils.networks.recipe import Recipe
 
-if TYPE_CHECKING:  # annotations only: keras is imported when a Keras function runs
+if TYPE_CHECKING:  # annotations only: each framework is imported when its function runs
     import keras
+    import torch
 
 __all__ = [
     "KERAS_ADAM_EPSILON",
     "TORCH_ADAM_EPSILON",
-    "KerasEpsAdam",
-    "KerasNesterovSGD",
     "keras_optimizer_classes",
     "make_keras_optimizer",
     "make_torch_optimizer",
     "set_keras_lr",
     "set_torch_lr",
     "step_lr",
+    "torch_optimizer_classes",
 ]
 
 KERAS_ADAM_EPSILON = 1e-7  # FD §8: Keras ≥ 2.1.3, tf.keras and Keras 3 (ε-hat)
@@ -134,107 +132,132 @@ def step_lr(recipe: Recipe, epoch: int) -> float:
 # --- PyTorch ------------------------------------------------------------------------------
 
 
-class KerasNesterovSGD(torch.optim.Optimizer):
-    """SGD with Nesterov momentum in the Keras form (FD §6), for PyTorch.
+@functools.cache
+def torch_optimizer_classes() -> dict[str, type]:
+    """The two custom PyTorch optimizers, defined on first use.
 
-    v ← μv − ηg; θ ← θ + μv − ηg, with v₀ = 0. The velocity holds lr-scaled gradients,
-    so after a learning-rate drop the old velocity keeps its size and decays like μᵏ.
+    Defined inside a function, like the Keras ones below, so that importing this module
+    does not import PyTorch: a Keras-only process (notebook 10's kernel) stays hundreds of
+    MB lighter. ``KerasNesterovSGD`` and ``KerasEpsAdam`` are also module attributes.
 
-    Parameters
-    ----------
-    params : iterable
-        Tensors or parameter-group dicts, as for any ``torch.optim.Optimizer``.
-    lr : float
-        η. Read from the parameter group at every step, so ``set_torch_lr`` and
-        ``torch.optim.lr_scheduler`` work.
-    momentum : float
-        μ, in [0, 1).
+    Returns
+    -------
+    dict
+        ``{"KerasNesterovSGD": cls, "KerasEpsAdam": cls}``.
     """
+    import torch
 
-    def __init__(self, params: Iterable[Any], lr: float = 0.01, momentum: float = 0.9) -> None:
-        _check_lr(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        super().__init__(params, {"lr": lr, "momentum": momentum})
+    class KerasNesterovSGD(torch.optim.Optimizer):
+        """SGD with Nesterov momentum in the Keras form (FD §6), for PyTorch.
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        """One update of every parameter that has a gradient."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, mu = group["lr"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("KerasNesterovSGD does not support sparse gradients")
-                state = self.state[p]
-                if "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(p)
-                v = state["velocity"]
-                v.mul_(mu).add_(p.grad, alpha=-lr)  # v ← μv − ηg
-                p.add_(v, alpha=mu).add_(p.grad, alpha=-lr)  # θ ← θ + μv − ηg
-        return loss
+        v ← μv − ηg; θ ← θ + μv − ηg, with v₀ = 0. The velocity holds lr-scaled gradients,
+        so after a learning-rate drop the old velocity keeps its size and decays like μᵏ.
+
+        Parameters
+        ----------
+        params : iterable
+            Tensors or parameter-group dicts, as for any ``torch.optim.Optimizer``.
+        lr : float
+            η. Read from the parameter group at every step, so ``set_torch_lr`` and
+            ``torch.optim.lr_scheduler`` work.
+        momentum : float
+            μ, in [0, 1).
+        """
+
+        def __init__(self, params: Iterable[Any], lr: float = 0.01, momentum: float = 0.9) -> None:
+            _check_lr(lr)
+            if not 0 <= momentum < 1:
+                raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+            super().__init__(params, {"lr": lr, "momentum": momentum})
+
+        @torch.no_grad()
+        def step(self, closure: Callable[[], float] | None = None) -> float | None:
+            """One update of every parameter that has a gradient."""
+            loss = None
+            if closure is not None:
+                with torch.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                lr, mu = group["lr"], group["momentum"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if p.grad.is_sparse:
+                        raise RuntimeError("KerasNesterovSGD does not support sparse gradients")
+                    state = self.state[p]
+                    if "velocity" not in state:
+                        state["velocity"] = torch.zeros_like(p)
+                    v = state["velocity"]
+                    v.mul_(mu).add_(p.grad, alpha=-lr)  # v ← μv − ηg
+                    p.add_(v, alpha=mu).add_(p.grad, alpha=-lr)  # θ ← θ + μv − ηg
+            return loss
 
 
-class KerasEpsAdam(torch.optim.Optimizer):
-    """Adam with Keras' ε-hat (FD §8), for PyTorch.
+    class KerasEpsAdam(torch.optim.Optimizer):
+        """Adam with Keras' ε-hat (FD §8), for PyTorch.
 
-    m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
-    θ ← θ − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε̂), with ε̂ = 1e-7 added to the *uncorrected* √v.
+        m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+        θ ← θ − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε̂), with ε̂ = 1e-7 added to the *uncorrected* √v.
 
-    Parameters
-    ----------
-    params : iterable
-        Tensors or parameter-group dicts.
-    lr : float
-        η, read from the parameter group at every step.
-    betas : tuple of float
-        (β₁, β₂).
-    eps : float
-        ε̂.
-    """
+        Parameters
+        ----------
+        params : iterable
+            Tensors or parameter-group dicts.
+        lr : float
+            η, read from the parameter group at every step.
+        betas : tuple of float
+            (β₁, β₂).
+        eps : float
+            ε̂.
+        """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = ADAM_BETAS,
-                 eps: float = KERAS_ADAM_EPSILON) -> None:
-        _check_lr(lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps >= 0):
-            raise ValueError(f"KerasEpsAdam needs betas in [0, 1) and eps >= 0, got {betas}, "
-                             f"{eps}")
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
+        def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                     betas: tuple[float, float] = ADAM_BETAS,
+                     eps: float = KERAS_ADAM_EPSILON) -> None:
+            _check_lr(lr)
+            if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps >= 0):
+                raise ValueError(f"KerasEpsAdam needs betas in [0, 1) and eps >= 0, got {betas}, "
+                                 f"{eps}")
+            super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        """One update of every parameter that has a gradient."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("KerasEpsAdam does not support sparse gradients")
-                g = p.grad
-                state = self.state[p]
-                if "m" not in state:
-                    state["t"] = 0
-                    state["m"] = torch.zeros_like(p)
-                    state["v"] = torch.zeros_like(p)
-                state["t"] += 1
-                t, m, v = state["t"], state["m"], state["v"]
-                m.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                # Bias corrections folded into the step size; ε sees the raw √v (ε-hat).
-                alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-                p.addcdiv_(m, v.sqrt().add_(eps), value=-alpha)
-        return loss
+        @torch.no_grad()
+        def step(self, closure: Callable[[], float] | None = None) -> float | None:
+            """One update of every parameter that has a gradient."""
+            loss = None
+            if closure is not None:
+                with torch.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if p.grad.is_sparse:
+                        raise RuntimeError("KerasEpsAdam does not support sparse gradients")
+                    g = p.grad
+                    state = self.state[p]
+                    if "m" not in state:
+                        state["t"] = 0
+                        state["m"] = torch.zeros_like(p)
+                        state["v"] = torch.zeros_like(p)
+                    state["t"] += 1
+                    t, m, v = state["t"], state["m"], state["v"]
+                    m.mul_(b1).add_(g, alpha=1 - b1)
+                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    # Bias corrections folded into the step size; ε sees the raw √v (ε-hat).
+                    alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+                    p.addcdiv_(m, v.sqrt().add_(eps), value=-alpha)
+            return loss
+
+    return {"KerasNesterovSGD": KerasNesterovSGD, "KerasEpsAdam": KerasEpsAdam}
+
+
+def __getattr__(name: str) -> type:
+    # PEP 562: `from utils.networks.optimizers import KerasNesterovSGD` defines the class
+    # (and imports PyTorch) only when it is asked for.
+    if name in ("KerasNesterovSGD", "KerasEpsAdam"):
+        return torch_optimizer_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_torch_optimizer(recipe: Recipe, params: Iterable[Any]) -> torch.optim.Optimizer:
@@ -256,16 +279,19 @@ def make_torch_optimizer(recipe: Recipe, params: Iterable[Any]) -> torch.optim.O
         :class:`KerasNesterovSGD`; ``adam``/``torch``: ``torch.optim.Adam(eps=1e-8)``;
         ``adam``/``keras``: :class:`KerasEpsAdam` (ε̂ = 1e-7).
     """
+    import torch
+
     _check(recipe)
     lr = float(recipe.learning_rate)
+    custom = torch_optimizer_classes()
     if recipe.optimizer == "sgd":
         if recipe.momentum_formula == "keras":
-            return KerasNesterovSGD(params, lr=lr, momentum=recipe.momentum)
+            return custom["KerasNesterovSGD"](params, lr=lr, momentum=recipe.momentum)
         # PyTorch refuses nesterov=True with momentum 0; both rules are then plain SGD.
         return torch.optim.SGD(params, lr=lr, momentum=recipe.momentum,
                                nesterov=recipe.momentum > 0)
     if recipe.adam_epsilon == "keras":
-        return KerasEpsAdam(params, lr=lr, betas=ADAM_BETAS, eps=KERAS_ADAM_EPSILON)
+        return custom["KerasEpsAdam"](params, lr=lr, betas=ADAM_BETAS, eps=KERAS_ADAM_EPSILON)
     return torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS, eps=TORCH_ADAM_EPSILON)
 
 

@@ -31,7 +31,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from utils.common.frameworks import (
@@ -42,7 +41,6 @@ from utils.common.frameworks import (
     threads_in_use,
 )
 from utils.common.machine import float_path
-from utils.networks.model_torch import bce_loss, build_model, count_parameters
 from utils.networks.optimizers import (
     make_keras_optimizer,
     make_torch_optimizer,
@@ -173,6 +171,11 @@ class TorchTrainer:
     ``predict`` probabilities. :func:`train` drives it; ``09_float_drift`` drives a pair."""
 
     def __init__(self, recipe: Recipe, seed: int, x_train: np.ndarray, y_train: np.ndarray):
+        # PyTorch is imported here, not with this module: a Keras-only process never loads it.
+        import torch
+
+        from utils.networks.model_torch import bce_loss, build_model, count_parameters
+
         self.torch, self.loss_fn, self.recipe = torch, bce_loss, recipe
         # A GPU where there is one (Colab, a lent machine): fast live runs, but the stored
         # tables are CPU runs; a GPU run records its device and never re-derives a CPU row.
