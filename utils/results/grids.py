@@ -119,10 +119,10 @@ SIZE_EFFECTS = {  # effect → (from, to)
 }
 
 
-# The step schedule of the 12-epoch grids divides the rate by 10 every 4 epochs: by epoch 12
-# it is a thousandth of its start and the runs have stopped learning (F1 flat over their
-# last epochs), so a comparison made on them is one of stalled models. Trained until they
-# stop, step runs decay every TRAINED_STEP_EPOCHS epochs instead: the constant-rate
+# The step schedule of the 12-epoch grids divides the rate by 10 every 4 epochs: its last four
+# epochs run at a hundredth of the start, and the runs have stopped learning (F1 flat over
+# their last epochs), so a comparison made on them is one of stalled models. Trained until
+# they stop, step runs decay every TRAINED_STEP_EPOCHS epochs instead: the constant-rate
 # KERAS_2017 runs of reference_converged kept a median epoch near 70 in both frameworks, so
 # a typical run decays twice (tests/test_experiments.py checks that against the stored rows).
 TRAINED_STEP_EPOCHS = 30
