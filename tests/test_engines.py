@@ -139,25 +139,3 @@ def test_cli_engine_options(results_dir):
                      "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert CLI.main(["run", "--grid", "smoke", "--scheduler", "tcp://127.0.0.1:1",
                      "--workers", "2"]) == 2
-
-
-def _cpus_of_worker(_job) -> tuple[int, tuple[int, ...]]:
-    time.sleep(0.5)  # both workers busy at once
-    return os.getpid(), tuple(sorted(os.sched_getaffinity(0)))
-
-
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or EN.available_cpus() < 2,
-                    reason="needs two usable CPUs")
-def test_local_workers_each_keep_to_one_cpu_of_their_own():
-    """Single-threaded workers are bound one per CPU (a framework that sizes its pool from
-    the CPUs it sees, XLA's, then stays on its own core); replaced workers reuse the CPUs."""
-    seen = list(EN.LocalEngine(2).map(_cpus_of_worker, list(range(20))))
-    by_worker = dict(seen)
-    assert all(len(cpus) == 1 for cpus in by_worker.values())
-    assert len(by_worker) > 2  # maxtasksperchild replaced workers along the way
-    # The two workers alive at once hold the two CPUs handed out, one each, and a
-    # replacement takes the CPU its predecessor gave back: two CPUs in all, both used.
-    assert {c for cpus in by_worker.values() for c in cpus} == set(
-        sorted(os.sched_getaffinity(0))[:2])
-    # Two threads per worker: nothing is bound.
-    assert all(len(cpus) > 1 for _, cpus in EN.LocalEngine(1, 2).map(_cpus_of_worker, [0]))

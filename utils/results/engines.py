@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
 import socket
 import uuid
 import warnings
@@ -33,30 +32,9 @@ from utils.results.store import ResultsError
 Job = Any  # a grid job (utils.results.grids.Job); engines only pass it through
 
 
-def _worker_init(threads: int, cpus=None) -> None:
+def _worker_init(threads: int) -> None:
     pin_before_import()
-    if cpus is not None:
-        _take_cpu(cpus)
     set_threads(threads)
-
-
-def _take_cpu(cpus) -> None:
-    """Bind this worker (and the processes it starts) to one CPU of the queue ``cpus``, and
-    give it back when the worker exits.
-
-    A single-threaded worker does not need this to compute the same numbers, only to keep
-    to its share: a framework that sizes a thread pool from the CPUs it sees (XLA's, under
-    Keras' JAX backend) would otherwise run extra threads on its neighbour's core.
-    """
-    import multiprocessing.util
-    import queue
-
-    try:
-        cpu = cpus.get(timeout=5)
-    except queue.Empty:  # a worker that died kept its CPU: run unbound rather than wait
-        return
-    os.sched_setaffinity(0, {cpu})
-    multiprocessing.util.Finalize(None, cpus.put, args=(cpu,), exitpriority=10)
 
 
 class SerialEngine:
@@ -68,10 +46,6 @@ class SerialEngine:
 
 class LocalEngine:
     """Worker processes, one CPU thread each; results arrive as jobs finish.
-
-    Where the machine has a CPU for each single-threaded worker, each worker is bound to one
-    (CPU affinity, inherited by the processes it starts), so a backend that sizes its own
-    thread pool from the CPUs it sees keeps to its core instead of crowding its neighbour's.
 
     Workers start with the kernel ISA pinned (:mod:`utils.common.machine`), so their rows
     take the pinned floating-point path whatever the caller's environment asked for.
@@ -86,16 +60,8 @@ class LocalEngine:
     def map(self, fn: Callable[[Job], dict], jobs: list[Job]) -> Iterator[dict]:
         # spawn, not fork: TensorFlow and PyTorch thread pools do not survive a fork.
         ctx = mp.get_context("spawn")
-        cpus = None
-        mine = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        # One CPU per single-threaded worker, where there are enough CPUs (and the cgroup
-        # quota allows as many as the affinity mask shows).
-        if self.threads == 1 and self.workers <= available_cpus() <= len(mine):
-            cpus = ctx.Queue()
-            for cpu in mine[:self.workers]:
-                cpus.put(cpu)
         with pinned_environment(), ctx.Pool(self.workers, initializer=_worker_init,
-                                            initargs=(self.threads, cpus),
+                                            initargs=(self.threads,),
                                             maxtasksperchild=8) as pool:
             yield from pool.imap_unordered(fn, jobs)
 
