@@ -99,6 +99,11 @@ def test_backend_run_is_deterministic_and_labelled(framework, smoke_data_root):
     assert path_key(r1.float_path) == path_key(r2.float_path)
     assert path_key(r1.float_path).startswith(f"keras {r1.float_path['keras']} on "
                                               f"{backend_of(framework)}")
+    if framework == "keras-jax":  # XLA's pool follows the CPUs it may use: in the key
+        assert r1.float_path["xla_cpus"] == len(os.sched_getaffinity(0))
+        assert path_key(r1.float_path) != path_key({**r1.float_path, "xla_cpus": 64})
+        old = {k: v for k, v in r1.float_path.items() if k != "xla_cpus"}
+        assert "pool of unrecorded CPU(s)" in path_key(old)
     # The same start and batches as Keras on TensorFlow: the first loss agrees to rounding.
     tf = train(recipe, "smoke", seed=2, framework="keras", progress=False)
     assert abs(tf.epoch_loss[0] - r1.epoch_loss[0]) < 1e-3

@@ -206,6 +206,10 @@ def float_path(framework: str, threads: int) -> dict[str, object]:
             fp["jax"] = metadata.version("jax")
             fp["xla_flags"] = os.environ.get("XLA_FLAGS", "")
             fp["device"] = jax.default_backend()  # "cpu" with the lab's CPU build
+            # XLA sizes its CPU thread pool from the CPUs it may run on, whatever the lab's
+            # thread count, and its results follow that pool: a part of the path.
+            fp["xla_cpus"] = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                              else os.cpu_count())
         else:
             import torch
 
@@ -234,7 +238,8 @@ def path_key(fp: dict) -> str:
 
     Both frameworks: the CPU model and its caches (kernels block by them), the threads and
     the library versions; PyTorch (and Keras on PyTorch) also the three ISAs, TensorFlow its
-    oneDNN setting, Keras on JAX the ISA cap given to XLA. An empty dict (a row stored
+    oneDNN setting, Keras on JAX the ISA cap given to XLA and the CPUs its thread pool was
+    sized from. An empty dict (a row stored
     before paths were recorded) gives ``"unrecorded"``.
     """
     if not fp:
@@ -249,7 +254,9 @@ def path_key(fp: dict) -> str:
     if fp["framework"] == "keras-jax":
         xla = " ".join(f for f in str(fp["xla_flags"]).split() if "isa" in f) or "native ISA"
         device = "" if fp.get("device", "cpu") == "cpu" else f" | {fp['device']}"
-        return f"keras {fp['keras']} on jax {fp['jax']} | {cpu} | XLA {xla} | {threads}{device}"
+        pool = fp.get("xla_cpus", "unrecorded")  # rows stored before it was recorded
+        return (f"keras {fp['keras']} on jax {fp['jax']} | {cpu} | XLA {xla}, pool of {pool} "
+                f"CPU(s) | {threads}{device}")
     if fp["framework"] == "keras-torch":
         device = " | cuda" if fp.get("device") == "cuda" else ""
         return (f"keras {fp['keras']} on torch {fp['torch']} | {cpu} | ATen {fp['torch_isa']} | "
