@@ -93,3 +93,15 @@ def test_clip_bootstrap_is_zero_for_the_same_predictions_and_positive_for_better
     better = [np.where(y, 0.8, 0.2) for _ in noise]
     low, high = clip_bootstrap(worse, th, better, th, y)
     assert 0 < low <= high
+
+
+def test_too_few_seeds_for_the_exact_test_are_said_to_decide_nothing():
+    """Five paired seeds, all five far on one side: the exact sign-flip test still cannot go
+    below p = 2/32, so no MDE exists and the verdict says the design is undecidable."""
+    a = {s: 0.50 for s in range(5)}
+    five = paired(a, {s: 0.80 + 0.01 * s for s in range(5)})
+    assert five.p == pytest.approx(2 / 32) and np.isinf(five.mde)
+    (verdict,) = family_verdicts([five], method="none")[1]
+    assert verdict.startswith("within seed noise (undecidable: 5 paired seeds")
+    six = paired({**a, 5: 0.50}, {s: 0.80 + 0.01 * s for s in range(6)})
+    assert np.isfinite(six.mde) and family_verdicts([six], method="none")[1] == [LARGER]

@@ -117,7 +117,9 @@ class Paired:
     permutation test of the mean difference (``scipy.stats.permutation_test``, exact up to
     16 seeds); ``mde`` the smallest mean difference the design detects with probability
     :data:`POWER` at level ``alpha`` (paired t approximation, from the observed spread of
-    the differences): "within seed noise" means "no effect larger than ``mde``".
+    the differences): "within seed noise" means "no effect larger than ``mde``". With so
+    few seeds that even a difference of one sign on every seed stays above ``alpha`` (5 at
+    the 5 % level), ``mde`` is infinite: the design cannot detect any effect.
     ``p_better`` is the share of seeds on which ``b`` scored above ``a`` (a tie counts
     half): the paired form of the probability of improvement that rliable reports
     (Agarwal et al. 2021), read as "on how many seeds did the change help?".
@@ -169,6 +171,10 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     alpha = 1 - level
     sd = float(np.std(d, ddof=1))
     mde = (student_t.ppf(1 - alpha / 2, n - 1) + student_t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
+    if 2.0 ** (1 - n) > alpha:
+        # The exact sign-flip test cannot go below p = 2 / 2**n (every seed on one side):
+        # with 5 seeds that is 0.0625, so no effect of any size could be called at 5 %.
+        mde = float("inf")
     p_better = float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
     return Paired(n, float(np.median(va)), float(np.median(vb)), float(np.median(d)), low,
                   high, p, float(mde), p_better)
@@ -222,6 +228,9 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
         if r.p < alpha:  # clear alone, not within the family: say both, claim neither
             return (f"{WITHIN} after family control (alone p = {r.p:.3f}; the design detects "
                     f"{r.mde:.3f} at 80 % power)")
+        if not np.isfinite(r.mde):
+            return (f"{WITHIN} (undecidable: {r.n} paired seeds cannot reach p < {alpha} "
+                    f"with the exact sign-flip test)")
         return f"{WITHIN} (no effect larger than {r.mde:.3f})"
 
     return q, [verdict(r, qi) for r, qi in zip(results, q)]
