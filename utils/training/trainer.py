@@ -60,7 +60,7 @@ FRAMEWORKS = ("keras", "torch")  # the lab's two frameworks (Keras on TensorFlow
 ALL_FRAMEWORKS = FRAMEWORKS + OTHER_BACKENDS
 EpochCallback = Callable[[int, float, float], None]  # (epoch, train loss, valid F1)
 # Evaluation batch per framework: speed only, the outputs are those of the 250-clip batches
-# used before (tests/test_trainer.py checks it). PyTorch gives a clip the same output at
+# used before (tests/test_train.py checks it). PyTorch gives a clip the same output at
 # any batch size, and its channels-last max-pooling slows down sharply once a batch's
 # activations leave the cache. TensorFlow's outputs move in the last bits with the batch
 # size, so Keras keeps 250 and gains its speed from a compiled forward pass instead.
@@ -281,7 +281,7 @@ class KerasTrainer:
     def predict(self, x: np.ndarray, batch: int = EVAL_BATCH["keras"],
                 compiled: bool = True) -> np.ndarray:
         """Probabilities of ``x``; ``compiled=False`` is the eager call this trainer used
-        before (the same numbers, more than twice the time: ``make throughput``)."""
+        before (the same numbers, slower: ``make throughput`` times both)."""
         if self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
             forward = self.model.predict_on_batch
         elif compiled:
