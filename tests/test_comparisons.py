@@ -69,8 +69,8 @@ def test_budget_summary_separates_speed_from_destination():
     t = budget_summary(pair, _results(), budgets=(5, CONVERGED), y_test=Y)
     early, late = t.iloc[0], t.iloc[1]
     assert early["seeds"] == late["seeds"] == 6
-    assert early["median difference"] > 0.05 and early["CI low"] > 0  # faster
-    assert abs(late["median difference"]) < 1e-9  # same destination
+    assert early["mean difference"] > 0.05 and early["CI low"] > 0  # faster
+    assert abs(late["mean difference"]) < 1e-9  # same destination
     assert early["seeds b > a"] == 1.0 and late["seeds b > a"] == 0.5  # ties count half
     assert {"clip CI low", "clip CI high", "q (BH)", "verdict alone", "MDE (80 %)",
             "seeds b > a"} <= set(t)
@@ -91,7 +91,7 @@ def test_the_gap_over_budgets_follows_the_curves_then_the_kept_epoch():
     assert seed0[5] == min(0.4 + 0.12, 0.59) - (0.4 + 0.04)  # faster learner ahead early
     assert abs(seed0[20]) < 1e-12  # the same destination
     lines = describe_budgets(budget_summary([("all", a, b)], results, (5, CONVERGED)))
-    assert lines[0].startswith("all (torch), after 5 epochs: paired median difference +")
+    assert lines[0].startswith("all (torch), after 5 epochs: paired mean difference +")
     assert "at convergence" in lines[1]
     assert gap_over_budgets(results.iloc[:0], a, b).empty
 

@@ -77,7 +77,7 @@ def test_toggle_summary_reports_stored_pairs(results):
 
     s = toggle_summary(results)
     first = s[(s.toggle == "conv/dense init") & (s.framework == "torch")].iloc[0]
-    assert first.verdict != NOT_STORED and first["CI low"] <= first["median difference"]
+    assert first.verdict != NOT_STORED and first["CI low"] <= first["mean difference"]
 
 
 def test_size_summary_covers_every_effect_and_size(results):
@@ -95,7 +95,7 @@ def test_size_summary_covers_every_effect_and_size(results):
     room = s[(s.preset == "classroom") & (s.effect == effect)].iloc[0]
     assert room.verdict != NOT_STORED and room.seeds == 10
     a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS[effect])  # sorted by seed
-    assert room["diff"] == pytest.approx(np.median(b - a))
+    assert room["diff"] == pytest.approx(np.mean(b - a))
     assert room.ci_low <= room["diff"] <= room.ci_high and room.mde > 0
 
 
@@ -113,7 +113,7 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
     lines = [s for s in out.splitlines()
              if s.strip().startswith("conv/dense init") and " torch " in s]
     assert len(lines) == 2  # the 12-epoch budget, then convergence; no unpaired table left
-    assert f"{np.median(b - a):.3f}" in lines[0]  # seeds 0-9 on both sides, in order
+    assert f"{np.mean(b - a):.3f}" in lines[0]  # seeds 0-9 on both sides, in order
 
 
 def test_describe_sizes_follows_the_table(results):

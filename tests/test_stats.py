@@ -9,11 +9,14 @@ from scipy.stats import ttest_1samp
 from utils.results.stats import (
     LARGER,
     WITHIN,
+    _sign_flip_p,
+    _sign_vectors,
     bootstrap_ci,
     clip_bootstrap,
     family_verdicts,
     holm,
     paired,
+    sign_flip_interval,
 )
 
 
@@ -105,3 +108,23 @@ def test_too_few_seeds_for_the_exact_test_are_said_to_decide_nothing():
     assert verdict.startswith("within seed noise (undecidable: 5 paired seeds")
     six = paired({**a, 5: 0.50}, {s: 0.80 + 0.01 * s for s in range(6)})
     assert np.isfinite(six.mde) and family_verdicts([six], method="none")[1] == [LARGER]
+
+
+def test_the_interval_excludes_zero_exactly_when_the_test_rejects():
+    """The interval inverts the sign-flip test of the mean, so interval and verdict agree:
+    the fault of a bootstrap interval of the median beside a test of the mean."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(6, 13))
+        d = 0.03 * rng.standard_t(3, n) + 0.02 * rng.standard_normal()
+        r = paired(dict(enumerate(np.zeros(n))), dict(enumerate(d)))
+        assert _sign_flip_p(d, np.zeros(1), _sign_vectors(n))[0] == pytest.approx(r.p)
+        assert (r.ci_low > 0 or r.ci_high < 0) == (r.p < 0.05)
+        assert r.diff == pytest.approx(d.mean()) and r.ci_low < r.diff < r.ci_high
+
+
+def test_five_seeds_give_an_unbounded_interval():
+    low, high = sign_flip_interval([0.01, 0.02, 0.03, 0.04, 0.05])
+    assert np.isinf(low) and np.isinf(high)
+    with pytest.raises(ValueError, match="1-D"):
+        sign_flip_interval([[0.1, 0.2]])

@@ -72,6 +72,6 @@ def test_sizes_grid_runs_the_two_largest_ladder_steps():
     pair_of = {label: (G.TORCH_LADDER[i - 1][1], recipe)
                for i, (label, recipe) in enumerate(G.TORCH_LADDER) if i}
     steps = summary[(summary.framework == "torch") & summary.toggle.isin(pair_of)]
-    largest = steps.loc[steps["median difference"].abs().nlargest(2).index, "toggle"]
+    largest = steps.loc[steps["mean difference"].abs().nlargest(2).index, "toggle"]
     single_steps = [pair for pair in G.SIZE_EFFECTS.values() if pair in pair_of.values()]
     assert len(single_steps) == 2 and {pair_of[t] for t in largest} == set(single_steps)

@@ -363,20 +363,25 @@ def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
 
 
 def plot_effect_vs_size(table, ax: plt.Axes | None = None) -> plt.Axes:
-    """Effect (median F1 difference with its interval) against training-set size, one line
-    per effect; ``table`` has columns effect, clips, diff, ci_low, ci_high."""
+    """Effect (mean paired F1 difference with its interval) against training-set size, one
+    line per effect; ``table`` has columns effect, clips, diff, ci_low, ci_high. A size whose
+    seeds are too few to bound the interval is an open circle without bars."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.6))
     for i, (effect, sub) in enumerate(table.groupby("effect", sort=False)):
         sub = sub.sort_values("clips")
         x = sub["clips"].to_numpy() * (1 + 0.03 * i)  # small offset: intervals stay visible
-        ax.errorbar(x, sub["diff"], yerr=[sub["diff"] - sub["ci_low"],
-                                          sub["ci_high"] - sub["diff"]],
-                    fmt="o-", capsize=4, color=f"C{i}", label=effect)
+        bounded = np.isfinite(sub["ci_low"].to_numpy(float))
+        ax.plot(x, sub["diff"], "-", color=f"C{i}", label=effect)
+        ax.errorbar(x[bounded], sub["diff"][bounded],
+                    yerr=[(sub["diff"] - sub["ci_low"])[bounded],
+                          (sub["ci_high"] - sub["diff"])[bounded]],
+                    fmt="o", capsize=4, color=f"C{i}")
+        ax.plot(x[~bounded], sub["diff"][~bounded], "o", mfc="none", color=f"C{i}")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("training clips")
-    ax.set_ylabel("median F1 difference (95 % CI)")
+    ax.set_ylabel("mean paired F1 difference (95 % CI)")
     ax.legend(fontsize=8)
     return ax
 
@@ -403,7 +408,7 @@ def plot_drift(runs: dict[str, object]) -> plt.Figure:
 
 def plot_gap_over_budgets(gaps, label: str = "", mark: int | None = 12,
                           ax: plt.Axes | None = None) -> plt.Axes:
-    """The paired F1 gap over epoch budgets: the median over seeds and their full range
+    """The paired F1 gap over epoch budgets: the mean over seeds and their full range
     (``gaps`` from :func:`utils.results.comparisons.gap_over_budgets`)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.4))
@@ -412,7 +417,7 @@ def plot_gap_over_budgets(gaps, label: str = "", mark: int | None = 12,
         budgets = np.array(sorted(gaps.budget.unique()))
         ax.fill_between(budgets, g.min().to_numpy(), g.max().to_numpy(), alpha=0.25,
                         label=f"range over {gaps.seed.nunique()} seeds")
-        ax.plot(budgets, g.median().to_numpy(), lw=2, label="median over seeds")
+        ax.plot(budgets, g.mean().to_numpy(), lw=2, label="mean over seeds")
     ax.axhline(0, color="k", lw=0.8)
     if mark:
         ax.axvline(mark, color="grey", ls="--", lw=1, label=f"{mark}-epoch budget")

@@ -180,7 +180,7 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
 def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
                    y_test: np.ndarray | None = None, alpha: float = 0.05):
-    """Per pair (toggle, a, b) and budget: the paired median difference b − a over data
+    """Per pair (toggle, a, b) and budget: the paired mean difference b − a over data
     seeds, its 95 % interval, the minimal detectable effect (80 % power), the share of seeds
     on which b scored higher, the verdict alone and after Benjamini–Hochberg over the
     table's comparisons at that budget, and, where the rows keep
@@ -203,7 +203,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    "runs": SOURCES[source], "seeds": len(shared)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
-                row.update({"median difference": r.diff, "CI low": r.ci_low,
+                row.update({"mean difference": r.diff, "CI low": r.ci_low,
                             "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde,
                             "seeds b > a": r.p_better})
                 # Rows keep the test probabilities of their kept epoch only: the clip
@@ -264,8 +264,8 @@ def describe_budgets(table) -> list[str]:
             continue
         clip = (f"; over test clips {r['clip CI low']:+.3f} to {r['clip CI high']:+.3f}"
                 if pd.notna(r.get("clip CI low", np.nan)) else "")
-        out.append(f"{r['toggle']} ({r['framework']}), {when}: paired median difference "
-                   f"{r['median difference']:+.3f} (95 % CI over {r['seeds']} seeds "
+        out.append(f"{r['toggle']} ({r['framework']}), {when}: paired mean difference "
+                   f"{r['mean difference']:+.3f} (95 % CI over {r['seeds']} seeds "
                    f"{r['CI low']:+.3f} to {r['CI high']:+.3f}{clip}) -> {r['verdict']}")
     return out
 
@@ -285,7 +285,7 @@ def toggle_summary(results=None, preset: str = "classroom",
 def size_summary(results=None, alpha: float = 0.05):
     """Effect versus training-set size (introduced in 08): one row per effect of
     :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, paired
-    seeds, the paired median F1 difference (to − from) with its 95 % interval, the minimal
+    seeds, the paired mean F1 difference (to − from) with its 95 % interval, the minimal
     detectable effect and the verdict after Benjamini–Hochberg over the whole table.
 
     The sizes grid trains a fixed 12 epochs, so a larger set also takes more SGD steps:
@@ -315,7 +315,7 @@ def size_summary(results=None, alpha: float = 0.05):
 
 
 def describe_sizes(table) -> list[str]:
-    """The :func:`size_summary` table as one sentence per effect: its paired median
+    """The :func:`size_summary` table as one sentence per effect: its paired mean
     difference at each stored size, then the verdict at the largest stored size."""
     out = []
     for effect, sub in table.groupby("effect", sort=False):
@@ -327,9 +327,11 @@ def describe_sizes(table) -> list[str]:
         path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
                           for r in stored.to_dict("records"))
         last = stored.iloc[-1]
-        out.append(f"{effect}, after {BUDGET} epochs: {path}; at {last['clips']} clips (95 % "
-                   f"CI over {last['seeds']} paired seeds {last['ci_low']:+.3f} to "
-                   f"{last['ci_high']:+.3f}) -> {last['verdict']}")
+        interval = (f"95 % CI over {last['seeds']} paired seeds {last['ci_low']:+.3f} to "
+                    f"{last['ci_high']:+.3f}" if np.isfinite(last["ci_low"]) else
+                    f"no bounded interval: {last['seeds']} paired seeds reject no shift")
+        out.append(f"{effect}, after {BUDGET} epochs: {path}; at {last['clips']} clips "
+                   f"({interval}) -> {last['verdict']}")
     return out
 
 

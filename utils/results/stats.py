@@ -4,9 +4,9 @@ Introduced in ``02_keras_reference.ipynb``. :func:`bootstrap_ci` gives the inter
 setting's median over seeds (the strips of every figure).
 
 Comparisons use what the grids give: for one data seed two settings see the same batches,
-so :func:`paired` compares the per-seed differences (an interval from
-``scipy.stats.bootstrap``, a sign-flip ``permutation_test``) and states the minimal
-detectable effect; :func:`holm` and :func:`family_verdicts` control the error over a
+so :func:`paired` compares the per-seed differences (a sign-flip
+``scipy.stats.permutation_test`` of their mean and the interval that inverts it) and states
+the minimal detectable effect; :func:`holm` and :func:`family_verdicts` control the error over a
 table of comparisons; :func:`clip_bootstrap` gives the uncertainty that comes from the
 test clips rather than the seeds (docs/sources.md#papers: Bouthillier et al. 2021,
 Agarwal et al. 2021, Holm 1979).
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import bootstrap, false_discovery_control, permutation_test
+from scipy.stats import false_discovery_control, permutation_test
 from scipy.stats import t as student_t
 
 LARGER = "larger than seed noise"
@@ -112,14 +112,16 @@ POWER = 0.8  # the power at which the minimal detectable effect is stated
 class Paired:
     """A paired comparison of two settings over the seeds both were run with.
 
-    ``diff`` is the median over seeds of the per-seed difference b − a, with its bootstrap
-    interval (``scipy.stats.bootstrap``, percentile); ``p`` a two-sided sign-flip
-    permutation test of the mean difference (``scipy.stats.permutation_test``, exact up to
-    16 seeds); ``mde`` the smallest mean difference the design detects with probability
-    :data:`POWER` at level ``alpha`` (paired t approximation, from the observed spread of
-    the differences): "within seed noise" means "no effect larger than ``mde``". With so
-    few seeds that even a difference of one sign on every seed stays above ``alpha`` (5 at
-    the 5 % level), ``mde`` is infinite: the design cannot detect any effect.
+    ``diff`` is the mean over seeds of the per-seed difference b − a; ``p`` a two-sided
+    sign-flip permutation test of that mean (``scipy.stats.permutation_test``, exact up to
+    16 seeds); ``ci_low``/``ci_high`` the shifts that test does not reject at the level
+    (:func:`sign_flip_interval`), so the interval excludes zero exactly when ``p`` is below
+    ``1 - level``: estimate, interval and verdict speak of one quantity. ``mde`` is the
+    smallest mean difference the design detects with probability :data:`POWER` at level
+    ``alpha`` (paired t approximation, from the observed spread of the differences): "within
+    seed noise" means "no effect larger than ``mde``". With so few seeds that even a
+    difference of one sign on every seed stays above ``alpha`` (5 at the 5 % level), ``mde``
+    is infinite and the interval unbounded: the design cannot detect any effect.
     ``p_better`` is the share of seeds on which ``b`` scored above ``a`` (a tie counts
     half): the paired form of the probability of improvement that rliable reports
     (Agarwal et al. 2021), read as "on how many seeds did the change help?".
@@ -134,6 +136,61 @@ class Paired:
     p: float
     mde: float
     p_better: float = float("nan")
+
+
+def _sign_vectors(n: int) -> np.ndarray:
+    """Every ±1 vector of length ``n`` (2**n rows) up to 16 seeds, else 2**14 drawn ones."""
+    if n <= 16:
+        return 1.0 - 2.0 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
+    rng = np.random.default_rng(0)
+    return rng.choice([-1.0, 1.0], size=(2**14, n))
+
+
+def _sign_flip_p(d: np.ndarray, shifts: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Two-sided sign-flip p-value of ``mean(d - shift) = 0``, for each shift at once."""
+    x = d[None, :] - shifts[:, None]
+    observed = np.abs(x.sum(axis=1))
+    # The same relative tolerance for ties as scipy's permutation_test.
+    return np.mean(np.abs(x @ signs.T) >= observed[:, None] * (1 - 1e-14), axis=1)
+
+
+def sign_flip_interval(d: ArrayLike, level: float = 0.95) -> tuple[float, float]:
+    """The shifts ``delta`` for which the sign-flip test of ``mean(d - delta) = 0`` keeps
+    p ≥ ``1 - level``: the confidence interval that inverts the test.
+
+    Its ends are found by bisection between the mean (where p = 1) and a shift beyond every
+    value of ``d`` (where p is its smallest, 2 / 2**n). When even that smallest p is not
+    below ``1 - level`` (5 values or fewer at 95 %) no shift is rejected and the interval
+    is unbounded.
+
+    Examples
+    --------
+    >>> d = [0.031, 0.052, 0.018, 0.044, 0.060, 0.027, 0.039, 0.049]
+    >>> low, high = sign_flip_interval(d)
+    >>> bool(0 < low < np.mean(d) < high)
+    True
+    >>> sign_flip_interval([0.01, 0.02, 0.03, 0.04, 0.05])
+    (-inf, inf)
+    """
+    d = _as_sample(d, "d")
+    alpha = 1 - level
+    if 2.0 ** (1 - d.size) >= alpha:
+        return float("-inf"), float("inf")
+    signs = _sign_vectors(d.size)
+    centre = float(d.mean())
+    reach = 2 * float(np.ptp(d)) + 1e-12  # beyond it every d - delta has one sign
+
+    def end(direction: float) -> float:
+        inside, outside = centre, centre + direction * reach
+        for _ in range(60):  # the bracket halves each time: far below float resolution
+            mid = 0.5 * (inside + outside)
+            if _sign_flip_p(d, np.array([mid]), signs)[0] >= alpha:
+                inside = mid
+            else:
+                outside = mid
+        return inside
+
+    return end(-1.0), end(1.0)
 
 
 def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Paired:
@@ -155,28 +212,28 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     va = np.array([a[s] for s in seeds], float)
     vb = np.array([b[s] for s in seeds], float)
     d = vb - va
-    if np.ptp(d) == 0:  # every seed moved by the same amount: no resampling spread at all
-        low = high = float(d[0])
-        p = 1.0 if d[0] == 0 else 2.0 ** (1 - len(d))
-    else:
-        ci = bootstrap((d,), np.median, confidence_level=level, method="percentile",
-                       n_resamples=9999, random_state=np.random.default_rng(0))
-        low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
-        test = permutation_test((d,), np.mean, permutation_type="samples",
-                                alternative="two-sided",
-                                n_resamples=np.inf if len(d) <= 16 else 9999,
-                                random_state=np.random.default_rng(0))
-        p = float(test.pvalue)
     n = len(d)
     alpha = 1 - level
+    if np.ptp(d) == 0:  # every seed moved by the same amount: no spread at all
+        p = 1.0 if d[0] == 0 else 2.0 ** (1 - n)
+        # Any other shift leaves every seed on one side: rejected when the design can reject.
+        low, high = ((float(d[0]),) * 2 if 2.0 ** (1 - n) < alpha
+                     else (float("-inf"), float("inf")))
+    else:
+        test = permutation_test((d,), np.mean, permutation_type="samples",
+                                alternative="two-sided",
+                                n_resamples=np.inf if n <= 16 else 9999,
+                                random_state=np.random.default_rng(0))
+        p = float(test.pvalue)
+        low, high = sign_flip_interval(d, level)
     sd = float(np.std(d, ddof=1))
     mde = (student_t.ppf(1 - alpha / 2, n - 1) + student_t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
-    if 2.0 ** (1 - n) > alpha:
+    if 2.0 ** (1 - n) >= alpha:
         # The exact sign-flip test cannot go below p = 2 / 2**n (every seed on one side):
         # with 5 seeds that is 0.0625, so no effect of any size could be called at 5 %.
         mde = float("inf")
     p_better = float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
-    return Paired(n, float(np.median(va)), float(np.median(vb)), float(np.median(d)), low,
+    return Paired(n, float(np.median(va)), float(np.median(vb)), float(d.mean()), low,
                   high, p, float(mde), p_better)
 
 
@@ -240,7 +297,7 @@ def clip_bootstrap(probs_a: list[np.ndarray], thresholds_a: list[np.ndarray],
                    probs_b: list[np.ndarray], thresholds_b: list[np.ndarray],
                    y: np.ndarray, level: float = 0.95, n_resamples: int = 2000,
                    seed: int = 0) -> tuple[float, float]:
-    """Interval of the median paired difference b − a over seeds when the *test clips* are
+    """Interval of the mean paired difference b − a over seeds when the *test clips* are
     resampled (seeds held fixed): the uncertainty that comes from the test set's size.
 
     ``probs_*`` are one (clips, classes) array per seed, ``thresholds_*`` the per-class
@@ -261,6 +318,6 @@ def clip_bootstrap(probs_a: list[np.ndarray], thresholds_a: list[np.ndarray],
         tp, fp, fn = s[..., 0], s[..., 1], s[..., 2]
         return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
 
-    diff = np.median(f1(cb) - f1(ca), axis=0)
+    diff = np.mean(f1(cb) - f1(ca), axis=0)
     low, high = np.quantile(diff, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
