@@ -147,7 +147,31 @@ def torch_optimizer_classes() -> dict[str, type]:
     """
     import torch
 
-    class KerasNesterovSGD(torch.optim.Optimizer):
+    class _EachParameter(torch.optim.Optimizer):
+        """What both optimizers share: the closure, the walk over parameters with a
+        gradient, and the sparse-gradient refusal; :meth:`update` is the rule itself."""
+
+        @torch.no_grad()
+        def step(self, closure: Callable[[], float] | None = None) -> float | None:
+            """One update of every parameter that has a gradient."""
+            loss = None
+            if closure is not None:
+                with torch.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if p.grad.is_sparse:
+                        raise RuntimeError(f"{type(self).__name__} does not support sparse "
+                                           "gradients")
+                    self.update(p, group, self.state[p])
+            return loss
+
+        def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+            raise NotImplementedError
+
+    class KerasNesterovSGD(_EachParameter):
         """SGD with Nesterov momentum in the Keras form (FD §6), for PyTorch.
 
         v ← μv − ηg; θ ← θ + μv − ηg, with v₀ = 0. The velocity holds lr-scaled gradients,
@@ -170,30 +194,15 @@ def torch_optimizer_classes() -> dict[str, type]:
                 raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
             super().__init__(params, {"lr": lr, "momentum": momentum})
 
-        @torch.no_grad()
-        def step(self, closure: Callable[[], float] | None = None) -> float | None:
-            """One update of every parameter that has a gradient."""
-            loss = None
-            if closure is not None:
-                with torch.enable_grad():
-                    loss = closure()
-            for group in self.param_groups:
-                lr, mu = group["lr"], group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    if p.grad.is_sparse:
-                        raise RuntimeError("KerasNesterovSGD does not support sparse gradients")
-                    state = self.state[p]
-                    if "velocity" not in state:
-                        state["velocity"] = torch.zeros_like(p)
-                    v = state["velocity"]
-                    v.mul_(mu).add_(p.grad, alpha=-lr)  # v ← μv − ηg
-                    p.add_(v, alpha=mu).add_(p.grad, alpha=-lr)  # θ ← θ + μv − ηg
-            return loss
+        def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+            lr, mu = group["lr"], group["momentum"]
+            if "velocity" not in state:
+                state["velocity"] = torch.zeros_like(p)
+            v = state["velocity"]
+            v.mul_(mu).add_(p.grad, alpha=-lr)  # v ← μv − ηg
+            p.add_(v, alpha=mu).add_(p.grad, alpha=-lr)  # θ ← θ + μv − ηg
 
-
-    class KerasEpsAdam(torch.optim.Optimizer):
+    class KerasEpsAdam(_EachParameter):
         """Adam with Keras' ε-hat (FD §8), for PyTorch.
 
         m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
@@ -220,34 +229,20 @@ def torch_optimizer_classes() -> dict[str, type]:
                                  f"{eps}")
             super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
 
-        @torch.no_grad()
-        def step(self, closure: Callable[[], float] | None = None) -> float | None:
-            """One update of every parameter that has a gradient."""
-            loss = None
-            if closure is not None:
-                with torch.enable_grad():
-                    loss = closure()
-            for group in self.param_groups:
-                lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    if p.grad.is_sparse:
-                        raise RuntimeError("KerasEpsAdam does not support sparse gradients")
-                    g = p.grad
-                    state = self.state[p]
-                    if "m" not in state:
-                        state["t"] = 0
-                        state["m"] = torch.zeros_like(p)
-                        state["v"] = torch.zeros_like(p)
-                    state["t"] += 1
-                    t, m, v = state["t"], state["m"], state["v"]
-                    m.mul_(b1).add_(g, alpha=1 - b1)
-                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                    # Bias corrections folded into the step size; ε sees the raw √v (ε-hat).
-                    alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-                    p.addcdiv_(m, v.sqrt().add_(eps), value=-alpha)
-            return loss
+        def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            g = p.grad
+            if "m" not in state:
+                state["t"] = 0
+                state["m"] = torch.zeros_like(p)
+                state["v"] = torch.zeros_like(p)
+            state["t"] += 1
+            t, m, v = state["t"], state["m"], state["v"]
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            # Bias corrections folded into the step size; ε sees the raw √v (ε-hat).
+            alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+            p.addcdiv_(m, v.sqrt().add_(eps), value=-alpha)
 
     return {"KerasNesterovSGD": KerasNesterovSGD, "KerasEpsAdam": KerasEpsAdam}
 
