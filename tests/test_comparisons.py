@@ -64,6 +64,31 @@ def test_a_budget_falls_back_to_fixed_rows_of_exactly_that_budget():
     assert _pair_scores(mixed, s, other, 12)[2] == "fixed"
 
 
+def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_runs():
+    """Trained step-decay runs decay every TRAINED_STEP_EPOCHS epochs: found at convergence
+    under that recipe; at 12 epochs their curve follows another schedule than the fixed
+    12-epoch runs (which decay every 4), so the fixed runs are the ones compared."""
+    from utils.results.comparisons import _pair_scores
+    from utils.results.grids import trained_toggle
+
+    step = replace(KERAS_2017, lr_schedule="step")
+    other = replace(step, momentum_formula="pytorch")
+    rows = []
+    for seed in range(6):
+        curve = [0.3 + 0.01 * e for e in range(40)]
+        for r in (step, other):
+            rows += [_row(trained_toggle(r), seed, curve, 40, "patience"),
+                     _row(replace(r, epochs=12), seed, [0.2] * 12, 12, "fixed")]
+    results = pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+    a, b = Setting("a", "torch", other), Setting("b", "torch", step)
+    assert len(scores_at(results, a, CONVERGED)) == 6
+    sa, _, source = _pair_scores(results, a, b, 12)
+    assert source == "fixed" and sa[0]["f1"] == 0.2
+    # Without their fixed runs the trained curves still serve, said so by the source.
+    curves = results[results.stop_reason != "fixed"]
+    assert _pair_scores(curves, a, b, 12)[2] == "curve"
+
+
 def test_budget_summary_separates_speed_from_destination():
     pair = [("all defaults", Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017))]
     t = budget_summary(pair, _results(), budgets=(5, CONVERGED), y_test=Y)

@@ -89,10 +89,13 @@ def test_size_summary_covers_every_effect_and_size(results):
 
     s = size_summary(results)
     assert list(s.effect.unique()) == list(SIZE_EFFECTS)
-    assert all(g.clips.is_monotonic_increasing for _, g in s.groupby("effect"))
+    assert set(s.framework) == {"torch", "keras"} and set(s.budget) == {12, "converged"}
+    assert all(g.clips.is_monotonic_increasing
+               for _, g in s.groupby(["effect", "framework", "budget"]))
     # the classroom size comes from the toggles grid: ten seeds, paired by data seed
     effect = next(iter(SIZE_EFFECTS))
-    room = s[(s.preset == "classroom") & (s.effect == effect)].iloc[0]
+    room = s[(s.preset == "classroom") & (s.effect == effect) & (s.framework == "torch")
+             & (s.budget == 12)].iloc[0]
     assert room.verdict != NOT_STORED and room.seeds == 10
     a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS[effect])  # sorted by seed
     assert room["diff"] == pytest.approx(np.mean(b - a))
@@ -121,9 +124,11 @@ def test_describe_sizes_follows_the_table(results):
 
     table = size_summary(results)
     lines = describe_sizes(table)
-    assert len(lines) == table.effect.nunique()
-    first = table[table.effect == table.effect.iloc[0]].dropna(subset=["diff"])
-    assert lines[0].startswith(table.effect.iloc[0])
+    assert len(lines) == len(table.groupby(["effect", "framework", "budget"]))
+    head = table.iloc[0]
+    first = table[(table.effect == head.effect) & (table.framework == head.framework)
+                  & (table.budget == head.budget)].dropna(subset=["diff"])
+    assert lines[0].startswith(f"{head.effect} ({head.framework}), after 12 epochs")
     assert lines[0].endswith(first.sort_values("clips").iloc[-1].verdict)
     assert all(f"{d:+.3f}" in lines[0] for d in first["diff"])
     blank = table.assign(diff=float("nan"))

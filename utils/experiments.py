@@ -127,11 +127,12 @@ def _command(args: argparse.Namespace) -> int:
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
-                     "convergence (median F1 difference b - a, 95 % CIs over seeds and over "
+                     "convergence (mean F1 difference b - a, 95 % CIs over seeds and over "
                      "test clips, minimal detectable effect at 80 % power, verdict alone "
                      "and after Benjamini-Hochberg over each budget's table)", paired_table),
-                    ("Effect versus training-set size after 12 epochs (paired by seed, "
-                     "Benjamini-Hochberg over the table)", size_summary()),
+                    ("Effect versus training-set size, at a 12-epoch budget and at "
+                     "convergence (paired by seed, Benjamini-Hochberg over each budget's "
+                     "table)", size_summary()),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)",

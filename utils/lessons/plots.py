@@ -362,28 +362,43 @@ def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
     return ax
 
 
-def plot_effect_vs_size(table, ax: plt.Axes | None = None) -> plt.Axes:
-    """Effect (mean paired F1 difference with its interval) against training-set size, one
-    line per effect; ``table`` has columns effect, clips, diff, ci_low, ci_high. A size whose
-    seeds are too few to bound the interval is an open circle without bars."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
-    for i, (effect, sub) in enumerate(table.groupby("effect", sort=False)):
-        sub = sub.sort_values("clips")
-        x = sub["clips"].to_numpy() * (1 + 0.03 * i)  # small offset: intervals stay visible
-        bounded = np.isfinite(sub["ci_low"].to_numpy(float))
-        ax.plot(x, sub["diff"], "-", color=f"C{i}", label=effect)
-        ax.errorbar(x[bounded], sub["diff"][bounded],
-                    yerr=[(sub["diff"] - sub["ci_low"])[bounded],
-                          (sub["ci_high"] - sub["diff"])[bounded]],
-                    fmt="o", capsize=4, color=f"C{i}")
-        ax.plot(x[~bounded], sub["diff"][~bounded], "o", mfc="none", color=f"C{i}")
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("training clips")
-    ax.set_ylabel("mean paired F1 difference (95 % CI)")
-    ax.legend(fontsize=8)
-    return ax
+def plot_effect_vs_size(table) -> plt.Figure:
+    """Effect (mean paired F1 difference with its interval) against training-set size: one
+    panel per budget, one colour per effect, PyTorch solid and Keras dashed; ``table`` as
+    :func:`utils.results.comparisons.size_summary` gives it. A size whose seeds are too few
+    to bound the interval is an open circle without bars."""
+    budgets = list(dict.fromkeys(table["budget"]))
+    fig, axes = plt.subplots(1, len(budgets), figsize=(6 * len(budgets), 3.6), squeeze=False,
+                             sharex=True, sharey=True)
+    sizes = sorted(set(table["clips"]))
+    effects = list(dict.fromkeys(table["effect"]))
+    for ax, budget in zip(axes[0], budgets):
+        for (effect, fw), sub in table[table.budget == budget].groupby(["effect", "framework"],
+                                                                       sort=False):
+            i, colour = effects.index(effect), f"C{effects.index(effect)}"
+            sub = sub.sort_values("clips")
+            # small offsets: the intervals of neighbouring lines stay visible
+            x = sub["clips"].to_numpy() * (1 + 0.03 * i + (0.05 if fw == "keras" else 0))
+            bounded = np.isfinite(sub["ci_low"].to_numpy(float))
+            ax.plot(x, sub["diff"], "--" if fw == "keras" else "-", color=colour,
+                    label=f"{effect} ({fw})")
+            ax.errorbar(x[bounded], sub["diff"][bounded],
+                        yerr=[(sub["diff"] - sub["ci_low"])[bounded],
+                              (sub["ci_high"] - sub["diff"])[bounded]],
+                        fmt="o", capsize=4, color=colour)
+            ax.plot(x[~bounded], sub["diff"][~bounded], "o", mfc="none", color=colour)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
+        ax.set_xlim(min(sizes) / 1.4, max(sizes) * 1.4)
+        ax.set_xlabel("training clips")
+        ax.set_title("at convergence" if budget == "converged" else f"after {budget} epochs",
+                     fontsize=10)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("mean paired F1 difference (95 % CI)")
+    fig.tight_layout()
+    return fig
 
 
 def plot_drift(runs: dict[str, object]) -> plt.Figure:

@@ -34,6 +34,7 @@ from utils.results.grids import (
     TORCH_LADDER,
     extras,
     gate_rung,
+    trained_toggle,
 )
 from utils.results.stats import bootstrap_ci, clip_bootstrap, family_verdicts, paired
 from utils.results.store import load_results, rows_of
@@ -159,7 +160,7 @@ def scores_at(results, setting: Setting, budget: int | str,
                                                             patience=0), setting.preset)
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in fixed.itertuples()}
-    long = rows_of(results, setting.framework, trained(setting.recipe), setting.preset)
+    long = rows_of(results, setting.framework, trained_toggle(setting.recipe), setting.preset)
     if budget == CONVERGED:
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in long.itertuples() if r.stop_reason != "fixed"}
@@ -169,8 +170,14 @@ def scores_at(results, setting: Setting, budget: int | str,
 
 def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     """Both sides' scores from one kind of run: the trained runs' curves where both sides
-    have enough paired seeds, else the fixed-budget runs (never one of each)."""
-    for source in ("curve", "fixed"):
+    have enough paired seeds, else the fixed-budget runs (never one of each).
+
+    A step-decay recipe is trained with a longer step (:func:`trained_toggle`), so at an
+    epoch budget its curve follows another schedule than its fixed-budget runs: there the
+    fixed runs come first, and the curve serves only when they are missing."""
+    other_schedule = any(trained_toggle(s.recipe).lr_step_epochs != s.recipe.lr_step_epochs
+                         and s.recipe.lr_schedule == "step" for s in (a, b))
+    for source in ("fixed", "curve") if other_schedule else ("curve", "fixed"):
         sa, sb = scores_at(results, a, budget, source), scores_at(results, b, budget, source)
         if len(set(sa) & set(sb)) >= MIN_SEEDS or budget == CONVERGED:
             return sa, sb, source
@@ -238,7 +245,7 @@ def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
     (:func:`~utils.networks.recipe.trained`) of both settings count. Columns: ``budget``,
     ``seed``, ``gap``.
     """
-    runs = [{int(r.data_seed): r for r in rows_of(results, s.framework, trained(s.recipe),
+    runs = [{int(r.data_seed): r for r in rows_of(results, s.framework, trained_toggle(s.recipe),
                                                   s.preset).itertuples()
              if r.stop_reason != "fixed"} for s in (a, b)]
     seeds = sorted(set(runs[0]) & set(runs[1]))
@@ -282,47 +289,59 @@ def toggle_summary(results=None, preset: str = "classroom",
     return budget_summary(toggle_pairs(preset), results, budgets, y_test)
 
 
-def size_summary(results=None, alpha: float = 0.05):
+def size_summary(results=None, alpha: float = 0.05,
+                 frameworks: Sequence[str] = ("torch", "keras"),
+                 budgets: Sequence[int | str] = (BUDGET, CONVERGED)):
     """Effect versus training-set size (introduced in 08): one row per effect of
-    :data:`utils.results.grids.SIZE_EFFECTS` and size of ``SIZE_PRESETS`` — clips, paired
-    seeds, the paired mean F1 difference (to − from) with its 95 % interval, the minimal
-    detectable effect and the verdict after Benjamini–Hochberg over the whole table.
+    :data:`utils.results.grids.SIZE_EFFECTS`, framework, budget and size (``classroom`` and
+    ``SIZE_PRESETS``) — clips, paired seeds, the paired mean F1 difference (to − from) with
+    its 95 % interval, the minimal detectable effect and the verdict after
+    Benjamini–Hochberg over that budget's table.
 
-    The sizes grid trains a fixed 12 epochs, so a larger set also takes more SGD steps:
-    these rows compare sizes at one epoch budget, not trained models."""
+    At a fixed epoch budget a larger set also takes more SGD steps; at convergence every
+    run has stopped learning, so only the size differs."""
 
     results = all_results() if results is None else results
     presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)
-    rows, found = [], []
-    for effect, (a, b) in SIZE_EFFECTS.items():
-        for preset in presets:
-            sa, sb, _ = _pair_scores(results, Setting("", "torch", a, preset),
-                                     Setting("", "torch", b, preset), BUDGET)
-            shared = sorted(set(sa) & set(sb))
-            row = {"effect": effect, "preset": preset, "clips": PRESETS[preset].n_train,
-                   "seeds": len(shared), "diff": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                   "mde": np.nan, "verdict": NOT_STORED}
-            if len(shared) >= MIN_SEEDS:
-                r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
-                row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                            "mde": r.mde})
-                found.append((row, r))
-            rows.append(row)
-    _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
-    for (row, _), verdict in zip(found, adjusted):
-        row["verdict"] = verdict
+    rows = []
+    for budget in budgets:
+        found = []
+        for effect, (a, b) in SIZE_EFFECTS.items():
+            for fw in frameworks:
+                for preset in presets:
+                    sa, sb, _ = _pair_scores(results, Setting("", fw, a, preset),
+                                             Setting("", fw, b, preset), budget)
+                    shared = sorted(set(sa) & set(sb))
+                    row = {"effect": effect, "framework": fw, "budget": budget,
+                           "preset": preset, "clips": PRESETS[preset].n_train,
+                           "seeds": len(shared), "diff": np.nan, "ci_low": np.nan,
+                           "ci_high": np.nan, "mde": np.nan, "verdict": NOT_STORED}
+                    if len(shared) >= MIN_SEEDS:
+                        r = paired({s: sa[s]["f1"] for s in shared},
+                                   {s: sb[s]["f1"] for s in shared})
+                        row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                                    "mde": r.mde})
+                        found.append((row, r))
+                    rows.append(row)
+        _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
+        for (row, _), verdict in zip(found, adjusted):
+            row["verdict"] = verdict
     return pd.DataFrame(rows)
 
 
 def describe_sizes(table) -> list[str]:
-    """The :func:`size_summary` table as one sentence per effect: its paired mean
-    difference at each stored size, then the verdict at the largest stored size."""
+    """The :func:`size_summary` table as one sentence per effect, framework and budget: its
+    paired mean difference at each stored size, then the verdict at the largest stored
+    size."""
     out = []
-    for effect, sub in table.groupby("effect", sort=False):
+    for (effect, fw, budget), sub in table.groupby(["effect", "framework", "budget"],
+                                                   sort=False):
+        when = "at convergence" if budget == CONVERGED else f"after {budget} epochs"
         stored = sub.dropna(subset=["diff"]).sort_values("clips")
         if stored.empty:
-            out.append(f"{effect}: {NOT_STORED} — run `python -m utils.experiments run "
-                       "--grid sizes`")
+            grid = "sizes" if budget != CONVERGED and fw == "torch" else "sizes_converged"
+            out.append(f"{effect} ({fw}), {when}: {NOT_STORED} — run `python -m "
+                       f"utils.experiments run --grid {grid}`")
             continue
         path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
                           for r in stored.to_dict("records"))
@@ -330,7 +349,7 @@ def describe_sizes(table) -> list[str]:
         interval = (f"95 % CI over {last['seeds']} paired seeds {last['ci_low']:+.3f} to "
                     f"{last['ci_high']:+.3f}" if np.isfinite(last["ci_low"]) else
                     f"no bounded interval: {last['seeds']} paired seeds reject no shift")
-        out.append(f"{effect}, after {BUDGET} epochs: {path}; at {last['clips']} clips "
+        out.append(f"{effect} ({fw}), {when}: {path}; at {last['clips']} clips "
                    f"({interval}) -> {last['verdict']}")
     return out
 
