@@ -260,6 +260,13 @@ def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
                          for s in seeds for e in range(1, horizon + 1)])
 
 
+def _interval_text(low: float, high: float, seeds: int) -> str:
+    """A seed interval in words; five seeds or fewer bound none (see ``paired``)."""
+    if np.isfinite(low):
+        return f"95 % CI over {seeds} paired seeds {low:+.3f} to {high:+.3f}"
+    return f"no bounded interval: {seeds} paired seeds reject no shift"
+
+
 def describe_budgets(table) -> list[str]:
     """A :func:`budget_summary` table as one sentence per comparison and budget."""
     out = []
@@ -271,9 +278,9 @@ def describe_budgets(table) -> list[str]:
             continue
         clip = (f"; over test clips {r['clip CI low']:+.3f} to {r['clip CI high']:+.3f}"
                 if pd.notna(r.get("clip CI low", np.nan)) else "")
+        interval = _interval_text(r["CI low"], r["CI high"], r["seeds"])
         out.append(f"{r['toggle']} ({r['framework']}), {when}: paired mean difference "
-                   f"{r['mean difference']:+.3f} (95 % CI over {r['seeds']} seeds "
-                   f"{r['CI low']:+.3f} to {r['CI high']:+.3f}{clip}) -> {r['verdict']}")
+                   f"{r['mean difference']:+.3f} ({interval}{clip}) -> {r['verdict']}")
     return out
 
 
@@ -346,9 +353,7 @@ def describe_sizes(table) -> list[str]:
         path = " → ".join(f"{r['diff']:+.3f} ({r['clips']} clips)"
                           for r in stored.to_dict("records"))
         last = stored.iloc[-1]
-        interval = (f"95 % CI over {last['seeds']} paired seeds {last['ci_low']:+.3f} to "
-                    f"{last['ci_high']:+.3f}" if np.isfinite(last["ci_low"]) else
-                    f"no bounded interval: {last['seeds']} paired seeds reject no shift")
+        interval = _interval_text(last["ci_low"], last["ci_high"], last["seeds"])
         out.append(f"{effect} ({fw}), {when}: {path}; at {last['clips']} clips "
                    f"({interval}) -> {last['verdict']}")
     return out
