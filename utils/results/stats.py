@@ -116,7 +116,8 @@ class Paired:
     sign-flip permutation test of that mean (``scipy.stats.permutation_test``, exact up to
     16 seeds); ``ci_low``/``ci_high`` the shifts that test does not reject at the level
     (:func:`sign_flip_interval`), so the interval excludes zero exactly when ``p`` is below
-    ``1 - level``: estimate, interval and verdict speak of one quantity. ``mde`` is the
+    ``1 - level`` (up to 16 seeds; beyond, both draw sign vectors at random and may differ
+    near the boundary): estimate, interval and verdict speak of one quantity. ``mde`` is the
     smallest mean difference the design detects with probability :data:`POWER` at level
     ``alpha`` (paired t approximation, from the observed spread of the differences): "within
     seed noise" means "no effect larger than ``mde``". With so few seeds that even a
