@@ -375,7 +375,8 @@ def plot_effect_vs_size(table) -> plt.Figure:
     for ax, budget in zip(axes[0], budgets):
         for (effect, fw), sub in table[table.budget == budget].groupby(["effect", "framework"],
                                                                        sort=False):
-            i, colour = effects.index(effect), f"C{effects.index(effect)}"
+            i = effects.index(effect)
+            colour = f"C{i}"
             sub = sub.sort_values("clips")
             # small offsets: the intervals of neighbouring lines stay visible
             x = sub["clips"].to_numpy() * (1 + 0.03 * i + (0.05 if fw == "keras" else 0))

@@ -175,8 +175,7 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     A step-decay recipe is trained with a longer step (:func:`trained_toggle`), so at an
     epoch budget its curve follows another schedule than its fixed-budget runs: there the
     fixed runs come first, and the curve serves only when they are missing."""
-    other_schedule = any(trained_toggle(s.recipe).lr_step_epochs != s.recipe.lr_step_epochs
-                         and s.recipe.lr_schedule == "step" for s in (a, b))
+    other_schedule = any(trained_toggle(s.recipe) != trained(s.recipe) for s in (a, b))
     for source in ("fixed", "curve") if other_schedule else ("curve", "fixed"):
         sa, sb = scores_at(results, a, budget, source), scores_at(results, b, budget, source)
         if len(set(sa) & set(sb)) >= MIN_SEEDS or budget == CONVERGED:
