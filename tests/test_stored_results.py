@@ -49,7 +49,7 @@ def test_a_stored_row_is_rederived(grid):
 
     seeds = Counter((r["framework"], r["recipe"]) for r in S.read_table(S.table_path(grid))
                     if r["preset"] == VERIFY_PRESET[grid])
-    if max(seeds.values(), default=0) < MIN_STORED:  # a grid still filling up, seed by seed
+    if max(seeds.values(), default=0) < MIN_STORED:  # a grid still filling up
         pytest.skip(f"{grid}: no {VERIFY_PRESET[grid]} setting has {MIN_STORED} stored seeds "
                     f"yet, the least another "
                     f"CPU needs to re-derive a row (verify checks them on the CPU that "

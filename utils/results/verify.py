@@ -122,7 +122,7 @@ def verify(grid: str, sample: int, seed: int = 0, preset: str | None = None,
     skip the 4x rows of the sizes grid (minutes each) without skipping the grid;
     ``epochs`` checks only the first that many epochs of each run; ``settled`` draws only
     rows of settings with :data:`MIN_STORED` stored seeds, the ones a statistical check can
-    re-derive on another CPU while a grid is still filling up seed by seed.
+    re-derive on another CPU while a grid is still filling up.
     """
 
     if sample < 1:
