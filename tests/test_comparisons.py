@@ -149,3 +149,37 @@ def test_show_adds_the_speed_or_destination_figure_where_trained_runs_pair(tmp_p
     show(settings, [("PYTORCH", "KERAS_2017")], smoke=True,
          results=results[results.stop_reason == "fixed"], figure_name="u")
     assert (tmp_path / "u.png").exists() and not (tmp_path / "u_budgets.png").exists()
+
+
+def test_readings_name_speed_destination_reversal_and_what_is_undecided():
+    from utils.results.comparisons import readings
+    from utils.results.stats import LARGER, WITHIN
+
+    def row(toggle, budget, diff, verdict, mde=0.02, seeds=10):
+        return {"toggle": toggle, "framework": "torch", "budget": budget, "seeds": seeds,
+                "mean difference": diff, "MDE (80 %)": mde, "verdict": verdict}
+
+    table = pd.DataFrame([
+        row("speed", 12, 0.1, LARGER), row("speed", CONVERGED, 0.0, f"{WITHIN} (...)"),
+        row("kept", 12, 0.1, LARGER), row("kept", CONVERGED, 0.05, LARGER),
+        row("flips", 12, 0.1, LARGER), row("flips", CONVERGED, -0.05, LARGER),
+        row("late", 12, 0.0, WITHIN), row("late", CONVERGED, 0.05, LARGER),
+        row("none", 12, 0.0, WITHIN, 0.03), row("none", CONVERGED, 0.0, WITHIN, 0.01),
+        row("open", 12, 0.1, LARGER), row("open", CONVERGED, 0.1, WITHIN, np.inf, 5),
+        row("missing", 12, 0.1, LARGER),
+        row("alone", 12, 0.1, f"{WITHIN} after family control (alone p = 0.03)"),
+        row("alone", CONVERGED, 0.0, WITHIN, 0.01)])
+    r = readings(table).set_index("toggle")
+    assert r.loc["speed", "reading"].startswith("speed only")
+    assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
+    assert r.loc["kept", "reading"].startswith("destination: ")
+    assert r.loc["flips", "reading"].startswith("reverses")
+    assert r.loc["late", "reading"].startswith("destination only")
+    assert r.loc["none", "reading"] == ("neither: no effect larger than 0.030 after 12 epochs "
+                                        "nor than 0.010 at convergence")
+    assert r.loc["open", "reading"] == "not decided at convergence yet (5 paired seeds)"
+    assert r.loc["open", "at convergence"] == "undecidable (5 seeds)"
+    assert r.loc["missing", "at convergence"] == NOT_STORED
+    assert r.loc["alone", "after 12 epochs"] == "+0.100, within after BH (MDE 0.020)"
+    assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
+                             "alone"]  # the table's order

@@ -12,6 +12,7 @@ Command line::
         # last line: verified=<ok>/<K> identical=<i> statistical=<s>
     python -m utils.experiments list
     python -m utils.experiments summary   # every toggle's effect, effect vs size (as in 08)
+    python -m utils.experiments summary --markdown docs/results.md   # the same, as a page
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import time
 
 import pandas as pd
 
+from utils.common.files import atomic_write_text
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import (
     backend_summary,
     backend_table,
     budget_summary,
+    readings,
     size_summary,
 )
 from utils.results.engines import DaskEngine, LocalEngine
@@ -79,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="draw only rows of settings with the stored seeds a statistical "
                         "check needs (a grid still filling up, checked on another CPU)")
     sub.add_parser("list", help="grids and how many rows each table has")
-    sub.add_parser("summary", help="every toggle's effect (paired, at 12 epochs and at "
+    m = sub.add_parser("summary", help="every toggle's effect (paired, at 12 epochs and at "
                                    "convergence) and the effect-vs-size table, "
                                    "from the stored rows (as in 08)")
+    m.add_argument("--markdown", metavar="PATH", default=None,
+                   help="also write the whole summary as a Markdown page (docs/results.md)")
     args = parser.parse_args(argv)
     try:
         return _command(args)
@@ -130,6 +135,9 @@ def _command(args: argparse.Namespace) -> int:
                      "convergence (mean F1 difference b - a, 95 % CIs over seeds and over "
                      "test clips, minimal detectable effect at 80 % power, verdict alone "
                      "and after Benjamini-Hochberg over each budget's table)", paired_table),
+                    ("Speed or destination: each comparison's adjusted verdict after 12 "
+                     "epochs and at convergence, and what the two say together",
+                     readings(paired_table)),
                     ("Effect versus training-set size, at a 12-epoch budget and at "
                      "convergence (paired by seed, Benjamini-Hochberg over each budget's "
                      "table)", size_summary()),
@@ -138,6 +146,11 @@ def _command(args: argparse.Namespace) -> int:
                      "Benjamini-Hochberg over each budget's table)",
                      backend_summary(y_test=y_test))):
                 print(f"{title}\n{table.round(3).to_string(index=False)}\n")
+        if args.markdown:
+            from utils.results.report import render
+
+            atomic_write_text(args.markdown, render(y_test))
+            print(f"page={args.markdown}")
     else:
         for name, make in GRIDS.items():
             print(f"{name:12s} jobs={len(make()):4d} stored={len(read_table(table_path(name)))}")

@@ -21,6 +21,7 @@ from utils.results.comparisons import (
     budget_summary,
     describe_budgets,
     gap_over_budgets,
+    readings,
     run_live,
     stored_rows,
 )
@@ -70,6 +71,9 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
                        results, (BUDGET, CONVERGED), y_test)
     print("\n".join(describe_budgets(v)))
+    # The two budgets read together: speed only, destination, or not decided yet.
+    print("\n".join(f"Speed or destination, {r['toggle']} ({r['framework']}): {r['reading']}"
+                    for r in readings(v).to_dict("records")))
     # Speed or destination: where the trained-model grid pairs enough seeds, the paired gap
     # after every epoch budget (notebook 03's figure), one panel per comparison.
     gaps = [(f"{b} minus {a}", gap_over_budgets(results, by_label[a], by_label[b]))

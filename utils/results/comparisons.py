@@ -36,7 +36,14 @@ from utils.results.grids import (
     gate_rung,
     trained_toggle,
 )
-from utils.results.stats import bootstrap_ci, clip_bootstrap, family_verdicts, paired
+from utils.results.stats import (
+    LARGER,
+    WITHIN,
+    bootstrap_ci,
+    clip_bootstrap,
+    family_verdicts,
+    paired,
+)
 from utils.results.store import load_results, rows_of
 from utils.task.dataset import PRESETS, load_dataset
 from utils.training.keras_backends import OTHER_BACKENDS
@@ -281,6 +288,77 @@ def describe_budgets(table) -> list[str]:
         out.append(f"{r['toggle']} ({r['framework']}), {when}: paired mean difference "
                    f"{r['mean difference']:+.3f} ({interval}{clip}) -> {r['verdict']}")
     return out
+
+
+def _state(r: dict | None) -> str:
+    """One budget's adjusted verdict in one word: larger, within, undecidable, missing."""
+    if r is None or r["verdict"] == NOT_STORED:
+        return "missing"
+    if r["verdict"] == LARGER:
+        return "larger"
+    return "within" if np.isfinite(r["MDE (80 %)"]) else "undecidable"
+
+
+def _at(r: dict | None) -> str:
+    state = _state(r)
+    if state in ("missing", "undecidable"):
+        return NOT_STORED if state == "missing" else f"undecidable ({r['seeds']} seeds)"
+    if state == "larger":
+        return f"{r['mean difference']:+.3f}, larger"
+    # Clear alone but not after the family adjustment: say so, claim nothing.
+    after = " after BH" if r["verdict"].startswith(f"{WITHIN} after") else ""
+    return f"{r['mean difference']:+.3f}, within{after} (MDE {r['MDE (80 %)']:.3f})"
+
+
+def _reading(early: dict | None, late: dict | None, budget: int) -> str:
+    e, c = _state(early), _state(late)
+    if c in ("missing", "undecidable"):
+        seeds = 0 if late is None else late["seeds"]
+        return f"not decided at convergence yet ({seeds} paired seed{'' if seeds == 1 else 's'})"
+    if e in ("missing", "undecidable"):
+        return ("at convergence larger than seed noise" if c == "larger" else
+                f"at convergence no effect larger than {late['MDE (80 %)']:.3f}")
+    if e == c == "larger":
+        if np.sign(early["mean difference"]) != np.sign(late["mean difference"]):
+            return "reverses: larger at both budgets, with opposite signs"
+        return (f"destination: larger at both budgets ({early['mean difference']:+.3f}, "
+                f"then {late['mean difference']:+.3f}), it survives training")
+    if e == "larger":
+        return (f"speed only: larger after {budget} epochs, at convergence no effect "
+                f"larger than {late['MDE (80 %)']:.3f}")
+    if c == "larger":
+        return f"destination only: within after {budget} epochs, larger once trained"
+    return (f"neither: no effect larger than {early['MDE (80 %)']:.3f} after {budget} "
+            f"epochs nor than {late['MDE (80 %)']:.3f} at convergence")
+
+
+def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
+    """Speed or destination, per comparison of a :func:`budget_summary` table: its adjusted
+    verdict after ``budget`` epochs and at convergence, and what the two say together.
+
+    An effect larger after ``budget`` epochs and within seed noise at convergence changed
+    how fast the model learns (*speed only*); one larger at both survives training
+    (*destination*), or *reverses* if its sign flips; one that only appears at convergence
+    is a *destination only*. A comparison not yet decidable at convergence says so.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([
+    ...     {"toggle": "init", "framework": "torch", "budget": 12, "seeds": 10,
+    ...      "mean difference": 0.14, "MDE (80 %)": 0.08, "verdict": LARGER},
+    ...     {"toggle": "init", "framework": "torch", "budget": CONVERGED, "seeds": 10,
+    ...      "mean difference": 0.01, "MDE (80 %)": 0.02, "verdict": WITHIN}])
+    >>> readings(t).loc[0, "reading"]
+    'speed only: larger after 12 epochs, at convergence no effect larger than 0.020'
+    """
+    rows = []
+    for (toggle, fw), sub in table.groupby(["toggle", "framework"], sort=False):
+        by = {r["budget"]: r for r in sub.to_dict("records")}
+        early, late = by.get(budget), by.get(CONVERGED)
+        rows.append({"toggle": toggle, "framework": fw, f"after {budget} epochs": _at(early),
+                     "at convergence": _at(late), "reading": _reading(early, late, budget)})
+    return pd.DataFrame(rows, columns=["toggle", "framework", f"after {budget} epochs",
+                                       "at convergence", "reading"])
 
 
 # --- the toggle and size tables of notebook 08 --------------------------------------------

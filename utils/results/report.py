@@ -1,0 +1,141 @@
+"""The stored tables' verdicts as one Markdown page (``docs/results.md``).
+
+``python -m utils.experiments summary --markdown docs/results.md`` writes it; a test
+regenerates it from the stored tables and fails when the committed page is stale, so the
+page can be read (and cited) without running anything and still never says more than the
+rows do. Every number comes from :mod:`utils.results.comparisons`, the same code the
+notebooks call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+from utils.results.comparisons import (
+    BUDGET,
+    MIN_SEEDS,
+    backend_summary,
+    backend_table,
+    budget_summary,
+    readings,
+    size_summary,
+)
+from utils.results.grids import DECISIVE_SEEDS, GRIDS
+from utils.results.store import read_table, table_path
+
+COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
+# A number of the page: what the staleness check compares with a tolerance, because the
+# last printed digit may move with the CPU's floating-point path (see README).
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d+|\d+)(?:e[-+]?\d+)?")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if np.isnan(value) else f"{value:.3f}"
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """``frame`` as a GitHub Markdown table, floats to three decimals, NaN as empty.
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"a": ["x"], "b": [0.12345]})))
+    | a | b |
+    |---|---|
+    | x | 0.123 |
+    """
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
+             "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _interval(low: float, high: float) -> str:
+    if np.isnan(low):
+        return ""
+    return "unbounded" if not np.isfinite(low) else f"[{low:+.3f}, {high:+.3f}]"
+
+
+def _grid_line(name: str) -> str:
+    rows, jobs = len(read_table(table_path(name))), len(GRIDS[name]())
+    meta = table_path(name).with_suffix(".meta.json")
+    wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
+    hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
+    return f"- `{name}`: {rows} of {jobs} rows{hours}"
+
+
+def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
+    t = table.copy()
+    t["95 % CI, seeds"] = [_interval(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
+    clip = t.get("clip CI low", pd.Series(np.nan, index=t.index))
+    t["95 % CI, test clips"] = [_interval(lo, hi) for lo, hi in
+                                zip(clip, t.get("clip CI high", clip))]
+    return t.reindex(columns=["toggle", "framework", "budget", "seeds", "mean difference",
+                              "95 % CI, seeds", "95 % CI, test clips", "MDE (80 %)", "p",
+                              "q (BH)", "verdict"])
+
+
+def render(y_test: np.ndarray | None = None) -> str:
+    """The whole page, from the stored tables as they are now."""
+    toggles = budget_summary(y_test=y_test)
+    sizes = size_summary()
+    sizes["95 % CI"] = [_interval(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
+    backends = backend_summary(y_test=y_test)
+    parts = [
+        "# What the stored tables say",
+        f"Generated from the tables in `data/results/` by `{COMMAND}`: do not edit by hand "
+        "(`tests/test_results_doc.py` regenerates it and fails when it is stale). Each "
+        "stored row records its commit, package versions, machine, floating-point path and "
+        "command; the statistics are those of the notebooks (`utils/results/comparisons.py`"
+        ", `utils/results/stats.py`): paired by data seed, the exact sign-flip test and the "
+        "interval that inverts it, the minimal detectable effect (MDE) at 80 % power, and "
+        "Benjamini–Hochberg (BH) over each budget's table. A comparison is shown from "
+        f"{MIN_SEEDS} paired seeds and can be decided from {DECISIVE_SEEDS}.",
+        "## The tables read",
+        "\n".join(_grid_line(name) for name in GRIDS if name != "smoke"),
+        "## Speed or destination",
+        f"Each comparison's adjusted verdict after {BUDGET} epochs and at convergence "
+        "(early stopping on validation F1), and what the two say together.",
+        markdown_table(readings(toggles)),
+        "## Every comparison, paired by data seed",
+        "Mean F1 difference b − a over the paired seeds. The interval over test clips "
+        "(a bootstrap of the clips, seeds held) exists where the rows keep their test "
+        "probabilities: at convergence.",
+        markdown_table(_comparisons(toggles)),
+        "## Effect versus training-set size",
+        markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
+                                              "clips", "seeds", "diff", "95 % CI", "mde",
+                                              "verdict"])),
+        "## One Keras model on three backends",
+        markdown_table(backend_table()),
+        markdown_table(_comparisons(backends)),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def differences(committed: str, fresh: str, tolerance: float = 2e-3) -> list[str]:
+    """Where two renderings of the page differ, line by line: text must match exactly,
+    numbers within ``tolerance`` (the last printed digit may move with the CPU). Empty
+    when the committed page still says what the tables say.
+
+    Examples
+    --------
+    >>> differences("| a | 0.120 |", "| a | 0.121 |")
+    []
+    >>> differences("| a | 0.120 |", "| b | 0.120 |")
+    ['line 1: | a | 0.120 | != | b | 0.120 |']
+    """
+    old, new = committed.splitlines(), fresh.splitlines()
+    out = [] if len(old) == len(new) else [f"{len(old)} lines != {len(new)} lines"]
+    for i, (a, b) in enumerate(zip(old, new), 1):
+        na, nb = NUMBER.findall(a), NUMBER.findall(b)
+        same_text = NUMBER.sub("#", a) == NUMBER.sub("#", b) and len(na) == len(nb)
+        if not same_text or any(abs(float(x) - float(y)) > tolerance for x, y in zip(na, nb)):
+            out.append(f"line {i}: {a} != {b}")
+    return out
