@@ -64,6 +64,29 @@ def test_a_budget_falls_back_to_fixed_rows_of_exactly_that_budget():
     assert _pair_scores(mixed, s, other, 12)[2] == "fixed"
 
 
+def test_at_a_budget_the_source_that_pairs_more_seeds_decides():
+    """A trained grid still filling up (6 seeds) does not replace a complete fixed-budget
+    table (10) at its budget; once it pairs as many seeds, its curves serve both budgets."""
+    from utils.results.comparisons import _pair_scores
+
+    def rows(curve_seeds):
+        out = []
+        for seed in range(10):
+            for r in (PYTORCH, KERAS_2017):
+                curve = [0.3 + 0.01 * e for e in range(20)]
+                out.append(_row(replace(r, epochs=12), seed, curve[:12], 12, "fixed"))
+                if seed in curve_seeds:
+                    out.append(_row(trained(r), seed, curve, 20, "patience"))
+        return pd.DataFrame(out, columns=[*S.COLUMNS, "grid"])
+
+    a, b = Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017)
+    sa, _, source = _pair_scores(rows(range(6)), a, b, 12)
+    assert source == "fixed" and len(sa) == 10
+    sa, _, source = _pair_scores(rows(range(10)), a, b, 12)
+    assert source == "curve" and len(sa) == 10
+    assert len(_pair_scores(rows(range(6)), a, b, CONVERGED)[0]) == 6
+
+
 def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_runs():
     """Trained step-decay runs decay every TRAINED_STEP_EPOCHS epochs: found at convergence
     under that recipe; at 12 epochs their curve follows another schedule than the fixed
@@ -101,8 +124,19 @@ def test_budget_summary_separates_speed_from_destination():
             "seeds b > a"} <= set(t)
     # The stored probabilities are the kept epoch's: no clip interval at an earlier budget.
     assert np.isnan(early["clip CI low"]) and not np.isnan(late["clip CI low"])
+    # Same predictions on every seed: both intervals are zero wide, and say so.
+    assert late["limited by"] == "seeds and test clips alike"
+    assert pd.isna(early["limited by"])
     missing = budget_summary(pair, _results().iloc[:0], budgets=(5,))
     assert missing.iloc[0]["verdict"] == NOT_STORED
+
+
+def test_the_wider_interval_names_what_limits_a_verdict():
+    from utils.results.comparisons import _limit
+
+    row = {"CI low": -0.03, "CI high": 0.05, "clip CI low": -0.01, "clip CI high": 0.02}
+    assert _limit(row) == "seeds"
+    assert _limit({**row, "clip CI low": -0.1}) == "test clips"
 
 
 def test_the_gap_over_budgets_follows_the_curves_then_the_kept_epoch():

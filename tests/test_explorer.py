@@ -113,10 +113,13 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
     out = capsys.readouterr().out
     assert "Every toggle" in out and "Effect versus training-set size" in out
     a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS["Keras conv/dense init"])
-    lines = [s for s in out.splitlines()
+    first, readings = out.split("Speed or destination")[:2]
+    lines = [s for s in first.splitlines()
              if s.strip().startswith("conv/dense init") and " torch " in s]
     assert len(lines) == 2  # the 12-epoch budget, then convergence; no unpaired table left
     assert f"{np.mean(b - a):.3f}" in lines[0]  # seeds 0-9 on both sides, in order
+    # Then the two budgets read together, one line per comparison.
+    assert sum(s.strip().startswith("conv/dense init") for s in readings.splitlines()) == 2
 
 
 def test_describe_sizes_follows_the_table(results):

@@ -176,18 +176,37 @@ def scores_at(results, setting: Setting, budget: int | str,
 
 
 def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
-    """Both sides' scores from one kind of run: the trained runs' curves where both sides
-    have enough paired seeds, else the fixed-budget runs (never one of each).
+    """Both sides' scores from one kind of run (never one of each): at convergence the
+    trained runs; at an epoch budget the trained runs' curves or the fixed-budget runs,
+    whichever pairs more seeds, the curves on a tie (the same runs then serve both budgets).
 
-    A step-decay recipe is trained with a longer step (:func:`trained_toggle`), so at an
-    epoch budget its curve follows another schedule than its fixed-budget runs: there the
-    fixed runs come first, and the curve serves only when they are missing."""
+    A grid of trained runs fills up seed by seed, so until it holds as many seeds as the
+    fixed-budget table, that table decides the budget. A step-decay recipe is trained with
+    a longer step (:func:`trained_toggle`), so at an epoch budget its curve follows another
+    schedule than its fixed-budget runs: there the fixed runs come first, and the curve
+    serves only when they are missing."""
+    if budget == CONVERGED:
+        return scores_at(results, a, budget), scores_at(results, b, budget), "curve"
     other_schedule = any(trained_toggle(s.recipe) != trained(s.recipe) for s in (a, b))
-    for source in ("fixed", "curve") if other_schedule else ("curve", "fixed"):
-        sa, sb = scores_at(results, a, budget, source), scores_at(results, b, budget, source)
-        if len(set(sa) & set(sb)) >= MIN_SEEDS or budget == CONVERGED:
-            return sa, sb, source
-    return sa, sb, source
+    found = [(scores_at(results, a, budget, source), scores_at(results, b, budget, source),
+              source) for source in (("fixed", "curve") if other_schedule
+                                     else ("curve", "fixed"))]
+    seeds = [len(set(sa) & set(sb)) for sa, sb, _ in found]
+    if other_schedule:
+        return found[0] if seeds[0] >= MIN_SEEDS else found[1]
+    if max(seeds) < MIN_SEEDS:
+        return found[1]  # neither can be compared: say which table to fill
+    return found[0] if seeds[0] >= seeds[1] else found[1]
+
+
+def _limit(row: dict) -> str:
+    """Which uncertainty bounds a comparison: the wider of its two intervals, over seeds
+    (another draw of weights and batches) or over test clips (another test set)."""
+    seeds = row["CI high"] - row["CI low"]
+    clips = row["clip CI high"] - row["clip CI low"]
+    if np.isclose(seeds, clips):
+        return "seeds and test clips alike"  # e.g. the same predictions on every seed
+    return "seeds" if seeds > clips else "test clips"
 
 
 def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
@@ -196,9 +215,10 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     """Per pair (toggle, a, b) and budget: the paired mean difference b − a over data
     seeds, its 95 % interval, the minimal detectable effect (80 % power), the share of seeds
     on which b scored higher, the verdict alone and after Benjamini–Hochberg over the
-    table's comparisons at that budget, and, where the rows keep
-    their test probabilities and ``y_test`` is given, the interval from resampling the test
-    clips. Pairs with fewer than :data:`MIN_SEEDS` shared seeds say "not stored yet".
+    table's comparisons at that budget, and, where the rows keep their test probabilities
+    and ``y_test`` is given, the interval from resampling the test clips and which of the
+    two intervals is wider (``limited by``). Pairs with fewer than :data:`MIN_SEEDS` shared
+    seeds say "not stored yet".
     """
     results = all_results() if results is None else results
     pairs = toggle_pairs() + [("all defaults (PYTORCH → KERAS_2017)",
@@ -229,6 +249,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                         [sa[s]["row"].thresholds for s in shared],
                         [decode_probs(sb[s]["row"].test_probs) for s in shared],
                         [sb[s]["row"].thresholds for s in shared], y_test)
+                    row["limited by"] = _limit(row)
                 found.append((row, r))
             else:
                 row["verdict"] = NOT_STORED
@@ -282,7 +303,8 @@ def describe_budgets(table) -> list[str]:
             out.append(f"{r['toggle']} ({r['framework']}), {when}: {NOT_STORED} "
                        f"({r['seeds']} paired seeds)")
             continue
-        clip = (f"; over test clips {r['clip CI low']:+.3f} to {r['clip CI high']:+.3f}"
+        clip = (f"; over test clips {r['clip CI low']:+.3f} to {r['clip CI high']:+.3f}: "
+                f"{r['limited by']} limit it most"
                 if pd.notna(r.get("clip CI low", np.nan)) else "")
         interval = _interval_text(r["CI low"], r["CI high"], r["seeds"])
         out.append(f"{r['toggle']} ({r['framework']}), {when}: paired mean difference "

@@ -77,7 +77,8 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     t["95 % CI, test clips"] = [_interval(lo, hi) for lo, hi in
                                 zip(clip, t.get("clip CI high", clip))]
     return t.reindex(columns=["toggle", "framework", "budget", "seeds", "mean difference",
-                              "95 % CI, seeds", "95 % CI, test clips", "MDE (80 %)", "p",
+                              "95 % CI, seeds", "95 % CI, test clips", "limited by",
+                              "MDE (80 %)", "p",
                               "q (BH)", "verdict"])
 
 
