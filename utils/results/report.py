@@ -82,6 +82,15 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
                               "q (BH)", "verdict"])
 
 
+def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Epochs to one decimal, seconds to two, memory in whole MB: the precision they have."""
+    t = table.copy()
+    for column, digits in (("median epochs", 1), ("median kept epoch", 1), ("s / epoch", 2),
+                           ("peak RSS MB", 0)):
+        t[column] = [_cell(v) if np.isnan(v) else f"{v:.{digits}f}" for v in t[column]]
+    return t
+
+
 def render(y_test: np.ndarray | None = None) -> str:
     """The whole page, from the stored tables as they are now."""
     toggles = budget_summary(y_test=y_test)
@@ -114,8 +123,14 @@ def render(y_test: np.ndarray | None = None) -> str:
                                               "clips", "seeds", "diff", "95 % CI", "mde",
                                               "verdict"])),
         "## One Keras model on three backends",
-        markdown_table(backend_table()),
+        "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "
+        "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "
+        "largest peak memory of a run's process.",
+        markdown_table(_backend_runs(backend_table())),
+        "Kernels against defaults, paired by seed (the same initial weights and batches on "
+        "every backend), then the two budgets read together:",
         markdown_table(_comparisons(backends)),
+        markdown_table(readings(backends)),
     ]
     return "\n\n".join(parts) + "\n"
 
