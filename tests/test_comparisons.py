@@ -202,7 +202,9 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("open", 12, 0.1, LARGER), row("open", CONVERGED, 0.1, WITHIN, np.inf, 5),
         row("missing", 12, 0.1, LARGER),
         row("alone", 12, 0.1, f"{WITHIN} after family control (alone p = 0.03)"),
-        row("alone", CONVERGED, 0.0, WITHIN, 0.01)])
+        row("alone", CONVERGED, 0.0, WITHIN, 0.01),
+        row("unsettled", 12, 0.1, LARGER),
+        row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)")])
     r = readings(table).set_index("toggle")
     assert r.loc["speed", "reading"].startswith("speed only")
     assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
@@ -215,5 +217,7 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     assert r.loc["open", "at convergence"] == "undecidable (5 seeds)"
     assert r.loc["missing", "at convergence"] == NOT_STORED
     assert r.loc["alone", "after 12 epochs"] == "+0.100, within after BH (MDE 0.020)"
+    assert r.loc["alone", "reading"].startswith("neither")  # claimed nowhere
+    assert r.loc["unsettled", "reading"].startswith("not settled at convergence: +0.020")
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
-                             "alone"]  # the table's order
+                             "alone", "unsettled"]  # the table's order

@@ -318,6 +318,8 @@ def _state(r: dict | None) -> str:
         return "missing"
     if r["verdict"] == LARGER:
         return "larger"
+    if r["verdict"].startswith(f"{WITHIN} after"):
+        return "alone"  # clear by itself, not after the family adjustment
     return "within" if np.isfinite(r["MDE (80 %)"]) else "undecidable"
 
 
@@ -328,7 +330,7 @@ def _at(r: dict | None) -> str:
     if state == "larger":
         return f"{r['mean difference']:+.3f}, larger"
     # Clear alone but not after the family adjustment: say so, claim nothing.
-    after = " after BH" if r["verdict"].startswith(f"{WITHIN} after") else ""
+    after = " after BH" if state == "alone" else ""
     return f"{r['mean difference']:+.3f}, within{after} (MDE {r['MDE (80 %)']:.3f})"
 
 
@@ -337,9 +339,13 @@ def _reading(early: dict | None, late: dict | None, budget: int) -> str:
     if c in ("missing", "undecidable"):
         seeds = 0 if late is None else late["seeds"]
         return f"not decided at convergence yet ({seeds} paired seed{'' if seeds == 1 else 's'})"
+    if c == "alone":
+        return (f"not settled at convergence: {late['mean difference']:+.3f} is clear alone "
+                f"but not after BH over the table (more seeds will tell)")
     if e in ("missing", "undecidable"):
         return ("at convergence larger than seed noise" if c == "larger" else
                 f"at convergence no effect larger than {late['MDE (80 %)']:.3f}")
+    e = "within" if e == "alone" else e  # claimed nowhere: read as within
     if e == c == "larger":
         if np.sign(early["mean difference"]) != np.sign(late["mean difference"]):
             return "reverses: larger at both budgets, with opposite signs"
@@ -361,7 +367,8 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     An effect larger after ``budget`` epochs and within seed noise at convergence changed
     how fast the model learns (*speed only*); one larger at both survives training
     (*destination*), or *reverses* if its sign flips; one that only appears at convergence
-    is a *destination only*. A comparison not yet decidable at convergence says so.
+    is a *destination only*. A comparison not yet decidable at convergence says so, and so
+    does one clear by itself there but not after the family adjustment (not settled).
 
     Examples
     --------
