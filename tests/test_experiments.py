@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from utils import experiments as CLI
@@ -312,3 +313,21 @@ def test_trained_step_runs_decay_within_a_typical_trained_run():
     assert jobs and {j.recipe.lr_step_epochs for j in jobs} == {G.TRAINED_STEP_EPOCHS}
     assert {j.recipe.lr_step_epochs for j in G.GRIDS["toggles"]()
             if j.recipe.lr_schedule == "step"} == {KERAS_2017.lr_step_epochs}
+
+
+def test_trained_grids_finish_each_setting_decidable_before_adding_seeds():
+    """Every setting's first DECISIVE_SEEDS seeds come before any later seed, one setting
+    after another, and the sign-flip test can decide from that many seeds (and no fewer)."""
+    from utils.results.stats import sign_flip_interval
+
+    n = G.DECISIVE_SEEDS
+    assert np.isfinite(sign_flip_interval(np.arange(1.0, n + 1))[0])
+    assert not np.isfinite(sign_flip_interval(np.arange(1.0, n))[0])
+    for grid in ("toggles_converged", "sizes_converged"):
+        jobs = G.GRIDS[grid]()
+        first = [j for j in jobs if j.seed < n]
+        assert jobs[:len(first)] == first and len({j.key for j in jobs}) == len(jobs)
+        setting = [(j.framework, j.preset, j.recipe) for j in first]
+        # one run of seeds 0..n-1 per setting, back to back
+        assert all(setting[i] == setting[i - i % n] and first[i].seed == i % n
+                   for i in range(len(first)))
