@@ -129,6 +129,7 @@ def _command(args: argparse.Namespace) -> int:
     elif args.cmd == "summary":
         y_test = load_dataset("classroom", progress=False)["test"].y
         paired_table = budget_summary(y_test=y_test)
+        sizes, backends = size_summary(), backend_summary(y_test=y_test)
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -140,16 +141,15 @@ def _command(args: argparse.Namespace) -> int:
                      readings(paired_table)),
                     ("Effect versus training-set size, at a 12-epoch budget and at "
                      "convergence (paired by seed, Benjamini-Hochberg over each budget's "
-                     "table)", size_summary()),
+                     "table)", sizes),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
-                     "Benjamini-Hochberg over each budget's table)",
-                     backend_summary(y_test=y_test))):
+                     "Benjamini-Hochberg over each budget's table)", backends)):
                 print(f"{title}\n{table.round(3).to_string(index=False)}\n")
         if args.markdown:
             from utils.results.report import render
 
-            atomic_write_text(args.markdown, render(y_test))
+            atomic_write_text(args.markdown, render(y_test, paired_table, sizes, backends))
             print(f"page={args.markdown}")
     else:
         for name, make in GRIDS.items():

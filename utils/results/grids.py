@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, ladder, trained
+from utils.results.stats import DECISIVE_SEEDS
 from utils.training.keras_backends import OTHER_BACKENDS
 
 
@@ -150,14 +151,9 @@ def _seed_major(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=lambda j: j.seed)
 
 
-# The fewest paired seeds with which the exact two-sided sign-flip test can reach p < 0.05
-# (its smallest p is 2 / 2**n): fewer, and no comparison can give a verdict.
-DECISIVE_SEEDS = next(n for n in range(1, 17) if 2.0 ** (1 - n) < 0.05)
-
-
 def _in_seed_blocks(jobs: list[Job]) -> list[Job]:
     """The same jobs in two blocks of seeds, setting by setting within each (stable): first
-    every setting's first :data:`DECISIVE_SEEDS` seeds, then the rest.
+    every setting's first :data:`~utils.results.stats.DECISIVE_SEEDS` seeds, then the rest.
 
     A trained-model row takes CPU-minutes, and a grid of a few hundred fills over many
     sessions. Seed by seed, no comparison could be decided until every setting had six

@@ -24,7 +24,8 @@ from utils.results.comparisons import (
     readings,
     size_summary,
 )
-from utils.results.grids import DECISIVE_SEEDS, GRIDS
+from utils.results.grids import GRIDS
+from utils.results.stats import DECISIVE_SEEDS
 from utils.results.store import read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
@@ -91,12 +92,14 @@ def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def render(y_test: np.ndarray | None = None) -> str:
-    """The whole page, from the stored tables as they are now."""
-    toggles = budget_summary(y_test=y_test)
-    sizes = size_summary()
+def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None,
+           sizes: pd.DataFrame | None = None, backends: pd.DataFrame | None = None) -> str:
+    """The whole page, from the stored tables as they are now. ``toggles``, ``sizes`` and
+    ``backends`` are the summaries a caller already has (computed here when None)."""
+    toggles = budget_summary(y_test=y_test) if toggles is None else toggles
+    sizes = (size_summary() if sizes is None else sizes).copy()
     sizes["95 % CI"] = [_interval(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
-    backends = backend_summary(y_test=y_test)
+    backends = backend_summary(y_test=y_test) if backends is None else backends
     parts = [
         "# What the stored tables say",
         f"Generated from the tables in `data/results/` by `{COMMAND}`: do not edit by hand "

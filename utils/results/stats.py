@@ -108,6 +108,17 @@ def bootstrap_ci(
 POWER = 0.8  # the power at which the minimal detectable effect is stated
 
 
+def smallest_p(n: int) -> float:
+    """The smallest two-sided p of the exact sign-flip test on ``n`` values, every value on
+    one side: 2 / 2**n. Where it is not below the level, no shift can be rejected."""
+    return 2.0 ** (1 - n)
+
+
+# The fewest paired seeds with which that test can reach p < 0.05: fewer, and no comparison
+# can give a verdict.
+DECISIVE_SEEDS = next(n for n in range(1, 17) if smallest_p(n) < 0.05)
+
+
 @dataclass(frozen=True)
 class Paired:
     """A paired comparison of two settings over the seeds both were run with.
@@ -175,7 +186,7 @@ def sign_flip_interval(d: ArrayLike, level: float = 0.95) -> tuple[float, float]
     """
     d = _as_sample(d, "d")
     alpha = 1 - level
-    if 2.0 ** (1 - d.size) >= alpha:
+    if smallest_p(d.size) >= alpha:
         return float("-inf"), float("inf")
     signs = _sign_vectors(d.size)
     centre = float(d.mean())
@@ -216,9 +227,9 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     n = len(d)
     alpha = 1 - level
     if np.ptp(d) == 0:  # every seed moved by the same amount: no spread at all
-        p = 1.0 if d[0] == 0 else 2.0 ** (1 - n)
+        p = 1.0 if d[0] == 0 else smallest_p(n)
         # Any other shift leaves every seed on one side: rejected when the design can reject.
-        low, high = ((float(d[0]),) * 2 if 2.0 ** (1 - n) < alpha
+        low, high = ((float(d[0]),) * 2 if smallest_p(n) < alpha
                      else (float("-inf"), float("inf")))
     else:
         test = permutation_test((d,), np.mean, permutation_type="samples",
@@ -229,7 +240,7 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
         low, high = sign_flip_interval(d, level)
     sd = float(np.std(d, ddof=1))
     mde = (student_t.ppf(1 - alpha / 2, n - 1) + student_t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
-    if 2.0 ** (1 - n) >= alpha:
+    if smallest_p(n) >= alpha:
         # The exact sign-flip test cannot go below p = 2 / 2**n (every seed on one side):
         # with 5 seeds that is 0.0625, so no effect of any size could be called at 5 %.
         mde = float("inf")
