@@ -187,7 +187,7 @@ def test_show_adds_the_speed_or_destination_figure_where_trained_runs_pair(tmp_p
 
 def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     from utils.results.comparisons import readings
-    from utils.results.stats import LARGER, WITHIN
+    from utils.results.stats import IDENTICAL, LARGER, WITHIN
 
     def row(toggle, budget, diff, verdict, mde=0.02, seeds=10):
         return {"toggle": toggle, "framework": "torch", "budget": budget, "seeds": seeds,
@@ -204,7 +204,9 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("alone", 12, 0.1, f"{WITHIN} after family control (alone p = 0.03)"),
         row("alone", CONVERGED, 0.0, WITHIN, 0.01),
         row("unsettled", 12, 0.1, LARGER),
-        row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)")])
+        row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)"),
+        row("same", 12, 0.0, f"{WITHIN} ({IDENTICAL})", 0.0),
+        row("same", CONVERGED, 0.0, WITHIN, 0.01)])
     r = readings(table).set_index("toggle")
     assert r.loc["speed", "reading"].startswith("speed only")
     assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
@@ -219,5 +221,9 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     assert r.loc["alone", "after 12 epochs"] == "+0.100, within after BH (MDE 0.020)"
     assert r.loc["alone", "reading"].startswith("neither")  # claimed nowhere
     assert r.loc["unsettled", "reading"].startswith("not settled at convergence: +0.020")
+    # Runs equal on every seed are called identical, not bounded by an MDE of 0.000.
+    assert r.loc["same", "after 12 epochs"] == "+0.000, identical runs"
+    assert r.loc["same", "reading"] == ("neither: identical runs after 12 epochs, no effect "
+                                        "larger than 0.010 at convergence")
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
-                             "alone", "unsettled"]  # the table's order
+                             "alone", "unsettled", "same"]  # the table's order

@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import ttest_1samp
 
 from utils.results.stats import (
+    IDENTICAL,
     LARGER,
     WITHIN,
     _sign_flip_p,
@@ -70,6 +71,12 @@ def test_holm_matches_its_definition_and_verdicts_follow_it():
         assert v[0] == LARGER and v[1].startswith(WITHIN) and "no effect larger than" in v[1]
     with pytest.raises(ValueError, match="unknown method"):
         family_verdicts([strong], method="bonferroni")
+    # Equal scores on every seed: "identical", not "no effect larger than 0.000"; a constant
+    # shift, also without spread, is not identical.
+    same = paired({s: 0.4 + 0.01 * s for s in range(10)}, {s: 0.4 + 0.01 * s for s in range(10)})
+    shifted = paired({s: 0.4 for s in range(10)}, {s: 0.41 for s in range(10)})
+    verdicts = family_verdicts([same, shifted], method="none")[1]
+    assert verdicts == [f"{WITHIN} ({IDENTICAL})", LARGER]
 
 
 def test_ten_seeds_cannot_pass_holm_over_thirty_comparisons_but_can_pass_bh():

@@ -37,6 +37,7 @@ from utils.results.grids import (
     trained_toggle,
 )
 from utils.results.stats import (
+    IDENTICAL,
     LARGER,
     WITHIN,
     bootstrap_ci,
@@ -329,9 +330,18 @@ def _at(r: dict | None) -> str:
         return NOT_STORED if state == "missing" else f"undecidable ({r['seeds']} seeds)"
     if state == "larger":
         return f"{r['mean difference']:+.3f}, larger"
+    if IDENTICAL in r["verdict"]:
+        return f"{r['mean difference']:+.3f}, identical runs"
     # Clear alone but not after the family adjustment: say so, claim nothing.
     after = " after BH" if state == "alone" else ""
     return f"{r['mean difference']:+.3f}, within{after} (MDE {r['MDE (80 %)']:.3f})"
+
+
+def _bound(r: dict) -> str:
+    """What a "within" verdict rules out: an effect above its MDE, or any effect at all."""
+    if IDENTICAL in r["verdict"]:
+        return "identical runs"
+    return f"no effect larger than {r['MDE (80 %)']:.3f}"
 
 
 def _reading(early: dict | None, late: dict | None, budget: int) -> str:
@@ -344,7 +354,7 @@ def _reading(early: dict | None, late: dict | None, budget: int) -> str:
                 f"but not after BH over the table (more seeds will tell)")
     if e in ("missing", "undecidable"):
         return ("at convergence larger than seed noise" if c == "larger" else
-                f"at convergence no effect larger than {late['MDE (80 %)']:.3f}")
+                f"at convergence {_bound(late)}")
     e = "within" if e == "alone" else e  # claimed nowhere: read as within
     if e == c == "larger":
         if np.sign(early["mean difference"]) != np.sign(late["mean difference"]):
@@ -352,10 +362,11 @@ def _reading(early: dict | None, late: dict | None, budget: int) -> str:
         return (f"destination: larger at both budgets ({early['mean difference']:+.3f}, "
                 f"then {late['mean difference']:+.3f}), it survives training")
     if e == "larger":
-        return (f"speed only: larger after {budget} epochs, at convergence no effect "
-                f"larger than {late['MDE (80 %)']:.3f}")
+        return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
     if c == "larger":
         return f"destination only: within after {budget} epochs, larger once trained"
+    if IDENTICAL in early["verdict"] or IDENTICAL in late["verdict"]:
+        return f"neither: {_bound(early)} after {budget} epochs, {_bound(late)} at convergence"
     return (f"neither: no effect larger than {early['MDE (80 %)']:.3f} after {budget} "
             f"epochs nor than {late['MDE (80 %)']:.3f} at convergence")
 

@@ -25,6 +25,8 @@ from scipy.stats import t as student_t
 
 LARGER = "larger than seed noise"
 WITHIN = "within seed noise"
+# Both settings gave the same F1 on every paired seed (no bound is needed to say "no effect").
+IDENTICAL = "identical on every paired seed"
 
 
 def _as_sample(values: ArrayLike, name: str) -> np.ndarray:
@@ -276,7 +278,9 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
     expected share of false "larger" verdicts stays below ``alpha``); ``"holm"``: Holm (the
     chance of any false one does); ``"none"``: each comparison alone. A comparison clear
     alone but not after the adjustment says so, rather than "no effect larger than" an
-    effect its own estimate may exceed. With 10 seeds the exact
+    effect its own estimate may exceed. One whose two settings scored the same on every seed
+    says "identical" (the setting never acted: Adam's epsilon under SGD, a loss guard that no
+    probability reached) rather than "no effect larger than 0.000". With 10 seeds the exact
     sign-flip test cannot go below p = 2/1024, so Holm over a table of about 30 comparisons
     can never say "larger"; BH can, when several effects are clear.
     """
@@ -297,6 +301,8 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
         if r.p < alpha:  # clear alone, not within the family: say both, claim neither
             return (f"{WITHIN} after family control (alone p = {r.p:.3f}; the design detects "
                     f"{r.mde:.3f} at 80 % power)")
+        if r.diff == 0 and r.mde == 0:  # no spread and no shift: the runs are the same
+            return f"{WITHIN} ({IDENTICAL})"
         if not np.isfinite(r.mde):
             return (f"{WITHIN} (undecidable: {r.n} paired seeds cannot reach p < {alpha} "
                     f"with the exact sign-flip test)")
