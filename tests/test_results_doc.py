@@ -27,3 +27,22 @@ def test_the_staleness_check_sees_one_changed_number_or_word():
     reworded = page.replace("larger than seed noise", "within seed noise", 1)
     assert len(differences(page, reworded)) == 1
     assert differences(page, page + "\nextra\n")  # a line more
+
+
+def test_a_grid_filling_up_says_how_many_settings_can_be_decided():
+    from utils.networks.recipe import KERAS_2017, PYTORCH
+    from utils.results.grids import _jobs
+    from utils.results.report import _decidable
+    from utils.results.stats import DECISIVE_SEEDS
+
+    jobs = _jobs((KERAS_2017, PYTORCH), ["torch"], range(DECISIVE_SEEDS + 2))
+
+    def row(job):
+        return {"framework": job.framework, "preset": job.preset, "seed": job.seed,
+                "data_seed": job.seed, "recipe": job.recipe.to_string()}
+
+    ready = [j for j in jobs if j.recipe == KERAS_2017 and j.seed < DECISIVE_SEEDS]
+    assert _decidable([row(j) for j in ready], jobs) == (
+        f"; 1 of 2 settings have the {DECISIVE_SEEDS} seeds a verdict needs")
+    assert "0 of 2" in _decidable([row(j) for j in ready[:-1]], jobs)  # one seed short
+    assert _decidable([row(j) for j in jobs], jobs) == ""  # complete: nothing to say

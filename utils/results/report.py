@@ -24,7 +24,7 @@ from utils.results.comparisons import (
     readings,
     size_summary,
 )
-from utils.results.grids import GRIDS
+from utils.results.grids import GRIDS, Job
 from utils.results.stats import DECISIVE_SEEDS
 from utils.results.store import read_table, table_path
 
@@ -64,11 +64,24 @@ def _interval(low: float, high: float) -> str:
 
 
 def _grid_line(name: str) -> str:
-    rows, jobs = len(read_table(table_path(name))), len(GRIDS[name]())
+    rows, jobs = read_table(table_path(name)), GRIDS[name]()
     meta = table_path(name).with_suffix(".meta.json")
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
-    return f"- `{name}`: {rows} of {jobs} rows{hours}"
+    return f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_decidable(rows, jobs)}"
+
+
+def _decidable(rows: list[dict], jobs: list[Job]) -> str:
+    """For a grid still filling up: how many of its settings have the seeds a verdict needs."""
+    done = {Job.of_row(r).key for r in rows}
+    if {j.key for j in jobs} <= done:
+        return ""
+    seeds: dict[tuple, list[bool]] = {}
+    for j in jobs:
+        seeds.setdefault((j.framework, j.preset, j.recipe.to_string()), []).append(j.key in done)
+    ready = sum(sum(s) >= DECISIVE_SEEDS for s in seeds.values())
+    return (f"; {ready} of {len(seeds)} settings have the {DECISIVE_SEEDS} seeds a verdict "
+            f"needs")
 
 
 def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
