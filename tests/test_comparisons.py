@@ -110,6 +110,13 @@ def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_
     # Without their fixed runs the trained curves still serve, said so by the source.
     curves = results[results.stop_reason != "fixed"]
     assert _pair_scores(curves, a, b, 12)[2] == "curve"
+    # The table says which schedule the runs it read followed (readings warn of two).
+    from utils.results.comparisons import _step_epochs
+    from utils.results.grids import TRAINED_STEP_EPOCHS
+    assert _step_epochs(a, b, "fixed") == step.lr_step_epochs
+    assert _step_epochs(a, b, "curve") == TRAINED_STEP_EPOCHS
+    assert _step_epochs(Setting("c", "torch", KERAS_2017), a, "fixed") == step.lr_step_epochs
+    assert np.isnan(_step_epochs(*[Setting("c", "torch", KERAS_2017)] * 2, "curve"))
 
 
 def test_budget_summary_separates_speed_from_destination():
@@ -206,7 +213,9 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("unsettled", 12, 0.1, LARGER),
         row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)"),
         row("same", 12, 0.0, f"{WITHIN} ({IDENTICAL})", 0.0),
-        row("same", CONVERGED, 0.0, WITHIN, 0.01)])
+        row("same", CONVERGED, 0.0, WITHIN, 0.01),
+        {**row("step", 12, 0.0, WITHIN, 0.03), "η step (epochs)": 4.0},
+        {**row("step", CONVERGED, 0.0, WITHIN, 0.01), "η step (epochs)": 30.0}])
     r = readings(table).set_index("toggle")
     assert r.loc["speed", "reading"].startswith("speed only")
     assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
@@ -225,5 +234,10 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     assert r.loc["same", "after 12 epochs"] == "+0.000, identical runs"
     assert r.loc["same", "reading"] == ("neither: identical runs after 12 epochs, no effect "
                                         "larger than 0.010 at convergence")
+    # A step schedule lengthened for the trained runs: the reading says it reads two.
+    assert r.loc["step", "reading"].endswith(
+        "; two schedules: η drops every 4 epochs in the runs read after 12 epochs and every 30 "
+        "in the trained runs")
+    assert "two schedules" not in r.loc["none", "reading"]
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
-                             "alone", "unsettled", "same"]  # the table's order
+                             "alone", "unsettled", "same", "step"]  # the table's order

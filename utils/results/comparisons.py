@@ -200,6 +200,15 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     return found[0] if seeds[0] >= seeds[1] else found[1]
 
 
+def _step_epochs(a: Setting, b: Setting, source: str) -> float:
+    """Every how many epochs the runs read for a pair divide η (NaN: a constant η). A
+    step-decay setting's fixed-budget runs step every ``lr_step_epochs``, its trained runs
+    every :data:`~utils.results.grids.TRAINED_STEP_EPOCHS`."""
+    recipes = [s.recipe if source == "fixed" else trained_toggle(s.recipe) for s in (a, b)]
+    steps = [r.lr_step_epochs for r in recipes if r.lr_schedule == "step"]
+    return float(max(steps)) if steps else float("nan")
+
+
 def _limit(row: dict) -> str:
     """Which uncertainty bounds a comparison: the wider of its two intervals, over seeds
     (another draw of weights and batches) or over test clips (another test set)."""
@@ -234,7 +243,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
             shared = sorted(set(sa) & set(sb))
             fw = a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
             row = {"toggle": toggle, "framework": fw, "budget": budget,
-                   "runs": SOURCES[source], "seeds": len(shared)}
+                   "runs": SOURCES[source], "seeds": len(shared),
+                   "η step (epochs)": _step_epochs(a, b, source)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 row.update({"mean difference": r.diff, "CI low": r.ci_low,
@@ -345,6 +355,16 @@ def _bound(r: dict) -> str:
 
 
 def _reading(early: dict | None, late: dict | None, budget: int) -> str:
+    text = _read_budgets(early, late, budget)
+    steps = [r.get("η step (epochs)", np.nan) if r else np.nan for r in (early, late)]
+    if all(pd.notna(steps)) and steps[0] != steps[1]:
+        # Not one schedule read at two budgets: say so beside whatever the verdicts say.
+        text += (f"; two schedules: η drops every {steps[0]:g} epochs in the runs read "
+                 f"after {budget} epochs and every {steps[1]:g} in the trained runs")
+    return text
+
+
+def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
     e, c = _state(early), _state(late)
     if c in ("missing", "undecidable"):
         seeds = 0 if late is None else late["seeds"]
