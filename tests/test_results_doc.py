@@ -46,3 +46,15 @@ def test_a_grid_filling_up_says_how_many_settings_can_be_decided():
         f"; 1 of 2 settings have the {DECISIVE_SEEDS} seeds a verdict needs")
     assert "0 of 2" in _decidable([row(j) for j in ready[:-1]], jobs)  # one seed short
     assert _decidable([row(j) for j in jobs], jobs) == ""  # complete: nothing to say
+
+
+def test_the_page_says_how_full_each_bh_family_is():
+    import pandas as pd
+
+    from utils.results.comparisons import CONVERGED, NOT_STORED, bh_families
+
+    table = pd.DataFrame({"budget": [12, 12, CONVERGED, CONVERGED],
+                          "verdict": ["v", "v", "v", NOT_STORED]})
+    assert bh_families(table) == (
+        "BH families: after 12 epochs, 2 of 2 comparisons; at convergence, 1 of 2 "
+        "comparisons (the rest are not stored yet, so these q-values will move).")

@@ -200,6 +200,29 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     return found[0] if seeds[0] >= seeds[1] else found[1]
 
 
+def bh_families(table: pd.DataFrame) -> str:
+    """How many comparisons each Benjamini–Hochberg family of a :func:`budget_summary`
+    table holds (introduced in 08): while a family is still filling up its q-values move
+    as rows land, since a comparison added to the family can raise every q.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"budget": [12, CONVERGED], "verdict": ["v", NOT_STORED]})
+    >>> for part in bh_families(t).split("; "):
+    ...     print(part)
+    BH families: after 12 epochs, 1 of 1 comparisons
+    at convergence, 0 of 1 comparisons (the rest are not stored yet, so these q-values will move).
+    """
+    parts = []
+    for budget, sub in table.groupby("budget", sort=False):
+        stored = int((sub.verdict != NOT_STORED).sum())
+        when = "at convergence" if budget == CONVERGED else f"after {budget} epochs"
+        part = f"{when}, {stored} of {len(sub)} comparisons"
+        parts.append(part + ("" if stored == len(sub) else
+                             " (the rest are not stored yet, so these q-values will move)"))
+    return "BH families: " + "; ".join(parts) + "."
+
+
 def _step_epochs(a: Setting, b: Setting, source: str) -> float:
     """Every how many epochs the runs read for a pair divide η (NaN: a constant η). A
     step-decay setting's fixed-budget runs step every ``lr_step_epochs``, its trained runs

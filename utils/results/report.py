@@ -20,6 +20,7 @@ from utils.results.comparisons import (
     MIN_SEEDS,
     backend_summary,
     backend_table,
+    bh_families,
     budget_summary,
     readings,
     size_summary,
@@ -132,7 +133,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "## Every comparison, paired by data seed",
         "Mean F1 difference b − a over the paired seeds. The interval over test clips "
         "(a bootstrap of the clips, seeds held) exists where the rows keep their test "
-        "probabilities: at convergence.",
+        f"probabilities: at convergence. {bh_families(toggles)}",
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
