@@ -79,6 +79,15 @@ def test_holm_matches_its_definition_and_verdicts_follow_it():
     assert verdicts == [f"{WITHIN} ({IDENTICAL})", LARGER]
 
 
+def test_the_median_difference_is_described_beside_the_tested_mean():
+    # One seed that collapsed pulls the mean, not the median of the per-seed differences.
+    a = {s: 0.5 for s in range(8)}
+    b = {s: 0.52 if s else 0.2 for s in range(8)}
+    r = paired(a, b)
+    assert r.median_diff == pytest.approx(0.02)
+    assert r.diff == pytest.approx((7 * 0.02 - 0.3) / 8)
+
+
 def test_ten_seeds_cannot_pass_holm_over_thirty_comparisons_but_can_pass_bh():
     """The exact sign-flip p-value of 10 seeds is at least 2/1024: Holm over 30 needs less."""
     rng = np.random.default_rng(4)

@@ -270,7 +270,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    "η step (epochs)": _step_epochs(a, b, source)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
-                row.update({"mean difference": r.diff, "CI low": r.ci_low,
+                row.update({"mean difference": r.diff, "median difference": r.median_diff,
+                            "CI low": r.ci_low,
                             "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde,
                             "seeds b > a": r.p_better})
                 # Rows keep the test probabilities of their kept epoch only: the clip

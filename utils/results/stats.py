@@ -139,6 +139,8 @@ class Paired:
     ``p_better`` is the share of seeds on which ``b`` scored above ``a`` (a tie counts
     half): the paired form of the probability of improvement that rliable reports
     (Agarwal et al. 2021), read as "on how many seeds did the change help?".
+    ``median_diff``, the median per-seed difference, is shown beside ``diff`` as a
+    description robust to one odd seed; the test, interval and MDE are of the mean.
     """
 
     n: int
@@ -150,6 +152,7 @@ class Paired:
     p: float
     mde: float
     p_better: float = float("nan")
+    median_diff: float = float("nan")
 
 
 def _sign_vectors(n: int) -> np.ndarray:
@@ -248,7 +251,7 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
         mde = float("inf")
     p_better = float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
     return Paired(n, float(np.median(va)), float(np.median(vb)), float(d.mean()), low,
-                  high, p, float(mde), p_better)
+                  high, p, float(mde), p_better, float(np.median(d)))
 
 
 def holm(pvalues: ArrayLike) -> np.ndarray:
