@@ -24,6 +24,10 @@ def test_committed_clean_with_a_parameters_cell(nb):
     assert "widgets" not in data["metadata"]
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "SMOKE = False" in "".join(params[0]["source"])
+    # Cell ids name the notebook and the cell's place ("05-03"): a link or a review comment
+    # to a cell says where it is, and a cell copied from another notebook is renamed.
+    assert [c.get("id") for c in data["cells"]] == [
+        f"{nb.name[:2]}-{i:02d}" for i in range(len(data["cells"]))]
 
 
 # Calls that train, load a dataset or look up stored rows of a dataset.
