@@ -88,7 +88,7 @@ def test_at_a_budget_the_source_that_pairs_more_seeds_decides():
 
 
 def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_runs():
-    """Trained step-decay runs decay every TRAINED_STEP_EPOCHS epochs: found at convergence
+    """Trained step-decay runs drop η on a plateau (trained_toggle): found at convergence
     under that recipe; at 12 epochs their curve follows another schedule than the fixed
     12-epoch runs (which decay every 4), so the fixed runs are the ones compared."""
     from utils.results.comparisons import _pair_scores
@@ -111,12 +111,13 @@ def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_
     curves = results[results.stop_reason != "fixed"]
     assert _pair_scores(curves, a, b, 12)[2] == "curve"
     # The table says which schedule the runs it read followed (readings warn of two).
-    from utils.results.comparisons import _step_epochs
-    from utils.results.grids import TRAINED_STEP_EPOCHS
-    assert _step_epochs(a, b, "fixed") == step.lr_step_epochs
-    assert _step_epochs(a, b, "curve") == TRAINED_STEP_EPOCHS
-    assert _step_epochs(Setting("c", "torch", KERAS_2017), a, "fixed") == step.lr_step_epochs
-    assert np.isnan(_step_epochs(*[Setting("c", "torch", KERAS_2017)] * 2, "curve"))
+    from utils.results.comparisons import _schedule
+    from utils.results.grids import TRAINED_PLATEAU_EPOCHS
+    assert _schedule(a, b, "fixed") == f"every {step.lr_step_epochs} epochs"
+    assert _schedule(a, b, "curve") == (f"after {TRAINED_PLATEAU_EPOCHS} epochs without a "
+                                        f"better validation F1")
+    assert _schedule(Setting("c", "torch", KERAS_2017), a, "fixed") == "every 4 epochs"
+    assert _schedule(*[Setting("c", "torch", KERAS_2017)] * 2, "curve") == ""
 
 
 def test_budget_summary_separates_speed_from_destination():
@@ -214,8 +215,8 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)"),
         row("same", 12, 0.0, f"{WITHIN} ({IDENTICAL})", 0.0),
         row("same", CONVERGED, 0.0, WITHIN, 0.01),
-        {**row("step", 12, 0.0, WITHIN, 0.03), "η step (epochs)": 4.0},
-        {**row("step", CONVERGED, 0.0, WITHIN, 0.01), "η step (epochs)": 30.0}])
+        {**row("step", 12, 0.0, WITHIN, 0.03), "η drops": "every 4 epochs"},
+        {**row("step", CONVERGED, 0.0, WITHIN, 0.01), "η drops": "on a plateau"}])
     r = readings(table).set_index("toggle")
     assert r.loc["speed", "reading"].startswith("speed only")
     assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
@@ -236,8 +237,8 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
                                         "larger than 0.010 at convergence")
     # A step schedule lengthened for the trained runs: the reading says it reads two.
     assert r.loc["step", "reading"].endswith(
-        "; two schedules: η drops every 4 epochs in the runs read after 12 epochs and every 30 "
-        "in the trained runs")
+        "; two schedules: η drops every 4 epochs in the runs read after 12 epochs, on a "
+        "plateau in the trained runs")
     assert "two schedules" not in r.loc["none", "reading"]
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
                              "alone", "unsettled", "same", "step"]  # the table's order

@@ -121,6 +121,31 @@ def test_early_stopping_keeps_the_best_validation_epoch(framework):
     assert probs.shape[1] == 17 and np.all((probs >= 0) & (probs <= 1))
 
 
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_a_plateau_schedule_drops_the_rate_when_validation_f1_stops_improving(
+        framework, monkeypatch):
+    """train() hands each epoch the η that plateau_lr gives for the F1 of the epochs before
+    it, and a plateau run with no flat epoch is the constant-rate run, to the bit."""
+    from utils.networks.optimizers import plateau_lr
+    from utils.training import trainer as T
+
+    used = []
+    cls = T.TorchTrainer if framework == "torch" else T.KerasTrainer
+    fit = cls.fit_epoch
+    monkeypatch.setattr(cls, "fit_epoch", lambda self, b, lr: used.append(lr) or fit(self, b, lr))
+    r = _run(framework, epochs=8, patience=6, learning_rate=0.2, lr_schedule="plateau",
+             lr_step_epochs=1)
+    recipe = replace(KERAS_2017 if framework == "keras" else PYTORCH, learning_rate=0.2,
+                     lr_schedule="plateau", lr_step_epochs=1)
+    assert used == [plateau_lr(recipe, r.epoch_valid_f1[:e]) for e in range(len(used))]
+    assert len(set(used)) > 1  # the smoke data plateaus within 8 epochs: η did drop
+    used.clear()
+    flat = _run(framework, epochs=2, learning_rate=0.2, lr_schedule="plateau",
+                lr_step_epochs=5)  # five flat epochs cannot occur in two
+    assert used == [0.2, 0.2]
+    assert flat.epoch_loss == _run(framework, epochs=2, learning_rate=0.2).epoch_loss
+
+
 def test_a_fixed_budget_is_the_start_of_a_longer_run():
     """The verdict at a short budget can be read from a long run's curve: same batches,
     same weights, so epoch k of a long run is a k-epoch run."""

@@ -21,8 +21,8 @@ Introduced in ``05_momentum.ipynb``. Every formula comes from
 Each framework gets each rule: the built-in optimizer where the framework already has it,
 a small custom optimizer where it does not. :func:`make_torch_optimizer` and
 :func:`make_keras_optimizer` read a :class:`~utils.networks.recipe.Recipe`; :func:`step_lr` gives
-the
-learning rate of an epoch, and :func:`set_torch_lr` / :func:`set_keras_lr` set it between
+the learning rate of an epoch (:func:`plateau_lr`, of the next epoch from the validation F1
+so far), and :func:`set_torch_lr` / :func:`set_keras_lr` set it between
 epochs. Importing this module imports neither framework: the custom optimizers of each
 are defined the first time one of its functions is called.
 
@@ -45,7 +45,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from utils.networks.recipe import Recipe
@@ -62,6 +62,7 @@ __all__ = [
     "make_torch_optimizer",
     "set_keras_lr",
     "set_torch_lr",
+    "plateau_lr",
     "step_lr",
     "torch_optimizer_classes",
 ]
@@ -73,7 +74,7 @@ ADAM_BETAS = (0.9, 0.999)  # same default in both frameworks (FD §8)
 _CHOICES = {
     "optimizer": ("sgd", "adam"),
     "momentum_formula": ("keras", "pytorch"),
-    "lr_schedule": ("constant", "step"),
+    "lr_schedule": ("constant", "step", "plateau"),
     "adam_epsilon": ("keras", "torch"),
 }
 
@@ -126,7 +127,49 @@ def step_lr(recipe: Recipe, epoch: int) -> float:
         raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
     if recipe.lr_schedule == "constant":
         return float(recipe.learning_rate)
+    if recipe.lr_schedule == "plateau":
+        raise ValueError("lr_schedule='plateau' follows validation F1, not the epoch count: "
+                         "use plateau_lr with the F1 of the epochs so far")
     return float(recipe.learning_rate * recipe.lr_decay ** (epoch // recipe.lr_step_epochs))
+
+
+def plateau_lr(recipe: Recipe, valid_f1: Sequence[float]) -> float:
+    """The learning rate η of the next epoch under ``lr_schedule="plateau"``, from the
+    validation micro-F1 of every epoch so far.
+
+    η is multiplied by ``lr_decay`` each time F1 has gone ``lr_step_epochs`` epochs without
+    beating its best (ties do not count, as for early stopping), and the count starts
+    afresh after each drop. Unlike a fixed step, the drop comes when the run has stopped
+    improving at the current η, not at an epoch chosen before training, so a run that is
+    still learning fast is not slowed down (the trained step-decay runs use it).
+
+    Parameters
+    ----------
+    recipe : Recipe
+        Its ``learning_rate``, ``lr_decay`` and ``lr_step_epochs``.
+    valid_f1 : sequence of float
+        Validation micro-F1 of the epochs trained so far (empty before the first).
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from utils.networks.recipe import KERAS_2017
+    >>> r = replace(KERAS_2017, learning_rate=0.05, lr_schedule="plateau", lr_step_epochs=2)
+    >>> [round(plateau_lr(r, [0.5, 0.6, 0.6, 0.6][:n]), 6) for n in range(5)]
+    [0.05, 0.05, 0.05, 0.05, 0.005]
+    >>> round(plateau_lr(r, [0.5, 0.6, 0.6, 0.6, 0.6, 0.6]), 6)  # two more flat: again
+    0.0005
+    """
+    _check(recipe)
+    best, flat, drops = -math.inf, 0, 0
+    for f1 in valid_f1:
+        if f1 > best:
+            best, flat = f1, 0
+            continue
+        flat += 1
+        if flat >= recipe.lr_step_epochs:
+            drops, flat = drops + 1, 0
+    return float(recipe.learning_rate * recipe.lr_decay ** drops)
 
 
 # --- PyTorch ------------------------------------------------------------------------------

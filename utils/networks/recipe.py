@@ -55,7 +55,9 @@ class Recipe:
         ``optimizer``: ``sgd`` (Nesterov momentum) or ``adam``.
         ``momentum_formula``: ``keras``: v ← μv − ηg, θ ← θ + μv − ηg;
         ``pytorch``: b ← μb + g, θ ← θ − η(g + μb). Same iterates at a constant η.
-        ``lr_schedule``: ``constant`` or ``step`` (η × ``lr_decay`` every ``lr_step_epochs``).
+        ``lr_schedule``: ``constant``; ``step`` (η × ``lr_decay`` every ``lr_step_epochs``);
+        ``plateau`` (η × ``lr_decay`` whenever validation micro-F1 has gone
+        ``lr_step_epochs`` epochs without improving, counted afresh after each drop).
         ``adam_epsilon``: ``keras`` = 1e-7 added to the uncorrected √v (ε-hat);
         ``torch`` = 1e-8 added to the bias-corrected √v.
     Input and normalisation (thread answer 3; FD §7)
@@ -93,7 +95,7 @@ class Recipe:
     momentum_formula: Literal["keras", "pytorch"] = "keras"
     learning_rate: float = 0.05
     momentum: float = 0.9
-    lr_schedule: Literal["constant", "step"] = "constant"
+    lr_schedule: Literal["constant", "step", "plateau"] = "constant"
     lr_step_epochs: int = 4
     lr_decay: float = 0.1
     adam_epsilon: Init = "keras"

@@ -223,13 +223,15 @@ def bh_families(table: pd.DataFrame) -> str:
     return "BH families: " + "; ".join(parts) + "."
 
 
-def _step_epochs(a: Setting, b: Setting, source: str) -> float:
-    """Every how many epochs the runs read for a pair divide η (NaN: a constant η). A
-    step-decay setting's fixed-budget runs step every ``lr_step_epochs``, its trained runs
-    every :data:`~utils.results.grids.TRAINED_STEP_EPOCHS`."""
+def _schedule(a: Setting, b: Setting, source: str) -> str:
+    """How η changes in the runs read for a pair ("" where it stays constant): a step-decay
+    setting's fixed-budget runs drop it every ``lr_step_epochs``, its trained runs on a
+    plateau (:func:`~utils.results.grids.trained_toggle`)."""
     recipes = [s.recipe if source == "fixed" else trained_toggle(s.recipe) for s in (a, b)]
-    steps = [r.lr_step_epochs for r in recipes if r.lr_schedule == "step"]
-    return float(max(steps)) if steps else float("nan")
+    said = {f"every {r.lr_step_epochs} epochs" if r.lr_schedule == "step" else
+            f"after {r.lr_step_epochs} epochs without a better validation F1"
+            for r in recipes if r.lr_schedule != "constant"}
+    return " / ".join(sorted(said))
 
 
 def _limit(row: dict) -> str:
@@ -267,7 +269,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
             fw = a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
             row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared),
-                   "η step (epochs)": _step_epochs(a, b, source)}
+                   "η drops": _schedule(a, b, source)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 row.update({"mean difference": r.diff, "median difference": r.median_diff,
@@ -380,11 +382,11 @@ def _bound(r: dict) -> str:
 
 def _reading(early: dict | None, late: dict | None, budget: int) -> str:
     text = _read_budgets(early, late, budget)
-    steps = [r.get("η step (epochs)", np.nan) if r else np.nan for r in (early, late)]
-    if all(pd.notna(steps)) and steps[0] != steps[1]:
+    drops = [r.get("η drops") if r else None for r in (early, late)]
+    if all(isinstance(d, str) and d for d in drops) and drops[0] != drops[1]:
         # Not one schedule read at two budgets: say so beside whatever the verdicts say.
-        text += (f"; two schedules: η drops every {steps[0]:g} epochs in the runs read "
-                 f"after {budget} epochs and every {steps[1]:g} in the trained runs")
+        text += (f"; two schedules: η drops {drops[0]} in the runs read after {budget} "
+                 f"epochs, {drops[1]} in the trained runs")
     return text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, ladder, trained
+from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, ladder, trained
 from utils.results.stats import DECISIVE_SEEDS
 from utils.training.keras_backends import OTHER_BACKENDS
 
@@ -122,27 +122,34 @@ SIZE_EFFECTS = {  # effect → (from, to)
 
 # The step schedule of the 12-epoch grids divides the rate by 10 every 4 epochs: its last four
 # epochs run at a hundredth of the start, and the runs have stopped learning (F1 flat over
-# their last epochs), so a comparison made on them is one of stalled models. Trained until
-# they stop, step runs decay every TRAINED_STEP_EPOCHS epochs instead: the constant-rate
-# KERAS_2017 runs of reference_converged kept a median epoch near 70 in both frameworks, so
-# a typical run decays twice (tests/test_experiments.py checks that against the stored rows).
-TRAINED_STEP_EPOCHS = 30
+# their last epochs), so a comparison made on them is one of stalled models. A longer fixed
+# step does not cure it: trained with a step of 30 epochs, the first drop came while the
+# constant-rate runs were still learning fast (their kept epoch has a median near 70), and
+# the step runs stalled below them. Trained until they stop, step-decay settings therefore
+# drop η on a plateau (``lr_schedule="plateau"``): after TRAINED_PLATEAU_EPOCHS epochs
+# without a better validation F1. That is a third of the stopping rule's patience, so a run
+# that has stopped improving drops η twice, as the 12-epoch schedule does, before the rule
+# ends it, and any improvement after a drop starts both counts again.
+TRAINED_PLATEAU_EPOCHS = TRAINED["patience"] // 3
 
 
 def trained_toggle(recipe: Recipe) -> Recipe:
-    """``recipe`` under the stopping rule (:func:`~utils.networks.recipe.trained`), with a
-    step schedule's step lengthened to :data:`TRAINED_STEP_EPOCHS`.
+    """``recipe`` under the stopping rule (:func:`~utils.networks.recipe.trained`), a step
+    schedule turned into drops on a plateau of :data:`TRAINED_PLATEAU_EPOCHS` epochs.
 
     Examples
     --------
     >>> from utils.networks.recipe import KERAS_2017
-    >>> trained_toggle(replace(KERAS_2017, lr_schedule="step")).lr_step_epochs
-    30
-    >>> trained_toggle(KERAS_2017).lr_step_epochs == KERAS_2017.lr_step_epochs
+    >>> r = trained_toggle(replace(KERAS_2017, lr_schedule="step"))
+    >>> r.lr_schedule, r.lr_step_epochs
+    ('plateau', 5)
+    >>> trained_toggle(KERAS_2017) == trained(KERAS_2017)
     True
     """
     r = trained(recipe)
-    return replace(r, lr_step_epochs=TRAINED_STEP_EPOCHS) if r.lr_schedule == "step" else r
+    if r.lr_schedule != "step":
+        return r
+    return replace(r, lr_schedule="plateau", lr_step_epochs=TRAINED_PLATEAU_EPOCHS)
 
 
 def _seed_major(jobs: list[Job]) -> list[Job]:

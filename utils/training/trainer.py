@@ -44,6 +44,7 @@ from utils.common.machine import float_path
 from utils.networks.optimizers import (
     make_keras_optimizer,
     make_torch_optimizer,
+    plateau_lr,
     set_keras_lr,
     set_torch_lr,
     step_lr,
@@ -366,7 +367,9 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
     bar = tqdm(range(recipe.epochs), desc=f"{framework} seed {seed}", unit="epoch",
                disable=not progress, leave=False, file=sys.stderr)
     for epoch in bar:
-        loss = trainer.fit_epoch(epoch_batches(y["train"], recipe, rng), step_lr(recipe, epoch))
+        lr = (plateau_lr(recipe, valid_f1s) if recipe.lr_schedule == "plateau"
+              else step_lr(recipe, epoch))
+        loss = trainer.fit_epoch(epoch_batches(y["train"], recipe, rng), lr)
         p_valid, p_test = trainer.predict(x["valid"]), trainer.predict(x["test"])
         thresholds = tune_class_thresholds(p_valid, y["valid"])
         f1 = micro_f1(y["valid"], binarize(p_valid, thresholds))
