@@ -60,9 +60,9 @@ __all__ = [
     "keras_optimizer_classes",
     "make_keras_optimizer",
     "make_torch_optimizer",
+    "plateau_lr",
     "set_keras_lr",
     "set_torch_lr",
-    "plateau_lr",
     "step_lr",
     "torch_optimizer_classes",
 ]
