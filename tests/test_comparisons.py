@@ -242,3 +242,29 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     assert "two schedules" not in r.loc["none", "reading"]
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
                              "alone", "unsettled", "same", "step"]  # the table's order
+
+
+def test_paired_runs_part_where_their_training_losses_first_differ():
+    from utils.results.comparisons import describe_parting, parting_epochs
+
+    a, b = Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017)
+    shared = [0.9, 0.5, 0.3, 0.2]
+    losses = {0: (shared, shared),                   # one run, bit for bit: never parted
+              1: (shared, [0.8, 0.5, 0.3, 0.2]),     # the first step differs
+              2: (shared, shared[:3] + [0.19]),      # parts late
+              3: (shared, shared + [0.1])}           # the same losses, one stopped later
+    rows = []
+    for seed, pair in losses.items():
+        for recipe, loss in zip((PYTORCH, KERAS_2017), pair):
+            row = _row(trained(recipe), seed, [0.5] * len(loss), len(loss), "patience",
+                       np.full(Y.shape, 0.5, np.float32))
+            rows.append({**row, "epoch_loss": loss})
+    t = parting_epochs(pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"]), a, b)
+    assert t["parted at"].tolist() == [pd.NA, 1, 4, 5]
+    assert t["loss before"].tolist() == [pd.NA, pd.NA, 0.3, 0.2]
+    assert t["lowest test p"].tolist() == [0.5] * 4
+    assert describe_parting("b", t) == ("b: parted at epochs 1–5 on 3 of 4 seeds (training "
+                                        "loss then 0.200–0.300); identical to the end on "
+                                        "the other 1")
+    assert describe_parting("b", t.iloc[:1]) == "b: identical on all 1 seeds, every epoch"
+    assert describe_parting("b", t.iloc[:0]) == "b: no paired trained runs stored yet"

@@ -79,3 +79,34 @@ def test_sizes_grid_runs_the_two_largest_ladder_steps():
     largest = steps.loc[steps["mean difference"].abs().nlargest(2).index, "toggle"]
     single_steps = [pair for pair in G.SIZE_EFFECTS.values() if pair in pair_of.values()]
     assert len(single_steps) == 2 and {pair_of[t] for t in largest} == set(single_steps)
+
+
+@pytest.mark.skipif(not {"toggles", "toggles_converged"} <= set(STORED),
+                    reason="no stored toggles tables")
+def test_keras_epsilons_runs_stay_one_run_past_12_epochs_other_rungs_part_at_once():
+    """08: the 12-epoch grid scores Keras' epsilons rung the same as the rung below it on
+    every seed; the trained runs of the same seeds (another grid, other runs) must then
+    agree, loss for loss, at least as long, and part only once probabilities near the loss
+    guard's clip. The PyTorch rungs 08 names part in the first epoch."""
+    from utils.results.comparisons import BUDGET, Setting, all_results, parting_epochs, scores_at
+
+    results = all_results()
+    below, eps = G.KERAS_LADDER[-2][1], G.KERAS_LADDER[-1][1]
+    a, b = Setting("reset_after", "keras", below), Setting("epsilons", "keras", eps)
+    fixed = [scores_at(results, s, BUDGET, "fixed") for s in (a, b)]
+    seeds = sorted(set(fixed[0]) & set(fixed[1]))
+    assert len(seeds) >= 6 and all(fixed[0][s]["f1"] == fixed[1][s]["f1"] for s in seeds)
+    parts = parting_epochs(results, a, b)
+    assert len(parts) >= 6
+    parted = parts.dropna(subset=["parted at"])
+    assert (parted["parted at"] > BUDGET).all(), parts
+    # Before the clip can act, some probability must come near 1e-7: the parted seeds' own
+    # outputs reached within a decade of it by the end.
+    assert (parted["lowest test p"] < 1e-6).all(), parts
+    # In PyTorch the same rung, and the Nesterov formulas (the same iterates in exact
+    # arithmetic), part at once: other floating-point operations from the first step.
+    for i, label in ((-1, "epsilons"), (3, "Nesterov formula")):
+        assert G.TORCH_LADDER[i][0] == label
+        steps = parting_epochs(results, Setting("a", "torch", G.TORCH_LADDER[i - 1][1]),
+                               Setting("b", "torch", G.TORCH_LADDER[i][1]))
+        assert len(steps) >= 6 and (steps["parted at"] == 1).all(), (label, steps)

@@ -300,6 +300,13 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     return pd.DataFrame(rows)
 
 
+def _trained_runs(results, setting: Setting) -> dict:
+    """``{data seed: row}`` of the setting's trained-model runs (its recipe under
+    :func:`trained_toggle`, stopped by the rule rather than a fixed budget)."""
+    rows = rows_of(results, setting.framework, trained_toggle(setting.recipe), setting.preset)
+    return {int(r.data_seed): r for r in rows.itertuples() if r.stop_reason != "fixed"}
+
+
 def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
     """The paired gap b − a at every epoch budget, per data seed (the central figure of
     "speed or destination").
@@ -309,9 +316,7 @@ def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
     (:func:`~utils.networks.recipe.trained`) of both settings count. Columns: ``budget``,
     ``seed``, ``gap``.
     """
-    runs = [{int(r.data_seed): r for r in rows_of(results, s.framework, trained_toggle(s.recipe),
-                                                  s.preset).itertuples()
-             if r.stop_reason != "fixed"} for s in (a, b)]
+    runs = [_trained_runs(results, s) for s in (a, b)]
     seeds = sorted(set(runs[0]) & set(runs[1]))
     if not seeds:
         return pd.DataFrame(columns=["budget", "seed", "gap"])
@@ -322,6 +327,73 @@ def gap_over_budgets(results, a: Setting, b: Setting) -> pd.DataFrame:
 
     return pd.DataFrame([{"budget": e, "seed": s, "gap": at(runs[1][s], e) - at(runs[0][s], e)}
                          for s in seeds for e in range(1, horizon + 1)])
+
+
+def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
+    """Per data seed, the first epoch whose training loss differs between the trained runs
+    of ``a`` and ``b``: where the setting that tells them apart first acted.
+
+    Paired runs of one seed start from the same weights and see the same batches, so until
+    the toggled setting changes a single number they are one run, bit for bit (notebook 09
+    shows how quickly one changed bit then spreads). A setting that only acts in rare
+    states (a loss guard that no probability has reached yet) leaves the runs identical
+    for many epochs, or for good. Columns: ``seed``; ``parted at`` (the epoch; <NA> when
+    the runs agree on every epoch and stop together); ``epochs a``, ``epochs b``;
+    ``loss before`` (the training loss both runs shared at the epoch before they parted:
+    how far training had gone; <NA> when they parted at once or never); ``lowest test p``
+    (the smallest test probability either run stored at its kept epoch: how saturated the
+    outputs had become).
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017, PYTORCH
+    >>> from utils.training.trainer import encode_probs
+    >>> a, b = Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017)
+    >>> rows = pd.DataFrame({"framework": "torch", "preset": "classroom", "stop_reason": "patience",
+    ...     "recipe": [trained(r).to_string() for r in (PYTORCH, KERAS_2017)],
+    ...     "seed": 0, "data_seed": 0, "epoch_loss": [[0.9, 0.5, 0.3], [0.9, 0.5, 0.2]],
+    ...     "test_probs": [encode_probs(np.array([[p]], np.float32)) for p in (0.25, 0.5)]})
+    >>> t = parting_epochs(rows, a, b)
+    >>> t["parted at"].tolist(), t["loss before"].tolist(), t["lowest test p"].tolist()
+    ([3], [0.5], [0.25])
+    >>> describe_parting("b (from a)", t)
+    'b (from a): parted at epoch 3 on 1 of 1 seeds (training loss then 0.500)'
+    """
+    runs = [_trained_runs(results, s) for s in (a, b)]
+    out = []
+    for seed in sorted(set(runs[0]) & set(runs[1])):
+        la, lb = (list(side[seed].epoch_loss) for side in runs)
+        differ = [e for e, (x, y) in enumerate(zip(la, lb), start=1) if x != y]
+        # Equal over the epochs both ran but one ran longer: they parted where one stopped.
+        parted = differ[0] if differ else (None if len(la) == len(lb)
+                                           else min(len(la), len(lb)) + 1)
+        lowest = min(float(decode_probs(side[seed].test_probs).min()) for side in runs)
+        out.append({"seed": seed, "parted at": parted, "epochs a": len(la), "epochs b": len(lb),
+                    "loss before": la[parted - 2] if parted and parted > 1 else None,
+                    "lowest test p": lowest})
+    table = pd.DataFrame(out, columns=["seed", "parted at", "epochs a", "epochs b",
+                                       "loss before", "lowest test p"])
+    return table.astype({"parted at": "Int64", "loss before": "Float64"})
+
+
+def describe_parting(label: str, table: pd.DataFrame) -> str:
+    """One sentence for a :func:`parting_epochs` table: on how many seeds the runs parted,
+    when, and on how many they stayed one run to the end."""
+    n = len(table)
+    if not n:
+        return f"{label}: no paired trained runs stored yet"
+    parted = table.dropna(subset=["parted at"])
+    same = n - len(parted)
+    if parted.empty:
+        return f"{label}: identical on all {n} seeds, every epoch"
+    first, last = int(parted["parted at"].min()), int(parted["parted at"].max())
+    when = f"epoch {first}" if first == last else f"epochs {first}–{last}"
+    text = f"{label}: parted at {when} on {len(parted)} of {n} seeds"
+    loss = parted["loss before"].dropna()
+    if len(loss):
+        text += (f" (training loss then {loss.min():.3f})" if loss.min() == loss.max() else
+                 f" (training loss then {loss.min():.3f}–{loss.max():.3f})")
+    return text + (f"; identical to the end on the other {same}" if same else "")
 
 
 def _interval_text(low: float, high: float, seeds: int) -> str:
