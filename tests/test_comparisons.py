@@ -263,6 +263,7 @@ def test_paired_runs_part_where_their_training_losses_first_differ():
     assert t["parted at"].tolist() == [pd.NA, 1, 4, 5]
     assert t["loss before"].tolist() == [pd.NA, pd.NA, 0.3, 0.2]
     assert t["lowest test p"].tolist() == [0.5] * 4
+    assert t["F1 b − a"].tolist() == [0.0] * 4  # every run scored 0.5 at its kept epoch
     assert describe_parting("b", t) == ("b: parted at epochs 1–5 on 3 of 4 seeds (training "
                                         "loss then 0.200–0.300); identical to the end on "
                                         "the other 1")

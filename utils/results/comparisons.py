@@ -342,7 +342,8 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
     ``loss before`` (the training loss both runs shared at the epoch before they parted:
     how far training had gone; <NA> when they parted at once or never); ``lowest test p``
     (the smallest test probability either run stored at its kept epoch: how saturated the
-    outputs had become).
+    outputs had become); ``F1 b − a`` (the paired difference at the kept epochs, 0 where
+    the runs never parted).
 
     Examples
     --------
@@ -351,11 +352,14 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
     >>> a, b = Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017)
     >>> rows = pd.DataFrame({"framework": "torch", "preset": "classroom", "stop_reason": "patience",
     ...     "recipe": [trained(r).to_string() for r in (PYTORCH, KERAS_2017)],
-    ...     "seed": 0, "data_seed": 0, "epoch_loss": [[0.9, 0.5, 0.3], [0.9, 0.5, 0.2]],
+    ...     "seed": 0, "data_seed": 0, "test_f1": [0.5, 0.52],
+    ...     "epoch_loss": [[0.9, 0.5, 0.3], [0.9, 0.5, 0.2]],
     ...     "test_probs": [encode_probs(np.array([[p]], np.float32)) for p in (0.25, 0.5)]})
     >>> t = parting_epochs(rows, a, b)
     >>> t["parted at"].tolist(), t["loss before"].tolist(), t["lowest test p"].tolist()
     ([3], [0.5], [0.25])
+    >>> t["F1 b − a"].round(3).tolist()
+    [0.02]
     >>> describe_parting("b (from a)", t)
     'b (from a): parted at epoch 3 on 1 of 1 seeds (training loss then 0.500)'
     """
@@ -370,9 +374,10 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
         lowest = min(float(decode_probs(side[seed].test_probs).min()) for side in runs)
         out.append({"seed": seed, "parted at": parted, "epochs a": len(la), "epochs b": len(lb),
                     "loss before": la[parted - 2] if parted and parted > 1 else None,
-                    "lowest test p": lowest})
+                    "lowest test p": lowest,
+                    "F1 b − a": float(runs[1][seed].test_f1 - runs[0][seed].test_f1)})
     table = pd.DataFrame(out, columns=["seed", "parted at", "epochs a", "epochs b",
-                                       "loss before", "lowest test p"])
+                                       "loss before", "lowest test p", "F1 b − a"])
     return table.astype({"parted at": "Int64", "loss before": "Float64"})
 
 
