@@ -58,3 +58,26 @@ def test_the_page_says_how_full_each_bh_family_is():
     assert bh_families(table) == (
         "BH families: after 12 epochs, 2 of 2 comparisons; at convergence, 1 of 2 "
         "comparisons (the rest are not stored yet, so these q-values will move).")
+
+
+def test_the_rows_left_are_costed_from_their_setting_then_their_kind():
+    from utils.networks.recipe import KERAS_2017, PYTORCH
+    from utils.results.grids import Job
+    from utils.results.report import _left
+
+    def row(job, seconds):
+        return {"framework": job.framework, "preset": job.preset, "seed": job.seed,
+                "recipe": job.recipe.to_string(), "seconds": seconds}
+
+    jobs = [Job(r, "torch", s) for r in (KERAS_2017, PYTORCH) for s in range(4)]
+    jobs.append(Job(KERAS_2017, "torch", 0, "x4"))
+    # KERAS_2017's three stored seeds cost its last one their median (2 h); PYTORCH has
+    # none, so its four take the median of every stored torch classroom run, here and in
+    # another trained grid (0.5 h: of 1, 2, 3 and four of 0.5 h); the x4 job has no run of
+    # its kind to go by.
+    rows = [row(jobs[0], 3600.0), row(jobs[1], 7200.0), row(jobs[2], 10800.0)]
+    other = [row(Job(PYTORCH, "torch", 9), 1800.0)] * 4
+    assert _left(rows, jobs, rows + other) == (
+        "; the 6 rows left: about 4.0 CPU-hours at the speed of the stored runs (1 of them "
+        "with no stored run of their kind to estimate from)")
+    assert _left([row(j, 1.0) for j in jobs], jobs, []) == ""  # complete: nothing to say

@@ -17,6 +17,7 @@ import pandas as pd
 
 from utils.results.comparisons import (
     BUDGET,
+    CONVERGED_TABLES,
     MIN_SEEDS,
     backend_summary,
     backend_table,
@@ -64,12 +65,56 @@ def _interval(low: float, high: float) -> str:
     return "unbounded" if not np.isfinite(low) else f"[{low:+.3f}, {high:+.3f}]"
 
 
-def _grid_line(name: str) -> str:
+def _grid_line(name: str, trained_rows: list[dict]) -> str:
     rows, jobs = read_table(table_path(name)), GRIDS[name]()
     meta = table_path(name).with_suffix(".meta.json")
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
-    return f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_decidable(rows, jobs)}"
+    return (f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_decidable(rows, jobs)}"
+            f"{_left(rows, jobs, trained_rows)}")
+
+
+def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
+    """For a grid still filling up: the CPU-hours its missing rows should take.
+
+    A missing job costs the median run time (``seconds``, one thread) of its own setting's
+    stored rows; failing those, of the stored trained-model rows of its framework and
+    dataset (one stopping rule, so comparable lengths); failing both, it is counted as
+    having no estimate rather than guessed.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017, PYTORCH
+    >>> jobs = [Job(KERAS_2017, "torch", s) for s in range(3)] + [Job(PYTORCH, "keras", 0)]
+    >>> done = [{"framework": "torch", "preset": "classroom", "recipe": KERAS_2017.to_string(),
+    ...          "seed": 0, "seconds": 3600.0}]
+    >>> print(_left(done, jobs, done))  # doctest: +NORMALIZE_WHITESPACE
+    ; the 3 rows left: about 2.0 CPU-hours at the speed of the stored runs (1 of them with no
+    stored run of their kind to estimate from)
+    """
+    done = {Job.of_row(r).key for r in rows}
+    left = [j for j in jobs if j.key not in done]
+    if not left:
+        return ""
+    own: dict[tuple, list[float]] = {}
+    kind: dict[tuple, list[float]] = {}
+    for r in rows:
+        own.setdefault((r["framework"], r["preset"], r["recipe"]), []).append(r["seconds"])
+    for r in trained_rows:
+        kind.setdefault((r["framework"], r["preset"]), []).append(r["seconds"])
+    seconds, unknown = 0.0, 0
+    for j in left:
+        same = own.get((j.framework, j.preset, j.recipe.to_string())) or kind.get(
+            (j.framework, j.preset))
+        if same:
+            seconds += float(np.median(same))
+        else:
+            unknown += 1
+    text = (f"; the {len(left)} rows left: about {seconds / 3600:.1f} CPU-hours at the "
+            f"speed of the stored runs")
+    if unknown:
+        text += f" ({unknown} of them with no stored run of their kind to estimate from)"
+    return text
 
 
 def _decidable(rows: list[dict], jobs: list[Job]) -> str:
@@ -113,6 +158,8 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     sizes = (size_summary() if sizes is None else sizes).copy()
     sizes["95 % CI"] = [_interval(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
     backends = backend_summary(y_test=y_test) if backends is None else backends
+    # Every stored trained-model row: what a missing row of a grid still filling up costs.
+    trained = [r for name in CONVERGED_TABLES for r in read_table(table_path(name))]
     parts = [
         "# What the stored tables say",
         f"Generated from the tables in `data/results/` by `{COMMAND}`: do not edit by hand "
@@ -124,7 +171,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "Benjamini–Hochberg (BH) over each budget's table. A comparison is shown from "
         f"{MIN_SEEDS} paired seeds and can be decided from {DECISIVE_SEEDS}.",
         "## The tables read",
-        "\n".join(_grid_line(name) for name in GRIDS if name != "smoke"),
+        "\n".join(_grid_line(name, trained) for name in GRIDS if name != "smoke"),
         "## Speed or destination",
         f"Each comparison's adjusted verdict after {BUDGET} epochs and at convergence "
         "(early stopping on validation F1), and what the two say together.",
