@@ -53,11 +53,14 @@ def test_the_page_says_how_full_each_bh_family_is():
 
     from utils.results.comparisons import CONVERGED, NOT_STORED, bh_families
 
-    table = pd.DataFrame({"budget": [12, 12, CONVERGED, CONVERGED],
+    table = pd.DataFrame({"budget": [12, 12, CONVERGED, CONVERGED], "seeds": [10, 10, 6, 6],
                           "verdict": ["v", "v", "v", NOT_STORED]})
     assert bh_families(table) == (
-        "BH families: after 12 epochs, 2 of 2 comparisons; at convergence, 1 of 2 "
-        "comparisons (the rest are not stored yet, so these q-values will move).")
+        "BH families: after 12 epochs, 2 of 2 comparisons (to call a comparison larger, BH "
+        "must call at least 1 of them larger if it has 10 paired seeds); at convergence, 1 "
+        "of 2 comparisons (to call a comparison larger, BH must call at least 1 of them "
+        "larger if it has 6 paired seeds; the rest are not stored yet, so these q-values "
+        "will move).")
 
 
 def test_the_rows_left_are_costed_from_their_setting_then_their_kind():

@@ -144,3 +144,18 @@ def test_five_seeds_give_an_unbounded_interval():
     assert np.isinf(low) and np.isinf(high)
     with pytest.raises(ValueError, match="1-D"):
         sign_flip_interval([[0.1, 0.2]])
+
+
+@pytest.mark.parametrize("n,m", [(6, 30), (6, 17), (10, 30), (7, 12), (6, 8)])
+def test_bh_needs_that_many_comparisons_at_the_floor_to_call_one(n, m):
+    """bh_company against scipy's BH: k comparisons at the exact test's floor for n seeds
+    (the rest null) are called larger exactly when k reaches bh_company(n, m)."""
+    from scipy.stats import false_discovery_control
+
+    from utils.results.stats import bh_company, smallest_p
+
+    need = bh_company(n, m)
+    for k in range(1, m + 1):
+        p = np.array([smallest_p(n)] * k + [1.0] * (m - k))
+        called = false_discovery_control(p, method="bh")[0] < 0.05
+        assert called == (k >= need), (k, need)

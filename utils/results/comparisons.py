@@ -40,6 +40,7 @@ from utils.results.stats import (
     IDENTICAL,
     LARGER,
     WITHIN,
+    bh_company,
     bootstrap_ci,
     clip_bootstrap,
     family_verdicts,
@@ -205,21 +206,46 @@ def bh_families(table: pd.DataFrame) -> str:
     table holds (introduced in 08): while a family is still filling up its q-values move
     as rows land, since a comparison added to the family can raise every q.
 
+    With few seeds the exact test has a floor (:func:`~utils.results.stats.smallest_p`),
+    and BH calls a comparison at that floor larger only together with many others
+    (:func:`~utils.results.stats.bh_company`): each family says how many, per number of
+    paired seeds in it, so that "clear alone but not after BH" reads as what it is.
+
     Examples
     --------
-    >>> t = pd.DataFrame({"budget": [12, CONVERGED], "verdict": ["v", NOT_STORED]})
-    >>> for part in bh_families(t).split("; "):
-    ...     print(part)
-    BH families: after 12 epochs, 1 of 1 comparisons
-    at convergence, 0 of 1 comparisons (the rest are not stored yet, so these q-values will move).
+    >>> t = pd.DataFrame({"budget": [12] * 3 + [CONVERGED] * 3, "seeds": [10, 10, 6] * 2,
+    ...                   "verdict": ["v"] * 5 + [NOT_STORED]})
+    >>> print(bh_families(t))  # doctest: +NORMALIZE_WHITESPACE
+    BH families: after 12 epochs, 3 of 3 comparisons (to call a comparison larger, BH must
+    call at least 2 of them larger if it has 6 paired seeds, at least 1 if it has 10); at
+    convergence, 2 of 3 comparisons (to call a comparison larger, BH must call at least 1 of
+    them larger if it has 10 paired seeds; the rest are not stored yet, so these q-values
+    will move).
+    >>> print(bh_families(t.assign(seeds=5)).split(";")[0])  # doctest: +NORMALIZE_WHITESPACE
+    BH families: after 12 epochs, 3 of 3 comparisons (BH cannot call one larger if it has 5
+    paired seeds)
     """
     parts = []
     for budget, sub in table.groupby("budget", sort=False):
-        stored = int((sub.verdict != NOT_STORED).sum())
+        kept = sub[sub.verdict != NOT_STORED]
         when = "at convergence" if budget == CONVERGED else f"after {budget} epochs"
-        part = f"{when}, {stored} of {len(sub)} comparisons"
-        parts.append(part + ("" if stored == len(sub) else
-                             " (the rest are not stored yet, so these q-values will move)"))
+        m = len(kept)
+        floors = [(n, bh_company(n, m)) for n in sorted(kept.seeds.unique())]
+        can = [(n, k) for n, k in floors if k <= m]
+        cannot = " or ".join(str(n) for n, k in floors if k > m)
+        notes = []
+        if can:
+            (n0, k0), rest = can[0], can[1:]
+            notes.append(f"to call a comparison larger, BH must call at least {k0} of them "
+                         f"larger if it has {n0} paired seeds"
+                         + "".join(f", at least {k} if it has {n}" for n, k in rest)
+                         + (f", and cannot if it has {cannot}" if cannot else ""))
+        elif cannot:
+            notes.append(f"BH cannot call one larger if it has {cannot} paired seeds")
+        if len(kept) < len(sub):
+            notes.append("the rest are not stored yet, so these q-values will move")
+        parts.append(f"{when}, {len(kept)} of {len(sub)} comparisons"
+                     + (f" ({'; '.join(notes)})" if notes else ""))
     return "BH families: " + "; ".join(parts) + "."
 
 

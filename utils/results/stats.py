@@ -14,8 +14,10 @@ Agarwal et al. 2021, Holm 1979).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -119,6 +121,26 @@ def smallest_p(n: int) -> float:
 # The fewest paired seeds with which that test can reach p < 0.05: fewer, and no comparison
 # can give a verdict.
 DECISIVE_SEEDS = next(n for n in range(1, 17) if smallest_p(n) < 0.05)
+
+
+def bh_company(n: int, m: int, alpha: float = 0.05) -> int:
+    """How many comparisons of a family of ``m`` Benjamini–Hochberg must call larger (the
+    one itself included) before it can call one on ``n`` paired seeds larger.
+
+    BH gives the R smallest p-values q = p_(R)·m/R at most, and :func:`family_verdicts`
+    calls a comparison larger when q < alpha. A comparison on n seeds has
+    p ≥ :func:`smallest_p` (n), so it can be called larger only if R > smallest_p(n)·m/alpha.
+    More than ``m``: never, whatever the effect.
+
+    Examples
+    --------
+    >>> bh_company(6, 30), bh_company(10, 30), bh_company(6, 1), bh_company(6, 8)
+    (19, 2, 1, 6)
+    """
+    # Exact fractions: where smallest_p(n)·m/alpha is a whole number, q equals alpha there,
+    # which is not below it.
+    bound = Fraction(2) ** (1 - n) * m / Fraction(str(alpha))
+    return math.floor(bound) + 1
 
 
 @dataclass(frozen=True)
