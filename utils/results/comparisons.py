@@ -368,8 +368,8 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
     ``loss before`` (the training loss both runs shared at the epoch before they parted:
     how far training had gone; <NA> when they parted at once or never); ``lowest test p``
     (the smallest test probability either run stored at its kept epoch: how saturated the
-    outputs had become); ``F1 b − a`` (the paired difference at the kept epochs, 0 where
-    the runs never parted).
+    outputs had become; NaN where neither stored them); ``F1 b − a`` (the paired difference
+    at the kept epochs, 0 where the runs never parted).
 
     Examples
     --------
@@ -397,7 +397,8 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
         # Equal over the epochs both ran but one ran longer: they parted where one stopped.
         parted = differ[0] if differ else (None if len(la) == len(lb)
                                            else min(len(la), len(lb)) + 1)
-        lowest = min(float(decode_probs(side[seed].test_probs).min()) for side in runs)
+        lowest = min((float(decode_probs(side[seed].test_probs).min())
+                      for side in runs if side[seed].test_probs), default=np.nan)
         out.append({"seed": seed, "parted at": parted, "epochs a": len(la), "epochs b": len(lb),
                     "loss before": la[parted - 2] if parted and parted > 1 else None,
                     "lowest test p": lowest,

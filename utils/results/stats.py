@@ -127,10 +127,11 @@ def bh_company(n: int, m: int, alpha: float = 0.05) -> int:
     """How many comparisons of a family of ``m`` Benjamini–Hochberg must call larger (the
     one itself included) before it can call one on ``n`` paired seeds larger.
 
-    BH gives the R smallest p-values q = p_(R)·m/R at most, and :func:`family_verdicts`
-    calls a comparison larger when q < alpha. A comparison on n seeds has
-    p ≥ :func:`smallest_p` (n), so it can be called larger only if R > smallest_p(n)·m/alpha.
-    More than ``m``: never, whatever the effect.
+    :func:`family_verdicts` calls a comparison larger when its BH q < alpha, that is when
+    some j-th smallest p-value at or after its rank has p_(j)·m/j < alpha; BH then calls at
+    least j comparisons larger. A comparison on n seeds has p ≥ :func:`smallest_p` (n), so
+    p_(j) is no smaller and j > smallest_p(n)·m/alpha. More than ``m``: never, whatever the
+    effect.
 
     Examples
     --------
