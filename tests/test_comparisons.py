@@ -185,6 +185,9 @@ def test_show_adds_the_speed_or_destination_figure_where_trained_runs_pair(tmp_p
                     figure_name="t")
     out = capsys.readouterr().out
     assert "after 12 epochs" in out and "at convergence" in out
+    # One comparison per family, six seeds at convergence: BH needs only itself.
+    assert ("at convergence, 1 of 1 comparisons (to call a comparison larger, BH must call "
+            "at least 1 of them larger if it has 6 paired seeds)") in out
     assert list(table.budget) == [12, CONVERGED]
     assert (tmp_path / "t.png").exists() and (tmp_path / "t_budgets.png").exists()
     # Without trained runs there is nothing to pair over budgets: no second figure.

@@ -18,6 +18,7 @@ from utils.results.comparisons import (
     MIN_SEEDS,
     Setting,
     all_results,
+    bh_families,
     budget_summary,
     describe_budgets,
     gap_over_budgets,
@@ -46,7 +47,8 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     setting's dataset). ``data`` names the dataset of every setting — its stored rows, and
     its live runs outside smoke mode; None keeps each setting's own ("classroom" unless
     given). Returns ``(verdict table, live results)``; prints one sentence per pair and
-    budget.
+    budget, then how full each BH family is and what its seeds allow
+    (:func:`~utils.results.comparisons.bh_families`).
     """
     results = all_results() if results is None else results
     if data is not None:
@@ -71,6 +73,7 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
                        results, (BUDGET, CONVERGED), y_test)
     print("\n".join(describe_budgets(v)))
+    print(bh_families(v))  # how full each family is, and what its seeds allow
     # The two budgets read together: speed only, destination, or not decided yet.
     print("\n".join(f"Speed or destination, {r['toggle']} ({r['framework']}): {r['reading']}"
                     for r in readings(v).to_dict("records")))
