@@ -454,13 +454,17 @@ def describe_budgets(table) -> list[str]:
 
 
 def _state(r: dict | None) -> str:
-    """One budget's adjusted verdict in one word: larger, within, undecidable, missing."""
+    """One budget's adjusted verdict in one word: larger, alone (clear by itself, not after
+    the family adjustment), identical (the two settings were one run), within, undecidable
+    or missing. The only place that reads the verdict's wording."""
     if r is None or r["verdict"] == NOT_STORED:
         return "missing"
     if r["verdict"] == LARGER:
         return "larger"
     if r["verdict"].startswith(f"{WITHIN} after"):
-        return "alone"  # clear by itself, not after the family adjustment
+        return "alone"
+    if IDENTICAL in r["verdict"]:
+        return "identical"
     return "within" if np.isfinite(r["MDE (80 %)"]) else "undecidable"
 
 
@@ -470,7 +474,7 @@ def _at(r: dict | None) -> str:
         return NOT_STORED if state == "missing" else f"undecidable ({r['seeds']} seeds)"
     if state == "larger":
         return f"{r['mean difference']:+.3f}, larger"
-    if IDENTICAL in r["verdict"]:
+    if state == "identical":
         return f"{r['mean difference']:+.3f}, identical runs"
     # Clear alone but not after the family adjustment: say so, claim nothing.
     after = " after BH" if state == "alone" else ""
@@ -479,7 +483,7 @@ def _at(r: dict | None) -> str:
 
 def _bound(r: dict) -> str:
     """What a "within" verdict rules out: an effect above its MDE, or any effect at all."""
-    if IDENTICAL in r["verdict"]:
+    if _state(r) == "identical":
         return "identical runs"
     return f"no effect larger than {r['MDE (80 %)']:.3f}"
 
@@ -505,7 +509,9 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
     if e in ("missing", "undecidable"):
         return ("at convergence larger than seed noise" if c == "larger" else
                 f"at convergence {_bound(late)}")
-    e = "within" if e == "alone" else e  # claimed nowhere: read as within
+    # Clear alone is claimed nowhere, and identical runs are within: read both as within.
+    identical = "identical" in (e, c)
+    e, c = ("within" if s in ("alone", "identical") else s for s in (e, c))
     if e == c == "larger":
         if np.sign(early["mean difference"]) != np.sign(late["mean difference"]):
             return "reverses: larger at both budgets, with opposite signs"
@@ -515,7 +521,7 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
         return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
     if c == "larger":
         return f"destination only: within after {budget} epochs, larger once trained"
-    if IDENTICAL in early["verdict"] or IDENTICAL in late["verdict"]:
+    if identical:
         return f"neither: {_bound(early)} after {budget} epochs, {_bound(late)} at convergence"
     return (f"neither: no effect larger than {early['MDE (80 %)']:.3f} after {budget} "
             f"epochs nor than {late['MDE (80 %)']:.3f} at convergence")
