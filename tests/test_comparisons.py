@@ -232,7 +232,10 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     assert r.loc["open", "at convergence"] == "undecidable (5 seeds)"
     assert r.loc["missing", "at convergence"] == NOT_STORED
     assert r.loc["alone", "after 12 epochs"] == "+0.100, within after BH (MDE 0.020)"
-    assert r.loc["alone", "reading"].startswith("neither")  # claimed nowhere
+    # Clear alone after 12 epochs is claimed nowhere: no "speed only", and no bound of 0.020
+    # that its own estimate of +0.100 exceeds.
+    assert r.loc["alone", "reading"] == ("at convergence no effect larger than 0.010; after 12 "
+                                         "epochs +0.100 was clear alone but not after BH")
     assert r.loc["unsettled", "reading"].startswith("not settled at convergence: +0.020")
     # Runs equal on every seed are called identical, not bounded by an MDE of 0.000.
     assert r.loc["same", "after 12 epochs"] == "+0.000, identical runs"

@@ -506,12 +506,15 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
     if c == "alone":
         return (f"not settled at convergence: {late['mean difference']:+.3f} is clear alone "
                 f"but not after BH over the table (more seeds will tell)")
+    then = "larger than seed noise" if c == "larger" else _bound(late)
     if e in ("missing", "undecidable"):
-        return ("at convergence larger than seed noise" if c == "larger" else
-                f"at convergence {_bound(late)}")
-    # Clear alone is claimed nowhere, and identical runs are within: read both as within.
+        return f"at convergence {then}"
+    if e == "alone":
+        # Claimed nowhere: neither "larger" nor a bound that its own estimate may exceed.
+        return (f"at convergence {then}; after {budget} epochs "
+                f"{early['mean difference']:+.3f} was clear alone but not after BH")
     identical = "identical" in (e, c)
-    e, c = ("within" if s in ("alone", "identical") else s for s in (e, c))
+    e, c = ("within" if s == "identical" else s for s in (e, c))
     if e == c == "larger":
         if np.sign(early["mean difference"]) != np.sign(late["mean difference"]):
             return "reverses: larger at both budgets, with opposite signs"
