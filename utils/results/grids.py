@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, ladder, trained
 from utils.results.stats import DECISIVE_SEEDS
+from utils.task.dataset import PRESETS
 from utils.training.keras_backends import OTHER_BACKENDS
 
 
@@ -179,6 +180,19 @@ def _in_seed_blocks(jobs: list[Job]) -> list[Job]:
     return first + [j for j in jobs if j.seed >= DECISIVE_SEEDS]
 
 
+def _smallest_first(jobs: list[Job]) -> list[Job]:
+    """The same jobs, training set by training set from the smallest (stable within one).
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import PYTORCH
+    >>> jobs = _jobs([PYTORCH], ["torch"], range(1), ("x4", "classroom", "quarter"))
+    >>> [j.preset for j in _smallest_first(jobs)]
+    ['quarter', 'classroom', 'x4']
+    """
+    return sorted(jobs, key=lambda j: PRESETS[j.preset].n_train)
+
+
 def _size_jobs() -> list[Job]:
     return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
 
@@ -203,9 +217,12 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Ten seeds, not five: with five paired seeds the exact sign-flip test cannot reach
     # p < 0.05, so no size could call an effect. The classroom rows come from the grids
     # above, except the two middle PyTorch-ladder rungs in Keras, which no other grid has.
-    "sizes_converged": lambda: _in_seed_blocks(
+    # Smallest set first within each block: every size finished adds a column to the
+    # effect-versus-size table, and the costliest runs (4x: four times the clips an epoch)
+    # come last.
+    "sizes_converged": lambda: _in_seed_blocks(_smallest_first(
         _jobs([trained(r) for r in SIZE_RECIPES], ["torch", "keras"], SEEDS, SIZE_PRESETS)
-        + _jobs([trained(r) for r in SIZE_RECIPES[1:3]], ["keras"], SEEDS)),
+        + _jobs([trained(r) for r in SIZE_RECIPES[1:3]], ["keras"], SEEDS))),
     # The lab's Keras model on JAX and on PyTorch (notebook 10), each from TensorFlow's
     # initial weights for the seed: with the "keras" rows of reference_converged, one model,
     # one recipe and one batch order on three backends. Backend by backend, seed by seed
