@@ -275,3 +275,26 @@ def test_paired_runs_part_where_their_training_losses_first_differ():
                                         "the other 1")
     assert describe_parting("b", t.iloc[:1]) == "b: identical on all 1 seeds, every epoch"
     assert describe_parting("b", t.iloc[:0]) == "b: no paired trained runs stored yet"
+
+
+def test_size_columns_read_each_effect_across_the_sizes_smallest_first():
+    from utils.results.comparisons import NOT_STORED, size_columns
+    from utils.results.stats import LARGER, WITHIN
+
+    def row(preset, clips, seeds, diff, mde, verdict):
+        return {"effect": "e", "framework": "keras", "budget": "converged", "preset": preset,
+                "clips": clips, "seeds": seeds, "diff": diff, "mde": mde, "verdict": verdict}
+
+    table = pd.DataFrame([row("x4", 8000, 6, 0.01, 0.02, f"{WITHIN} (no effect larger)"),
+                          row("quarter", 500, 5, -0.2, np.inf, f"{WITHIN} (undecidable)"),
+                          row("classroom", 2000, 10, 0.1, 0.03, LARGER),
+                          {**row("x4", 8000, 0, np.nan, np.nan, NOT_STORED), "effect": "f"}])
+    out = size_columns(table)
+    assert list(out.columns) == ["effect", "framework", "budget", "quarter (500 clips)",
+                                 "classroom (2000 clips)", "x4 (8000 clips)"]
+    e = out.set_index("effect").loc["e"]
+    assert e["quarter (500 clips)"] == "-0.200, undecidable (5 seeds)"
+    assert e["classroom (2000 clips)"] == "+0.100, larger, 10 seeds"
+    assert e["x4 (8000 clips)"] == "+0.010, within (MDE 0.020), 6 seeds"
+    f = out.set_index("effect").loc["f"]
+    assert f["x4 (8000 clips)"] == NOT_STORED and pd.isna(f["quarter (500 clips)"])

@@ -612,6 +612,43 @@ def size_summary(results=None, alpha: float = 0.05,
     return pd.DataFrame(rows)
 
 
+def size_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`size_summary` table read across (introduced in 08): one row per effect,
+    framework and budget, one column per training-set size, each cell the paired mean
+    difference with its adjusted verdict and seeds — so a row shows at a glance whether an
+    effect shrinks as the data grows.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([
+    ...     {"effect": "e", "framework": "torch", "budget": 12, "preset": "classroom",
+    ...      "clips": 2000, "seeds": 10, "diff": 0.1, "mde": 0.05, "verdict": LARGER},
+    ...     {"effect": "e", "framework": "torch", "budget": 12, "preset": "x4",
+    ...      "clips": 8000, "seeds": 0, "diff": np.nan, "mde": np.nan,
+    ...      "verdict": NOT_STORED}])
+    >>> size_columns(t).iloc[0, 3:].tolist()
+    ['+0.100, larger, 10 seeds', 'not stored yet']
+    """
+    sizes = (table[["preset", "clips"]].drop_duplicates().sort_values("clips")
+             .itertuples(index=False))
+    columns = {preset: f"{preset} ({clips} clips)" for preset, clips in sizes}
+    rows = []
+    for (effect, fw, budget), sub in table.groupby(["effect", "framework", "budget"],
+                                                   sort=False):
+        row = {"effect": effect, "framework": fw, "budget": budget}
+        for r in sub.to_dict("records"):
+            cell = _at({"verdict": r["verdict"], "MDE (80 %)": r["mde"],
+                        "seeds": r["seeds"], "mean difference": r["diff"]})
+            state = _state({"verdict": r["verdict"], "MDE (80 %)": r["mde"]})
+            if state == "undecidable":  # its estimate still says which way it leans
+                cell = f"{r['diff']:+.3f}, {cell}"
+            elif state != "missing":
+                cell = f"{cell}, {r['seeds']} seeds"
+            row[columns[r["preset"]]] = cell
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["effect", "framework", "budget", *columns.values()])
+
+
 def describe_sizes(table) -> list[str]:
     """The :func:`size_summary` table as one sentence per effect, framework and budget: its
     paired mean difference at each stored size, then the verdict at the largest stored

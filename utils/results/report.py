@@ -24,6 +24,7 @@ from utils.results.comparisons import (
     bh_families,
     budget_summary,
     readings,
+    size_columns,
     size_summary,
 )
 from utils.results.grids import GRIDS, Job
@@ -184,6 +185,10 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         f"probabilities: at convergence. {bh_families(toggles)}",
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
+        "Each effect read across the training-set sizes: the paired mean difference, its "
+        "verdict after BH over that budget's table, and the paired seeds.",
+        markdown_table(size_columns(sizes)),
+        "The same comparisons with their 95 % intervals over seeds:",
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
                                               "clips", "seeds", "diff", "95 % CI", "mde",
                                               "verdict"])),
