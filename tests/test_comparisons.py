@@ -286,7 +286,7 @@ def test_size_columns_read_each_effect_across_the_sizes_smallest_first():
                 "clips": clips, "seeds": seeds, "diff": diff, "mde": mde, "verdict": verdict}
 
     table = pd.DataFrame([row("x4", 8000, 6, 0.01, 0.02, f"{WITHIN} (no effect larger)"),
-                          row("quarter", 500, 5, -0.2, np.inf, f"{WITHIN} (undecidable)"),
+                          row("quarter", 500, 5, -0.2, np.inf, "undecidable: 5 paired seeds"),
                           row("classroom", 2000, 10, 0.1, 0.03, LARGER),
                           {**row("x4", 8000, 0, np.nan, np.nan, NOT_STORED), "effect": "f"}])
     out = size_columns(table)

@@ -29,6 +29,8 @@ LARGER = "larger than seed noise"
 WITHIN = "within seed noise"
 # Both settings gave the same F1 on every paired seed (no bound is needed to say "no effect").
 IDENTICAL = "identical on every paired seed"
+# Too few paired seeds for the exact test to reject anything: neither larger nor within.
+UNDECIDABLE = "undecidable"
 
 
 def _as_sample(values: ArrayLike, name: str) -> np.ndarray:
@@ -330,8 +332,8 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
         if r.diff == 0 and r.mde == 0:  # no spread and no shift: the runs are the same
             return f"{WITHIN} ({IDENTICAL})"
         if not np.isfinite(r.mde):
-            return (f"{WITHIN} (undecidable: {r.n} paired seeds cannot reach p < {alpha} "
-                    f"with the exact sign-flip test)")
+            return (f"{UNDECIDABLE}: {r.n} paired seeds cannot reach p < {alpha} with the "
+                    f"exact sign-flip test")
         return f"{WITHIN} (no effect larger than {r.mde:.3f})"
 
     return q, [verdict(r, qi) for r, qi in zip(results, q)]
