@@ -138,8 +138,9 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     t["95 % CI, test clips"] = [_interval(lo, hi) for lo, hi in
                                 zip(clip, t.get("clip CI high", clip))]
     return t.reindex(columns=["toggle", "framework", "budget", "seeds", "mean difference",
-                              "median difference", "95 % CI, seeds", "95 % CI, test clips",
-                              "limited by", "MDE (80 %)", "p", "q (BH)", "verdict"])
+                              "median difference", "seeds b > a", "95 % CI, seeds",
+                              "95 % CI, test clips", "limited by", "MDE (80 %)", "p",
+                              "q (BH)", "verdict"])
 
 
 def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
@@ -179,10 +180,12 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "(early stopping on validation F1), and what the two say together.",
         markdown_table(readings(toggles)),
         "## Every comparison, paired by data seed",
-        "Mean F1 difference b − a over the paired seeds (the median per-seed difference "
-        "beside it; the intervals, test and MDE are of the mean). The interval over test clips "
-        "(a bootstrap of the clips, seeds held) exists where the rows keep their test "
-        f"probabilities: at convergence. {bh_families(toggles)}",
+        "Mean F1 difference b − a over the paired seeds (beside it the median per-seed "
+        "difference, and the share of seeds on which b scored higher, a tie counting half: "
+        "the paired probability of improvement; the intervals, test and MDE are of the "
+        "mean). The interval over test clips (a bootstrap of the clips, seeds held) exists "
+        "where the rows keep their test probabilities: at convergence. "
+        f"{bh_families(toggles)}",
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
         "Each effect read across the training-set sizes: the paired mean difference, its "
