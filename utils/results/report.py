@@ -71,8 +71,27 @@ def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     meta = table_path(name).with_suffix(".meta.json")
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
-    return (f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_decidable(rows, jobs)}"
-            f"{_left(rows, jobs, trained_rows)}")
+    return (f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_capped(rows)}"
+            f"{_decidable(rows, jobs)}{_left(rows, jobs, trained_rows)}")
+
+
+def _capped(rows: list[dict]) -> str:
+    """Trained runs that the epoch cap stopped rather than the patience rule: models that may
+    still have been learning, so a verdict on them is made at the cap's budget.
+
+    Examples
+    --------
+    >>> _capped([{"stop_reason": "patience"}, {"stop_reason": "cap"}])
+    '; 1 of 2 trained runs stopped at their epoch cap, not by the patience rule'
+    >>> _capped([{"stop_reason": "fixed"}])
+    ''
+    """
+    trained_runs = [r for r in rows if r["stop_reason"] != "fixed"]
+    capped = sum(r["stop_reason"] == "cap" for r in trained_runs)
+    if not capped:
+        return ""
+    return (f"; {capped} of {len(trained_runs)} trained runs stopped at their epoch cap, not "
+            f"by the patience rule")
 
 
 def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
