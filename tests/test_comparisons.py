@@ -202,7 +202,8 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
 
     def row(toggle, budget, diff, verdict, mde=0.02, seeds=10):
         return {"toggle": toggle, "framework": "torch", "budget": budget, "seeds": seeds,
-                "mean difference": diff, "MDE (80 %)": mde, "verdict": verdict}
+                "mean difference": diff, "MDE (80 %)": mde, "verdict": verdict,
+                "CI low": diff - mde, "CI high": diff + mde}
 
     table = pd.DataFrame([
         row("speed", 12, 0.1, LARGER), row("speed", CONVERGED, 0.0, f"{WITHIN} (...)"),
@@ -219,7 +220,11 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("same", 12, 0.0, f"{WITHIN} ({IDENTICAL})", 0.0),
         row("same", CONVERGED, 0.0, WITHIN, 0.01),
         {**row("step", 12, 0.0, WITHIN, 0.03), "η drops": "every 4 epochs"},
-        {**row("step", CONVERGED, 0.0, WITHIN, 0.01), "η drops": "on a plateau"}])
+        {**row("step", CONVERGED, 0.0, WITHIN, 0.01), "η drops": "on a plateau"},
+        # Larger early, not at convergence, yet the interval there still holds the early
+        # estimate: the effect may have shrunk or just gone undetected.
+        row("untold", 12, 0.05, LARGER), row("untold", CONVERGED, 0.03, WITHIN, 0.03),
+        row("grew", 12, 0.03, WITHIN, 0.03), row("grew", CONVERGED, 0.05, LARGER)])
     r = readings(table).set_index("toggle")
     assert r.loc["speed", "reading"].startswith("speed only")
     assert "0.020" in r.loc["speed", "reading"]  # the MDE at convergence
@@ -246,8 +251,16 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         "; two schedules: η drops every 4 epochs in the runs read after 12 epochs, on a "
         "plateau in the trained runs")
     assert "two schedules" not in r.loc["none", "reading"]
+    assert r.loc["untold", "reading"] == (
+        "speed or destination not told apart yet: larger after 12 epochs (+0.050); at "
+        "convergence no effect larger than 0.030, but its interval [+0.000, +0.060] still "
+        "holds +0.050 (more seeds will tell)")
+    assert r.loc["grew", "reading"] == (
+        "destination: larger once trained (+0.050); after 12 epochs within seed noise, but "
+        "its interval [+0.000, +0.060] holds +0.050 too")
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
-                             "alone", "unsettled", "same", "step"]  # the table's order
+                             "alone", "unsettled", "same", "step", "untold",
+                             "grew"]  # the table's order
 
 
 def test_paired_runs_part_where_their_training_losses_first_differ():

@@ -488,6 +488,15 @@ def _bound(r: dict) -> str:
     return f"no effect larger than {r['MDE (80 %)']:.3f}"
 
 
+def _holds(r: dict, value: float) -> bool:
+    """Whether ``r``'s interval over seeds holds ``value`` (False where it has none)."""
+    return bool(r.get("CI low", np.nan) <= value <= r.get("CI high", np.nan))
+
+
+def _interval_of(r: dict) -> str:
+    return f"[{r['CI low']:+.3f}, {r['CI high']:+.3f}]"
+
+
 def _reading(early: dict | None, late: dict | None, budget: int) -> str:
     text = _read_budgets(early, late, budget)
     drops = [r.get("η drops") if r else None for r in (early, late)]
@@ -520,9 +529,21 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
             return "reverses: larger at both budgets, with opposite signs"
         return (f"destination: larger at both budgets ({early['mean difference']:+.3f}, "
                 f"then {late['mean difference']:+.3f}), it survives training")
+    # "Only" is claimed where the budget without an effect has an interval that excludes the
+    # other budget's estimate: the effect shrank (or grew), not just went undetected.
     if e == "larger":
+        x = early["mean difference"]
+        if _holds(late, x):
+            return (f"speed or destination not told apart yet: larger after {budget} epochs "
+                    f"({x:+.3f}); at convergence {_bound(late)}, but its interval "
+                    f"{_interval_of(late)} still holds {x:+.3f} (more seeds will tell)")
         return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
     if c == "larger":
+        x = late["mean difference"]
+        if _holds(early, x):
+            return (f"destination: larger once trained ({x:+.3f}); after {budget} epochs "
+                    f"within seed noise, but its interval {_interval_of(early)} holds "
+                    f"{x:+.3f} too")
         return f"destination only: within after {budget} epochs, larger once trained"
     if identical:
         return f"neither: {_bound(early)} after {budget} epochs, {_bound(late)} at convergence"
@@ -534,11 +555,14 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     """Speed or destination, per comparison of a :func:`budget_summary` table: its adjusted
     verdict after ``budget`` epochs and at convergence, and what the two say together.
 
-    An effect larger after ``budget`` epochs and within seed noise at convergence changed
-    how fast the model learns (*speed only*); one larger at both survives training
-    (*destination*), or *reverses* if its sign flips; one that only appears at convergence
-    is a *destination only*. A comparison not yet decidable at convergence says so, and so
-    does one clear by itself there but not after the family adjustment (not settled).
+    An effect larger after ``budget`` epochs and within seed noise at convergence, where the
+    interval at convergence excludes the early estimate, changed how fast the model learns
+    (*speed only*); if that interval still holds the early estimate, the two are *not told
+    apart yet*. One larger at both survives training (*destination*), or *reverses* if its
+    sign flips; one that only appears at convergence, the early interval excluding its
+    estimate there, is a *destination only*. A comparison not yet decidable at convergence
+    says so, and so does one clear by itself there but not after the family adjustment
+    (not settled).
 
     Examples
     --------
@@ -546,7 +570,8 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     ...     {"toggle": "init", "framework": "torch", "budget": 12, "seeds": 10,
     ...      "mean difference": 0.14, "MDE (80 %)": 0.08, "verdict": LARGER},
     ...     {"toggle": "init", "framework": "torch", "budget": CONVERGED, "seeds": 10,
-    ...      "mean difference": 0.01, "MDE (80 %)": 0.02, "verdict": WITHIN}])
+    ...      "mean difference": 0.01, "MDE (80 %)": 0.02, "verdict": WITHIN,
+    ...      "CI low": -0.01, "CI high": 0.03}])
     >>> readings(t).loc[0, "reading"]
     'speed only: larger after 12 epochs, at convergence no effect larger than 0.020'
     """
