@@ -311,3 +311,22 @@ def test_size_columns_read_each_effect_across_the_sizes_smallest_first():
     assert e["x4 (8000 clips)"] == "+0.010, within (MDE 0.020), 6 seeds"
     f = out.set_index("effect").loc["f"]
     assert f["x4 (8000 clips)"] == NOT_STORED and pd.isna(f["quarter (500 clips)"])
+
+
+def test_a_smaller_training_set_is_read_under_its_own_stopping_rule():
+    """A quarter-size run is stored with four times the classroom's patience and cap (the
+    same SGD steps): scores_at finds it there, and a row stored under the classroom's counts
+    is not taken for it."""
+    from utils.results.grids import trained_toggle
+
+    quarter = trained_toggle(PYTORCH, "quarter")
+    assert (quarter.patience, quarter.epochs) == (4 * trained(PYTORCH).patience,
+                                                  4 * trained(PYTORCH).epochs)
+    curve = [0.3 + 0.001 * e for e in range(300)]
+    rows = [{**_row(r, seed, curve, 290, "patience"), "preset": "quarter",
+             "key": f"torch|quarter|{seed}|{r.to_string()}"}
+            for seed, r in ((0, quarter), (1, trained(PYTORCH)))]
+    results = pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+    found = scores_at(results, Setting("q", "torch", PYTORCH, "quarter"), CONVERGED)
+    assert list(found) == [0] and found[0]["f1"] == curve[289]
+    assert scores_at(results, Setting("q", "torch", PYTORCH, "quarter"), 12)[0]["f1"] == curve[11]

@@ -329,3 +329,23 @@ def test_trained_grids_finish_each_setting_decidable_before_adding_seeds():
         # one run of seeds 0..n-1 per setting, back to back
         assert all(setting[i] == setting[i - i % n] and first[i].seed == i % n
                    for i in range(len(first)))
+
+
+def test_trained_runs_on_a_smaller_set_get_at_least_the_classroom_steps_to_learn():
+    """The stopping rule counts epochs; a quarter-size epoch is a quarter of the SGD steps.
+    Every trained job's patience and cap, in steps, are at least the classroom's, and a set
+    as large or larger keeps the classroom's counts."""
+    from utils.networks.recipe import TRAINED
+    from utils.task.dataset import PRESETS
+
+    classroom = PRESETS["classroom"].n_train
+    for grid in ("reference_converged", "toggles_converged", "sizes_converged"):
+        for j in G.GRIDS[grid]():
+            steps = PRESETS[j.preset].n_train / classroom  # classroom epochs per epoch
+            assert j.recipe.patience * steps >= TRAINED["patience"], j.key
+            assert j.recipe.epochs * steps >= TRAINED["epochs"], j.key
+            if steps >= 1:
+                assert (j.recipe.patience, j.recipe.epochs) == (TRAINED["patience"],
+                                                                TRAINED["epochs"]), j.key
+    assert {j.recipe.patience for j in G.GRIDS["sizes_converged"]()
+            if j.preset == "quarter"} == {4 * TRAINED["patience"]}

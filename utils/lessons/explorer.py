@@ -19,8 +19,9 @@ import numpy as np
 from IPython.display import Image
 
 from utils.lessons.plots import plot_f1_strips
-from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe, trained
+from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe
 from utils.results.comparisons import Setting, run_live, stored_rows
+from utils.results.grids import trained_toggle
 
 # Knobs beyond the framework defaults that the stored toggles grid covers.
 EXTRA_FIELDS = ("input_scaling", "batchnorm", "optimizer", "lr_schedule")
@@ -83,9 +84,10 @@ class Explorer:
 
     def stored_f1(self, recipe: Recipe, trained_runs: bool = False) -> np.ndarray:
         """Stored test F1 of ``recipe`` (its fixed budget), or with ``trained_runs`` of the
-        same recipe trained until it stopped learning (the trained-model grids)."""
+        same recipe trained until it stopped learning (as the trained-model grids run it on
+        this dataset)."""
         if trained_runs:
-            recipe = trained(recipe)
+            recipe = trained_toggle(recipe, self.data)
         rows = stored_rows(self.results, Setting("", self.framework.value, recipe, self.data))
         if trained_runs:
             rows = rows[rows.stop_reason != "fixed"]

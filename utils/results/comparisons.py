@@ -160,16 +160,18 @@ def scores_at(results, setting: Setting, budget: int | str,
     """``{data seed: {"f1": test F1, "row": row}}`` of ``setting`` at ``budget``.
 
     ``budget`` = :data:`CONVERGED`: the kept epoch of the trained-model rows (the setting's
-    recipe under :func:`~utils.networks.recipe.trained`). An int k: the test F1 after k
-    epochs, read from the trained-model rows' curves (``source="curve"``: the same runs
-    serve both budgets) or from fixed-budget rows of exactly k epochs (``"fixed"``).
+    recipe as those grids run it on its preset, :func:`trained_toggle`). An int k: the test
+    F1 after k epochs, read from the trained-model rows' curves (``source="curve"``: the
+    same runs serve both budgets) or from fixed-budget rows of exactly k epochs
+    (``"fixed"``).
     """
     if source == "fixed" and budget != CONVERGED:
         fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
                                                             patience=0), setting.preset)
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in fixed.itertuples()}
-    long = rows_of(results, setting.framework, trained_toggle(setting.recipe), setting.preset)
+    long = rows_of(results, setting.framework, trained_toggle(setting.recipe, setting.preset),
+                   setting.preset)
     if budget == CONVERGED:
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in long.itertuples() if r.stop_reason != "fixed"}
@@ -253,7 +255,8 @@ def _schedule(a: Setting, b: Setting, source: str) -> str:
     """How η changes in the runs read for a pair ("" where it stays constant): a step-decay
     setting's fixed-budget runs drop it every ``lr_step_epochs``, its trained runs on a
     plateau (:func:`~utils.results.grids.trained_toggle`)."""
-    recipes = [s.recipe if source == "fixed" else trained_toggle(s.recipe) for s in (a, b)]
+    recipes = [s.recipe if source == "fixed" else trained_toggle(s.recipe, s.preset)
+               for s in (a, b)]
     said = {f"every {r.lr_step_epochs} epochs" if r.lr_schedule == "step" else
             f"after {r.lr_step_epochs} epochs without a better validation F1"
             for r in recipes if r.lr_schedule != "constant"}
@@ -329,7 +332,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
 def _trained_runs(results, setting: Setting) -> dict:
     """``{data seed: row}`` of the setting's trained-model runs (its recipe under
     :func:`trained_toggle`, stopped by the rule rather than a fixed budget)."""
-    rows = rows_of(results, setting.framework, trained_toggle(setting.recipe), setting.preset)
+    rows = rows_of(results, setting.framework, trained_toggle(setting.recipe, setting.preset),
+                   setting.preset)
     return {int(r.data_seed): r for r in rows.itertuples() if r.stop_reason != "fixed"}
 
 
@@ -731,7 +735,7 @@ def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
     rows = []
     for recipe in (KERAS_2017, PYTORCH):
         for fw, label in BACKENDS.items():
-            runs = rows_of(results, fw, trained(recipe), preset)
+            runs = rows_of(results, fw, trained_toggle(recipe, preset), preset)
             runs = runs[runs.stop_reason != "fixed"]
             row = {"backend": label, "framework": fw, "recipe": recipe.name, "seeds": len(runs)}
             if len(runs):

@@ -134,9 +134,11 @@ SIZE_EFFECTS = {  # effect → (from, to)
 TRAINED_PLATEAU_EPOCHS = TRAINED["patience"] // 3
 
 
-def trained_toggle(recipe: Recipe) -> Recipe:
-    """``recipe`` under the stopping rule (:func:`~utils.networks.recipe.trained`), a step
-    schedule turned into drops on a plateau of :data:`TRAINED_PLATEAU_EPOCHS` epochs.
+def trained_toggle(recipe: Recipe, preset: str = "classroom") -> Recipe:
+    """``recipe`` as the trained-model grids run it on ``preset``: under the stopping rule
+    (:func:`~utils.networks.recipe.trained`), a step schedule turned into drops on a plateau
+    of :data:`TRAINED_PLATEAU_EPOCHS` epochs, and on a training set smaller than the
+    classroom's, every count of epochs multiplied by :func:`epochs_scale`.
 
     Examples
     --------
@@ -146,11 +148,39 @@ def trained_toggle(recipe: Recipe) -> Recipe:
     ('plateau', 5)
     >>> trained_toggle(KERAS_2017) == trained(KERAS_2017)
     True
+    >>> r = trained_toggle(replace(KERAS_2017, lr_schedule="step"), "quarter")
+    >>> r.epochs, r.patience, r.lr_step_epochs
+    (800, 60, 20)
     """
     r = trained(recipe)
-    if r.lr_schedule != "step":
+    if r.lr_schedule == "step":
+        r = replace(r, lr_schedule="plateau", lr_step_epochs=TRAINED_PLATEAU_EPOCHS)
+    k = epochs_scale(preset)
+    if k == 1:
         return r
-    return replace(r, lr_schedule="plateau", lr_step_epochs=TRAINED_PLATEAU_EPOCHS)
+    return replace(r, epochs=r.epochs * k, patience=r.patience * k,
+                   lr_step_epochs=r.lr_step_epochs * (k if r.lr_schedule == "plateau" else 1))
+
+
+def epochs_scale(preset: str) -> int:
+    """How many epochs of ``preset`` make at least the SGD steps of one classroom epoch: 1
+    for the classroom set and larger ones, and for a smaller preset the ratio of the sizes,
+    rounded up.
+
+    The stopping rule counts epochs: 15 without a better validation F1, a cap of 200. An
+    epoch of a quarter-size set is a quarter of the steps, so with the classroom's counts a
+    quarter run would be stopped after a quarter of the steps: its patience ran out, or it
+    reached the cap, while it was still learning. A larger set keeps the counts: more steps
+    per epoch only makes the rule more patient.
+
+    Examples
+    --------
+    >>> epochs_scale("quarter"), epochs_scale("classroom"), epochs_scale("x4")
+    (4, 1, 1)
+    """
+    classroom = PRESETS["classroom"].n_train
+    size = PRESETS[preset].n_train if preset in PRESETS else classroom  # a real dataset
+    return max(1, -(-classroom // size))
 
 
 def _seed_major(jobs: list[Job]) -> list[Job]:
@@ -178,6 +208,12 @@ def _in_seed_blocks(jobs: list[Job]) -> list[Job]:
     """
     first = [j for j in jobs if j.seed < DECISIVE_SEEDS]
     return first + [j for j in jobs if j.seed >= DECISIVE_SEEDS]
+
+
+def _trained_jobs(jobs: list[Job]) -> list[Job]:
+    """The same jobs, each recipe as the trained-model grids run it on the job's preset
+    (:func:`trained_toggle`)."""
+    return [replace(j, recipe=trained_toggle(j.recipe, j.preset)) for j in jobs]
 
 
 def _smallest_first(jobs: list[Job]) -> list[Job]:
@@ -212,17 +248,16 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
                                     for r in (trained(KERAS_2017), trained(PYTORCH))],
     # The toggles and sizes grids on trained models, in two blocks of seeds (many CPU-hours:
     # run them in chunks or on a cluster, see the README).
-    "toggles_converged": lambda: _in_seed_blocks([replace(j, recipe=trained_toggle(j.recipe))
-                                                  for j in _toggle_jobs()]),
+    "toggles_converged": lambda: _in_seed_blocks(_trained_jobs(_toggle_jobs())),
     # Ten seeds, not five: with five paired seeds the exact sign-flip test cannot reach
     # p < 0.05, so no size could call an effect. The classroom rows come from the grids
     # above, except the two middle PyTorch-ladder rungs in Keras, which no other grid has.
     # Smallest set first within each block: every size finished adds a column to the
     # effect-versus-size table, and the costliest runs (4x: four times the clips an epoch)
     # come last.
-    "sizes_converged": lambda: _in_seed_blocks(_smallest_first(
-        _jobs([trained(r) for r in SIZE_RECIPES], ["torch", "keras"], SEEDS, SIZE_PRESETS)
-        + _jobs([trained(r) for r in SIZE_RECIPES[1:3]], ["keras"], SEEDS))),
+    "sizes_converged": lambda: _in_seed_blocks(_smallest_first(_trained_jobs(
+        _jobs(SIZE_RECIPES, ["torch", "keras"], SEEDS, SIZE_PRESETS)
+        + _jobs(SIZE_RECIPES[1:3], ["keras"], SEEDS)))),
     # The lab's Keras model on JAX and on PyTorch (notebook 10), each from TensorFlow's
     # initial weights for the seed: with the "keras" rows of reference_converged, one model,
     # one recipe and one batch order on three backends. Backend by backend, seed by seed
