@@ -208,7 +208,8 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
         "Each effect read across the training-set sizes: the paired mean difference, its "
-        "verdict after BH over that budget's table, and the paired seeds.",
+        "verdict after BH over that budget's table, and the paired seeds. "
+        f"{bh_families(sizes)}",
         markdown_table(size_columns(sizes)),
         "The same comparisons with their 95 % intervals over seeds:",
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
