@@ -666,9 +666,10 @@ def size_columns(table: pd.DataFrame) -> pd.DataFrame:
                                                    sort=False):
         row = {"effect": effect, "framework": fw, "budget": budget}
         for r in sub.to_dict("records"):
-            cell = _at({"verdict": r["verdict"], "MDE (80 %)": r["mde"],
-                        "seeds": r["seeds"], "mean difference": r["diff"]})
-            state = _state({"verdict": r["verdict"], "MDE (80 %)": r["mde"]})
+            # The size table's row under the toggle table's names, read by the same helpers.
+            same = {"verdict": r["verdict"], "MDE (80 %)": r["mde"], "seeds": r["seeds"],
+                    "mean difference": r["diff"]}
+            cell, state = _at(same), _state(same)
             if state == "undecidable":  # its estimate still says which way it leans
                 cell = f"{r['diff']:+.3f}, {cell}"
             elif state != "missing":
