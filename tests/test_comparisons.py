@@ -139,6 +139,31 @@ def test_budget_summary_separates_speed_from_destination():
     assert missing.iloc[0]["verdict"] == NOT_STORED
 
 
+def test_pairs_whose_runs_took_two_floating_point_paths_are_counted_and_said():
+    from utils.results.comparisons import describe_paths
+
+    pair = [("all defaults", Setting("a", "torch", PYTORCH), Setting("b", "torch", KERAS_2017))]
+    results = _results()
+    assert describe_paths(budget_summary(pair, results, budgets=(CONVERGED,))) == ""
+    here = {"framework": "torch", "cpu": "CPU A", "cpu_family_model": "1/1", "caches": "x",
+            "threads": 1, "torch": "2.13.0", "torch_isa": "AVX2", "onednn_max_isa": "native",
+            "mkl_instructions": "native"}
+    # Seeds 4 and 5 of KERAS_2017 trained on another CPU model than their PYTORCH pairs.
+    results["float_path"] = [{**here, "cpu_family_model": "2/2"}
+                             if r.seed >= 4 and r.recipe_name == KERAS_2017.name else here
+                             for r in results.itertuples()]
+    t = budget_summary(pair, results, budgets=(5, CONVERGED))
+    assert t["paths apart"].tolist() == [2, 2]
+    said = describe_paths(t)
+    assert "after 5 epochs 2 of 6 paired seeds, in 1 of 1 comparisons" in said
+    assert "at convergence 2 of 6 paired seeds" in said
+    # Across frameworks every pair is on two paths by design: not counted.
+    keras = results[results.recipe_name == PYTORCH.name].assign(framework="keras")
+    across = [("kernels", Setting("a", "torch", PYTORCH), Setting("b", "keras", PYTORCH))]
+    t = budget_summary(across, pd.concat([results, keras]), budgets=(CONVERGED,))
+    assert t.iloc[0]["seeds"] == 6 and "paths apart" not in t
+
+
 def test_the_wider_interval_names_what_limits_a_verdict():
     from utils.results.comparisons import _limit
 

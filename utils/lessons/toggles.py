@@ -21,6 +21,7 @@ from utils.results.comparisons import (
     bh_families,
     budget_summary,
     describe_budgets,
+    describe_paths,
     gap_over_budgets,
     readings,
     run_live,
@@ -74,6 +75,8 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
                        results, (BUDGET, CONVERGED), y_test)
     print("\n".join(describe_budgets(v)))
     print(bh_families(v))  # how full each family is, and what its seeds allow
+    if paths := describe_paths(v):  # a grid filled on more than one CPU
+        print(paths)
     # The two budgets read together: speed only, destination, or not decided yet.
     print("\n".join(f"Speed or destination, {r['toggle']} ({r['framework']}): {r['reading']}"
                     for r in readings(v).to_dict("records")))

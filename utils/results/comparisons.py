@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from utils.common.machine import path_key
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
@@ -273,6 +274,53 @@ def _limit(row: dict) -> str:
     return "seeds" if seeds > clips else "test clips"
 
 
+def _paths_apart(sa: dict, sb: dict, shared: Sequence[int]) -> int:
+    """How many paired seeds have their two runs on different floating-point paths (another
+    CPU model, thread count or library version: :func:`~utils.common.machine.path_key`)."""
+    def key(row) -> str:  # a row built without one (a test, an old table) is unrecorded
+        return path_key(row.float_path if isinstance(row.float_path, dict) else {})
+
+    return sum(key(sa[s]["row"]) != key(sb[s]["row"]) for s in shared)
+
+
+def describe_paths(table: pd.DataFrame) -> str:
+    """Which pairs of a :func:`budget_summary` or :func:`size_summary` table join runs from
+    two floating-point paths, per budget ("" when none does).
+
+    A grid fills up over sessions, not always on one CPU. Such a pair still shares its
+    initial weights and batches, but not its rounding, which training amplifies (notebook
+    09): it pairs less tightly than two runs on one path, and that spread is part of its
+    interval and test. Comparisons across frameworks (the kernels of notebook 10) are on two
+    paths by design and are not counted.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"budget": [12, CONVERGED, CONVERGED], "seeds": [10, 10, 6],
+    ...                   "paths apart": [0, 4, 0]})
+    >>> print(describe_paths(t))  # doctest: +NORMALIZE_WHITESPACE
+    Pairs whose two runs were trained on different floating-point paths (another CPU model,
+    thread count or library version): at convergence 4 of 16 paired seeds, in 1 of 2
+    comparisons. Such a pair shares its initial weights and batches but not its rounding,
+    which training amplifies (notebook 09): it pairs less tightly, and that spread is part of
+    its interval and test.
+    """
+    if "paths apart" not in table or not (table["paths apart"].fillna(0) > 0).any():
+        return ""
+    parts = []
+    for budget, sub in table.groupby("budget", sort=False):
+        apart = sub["paths apart"].dropna()
+        if apart.sum() > 0:
+            when = "at convergence" if budget == CONVERGED else f"after {budget} epochs"
+            seeds = int(sub.loc[apart.index, "seeds"].sum())
+            parts.append(f"{when} {int(apart.sum())} of {seeds} paired seeds, in "
+                         f"{int((apart > 0).sum())} of {len(apart)} comparisons")
+    return ("Pairs whose two runs were trained on different floating-point paths (another "
+            "CPU model, thread count or library version): " + "; ".join(parts) + ". Such a "
+            "pair shares its initial weights and batches but not its rounding, which "
+            "training amplifies (notebook 09): it pairs less tightly, and that spread is "
+            "part of its interval and test.")
+
+
 def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
                    y_test: np.ndarray | None = None, alpha: float = 0.05):
@@ -301,6 +349,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    "η drops": _schedule(a, b, source)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
+                if a.framework == b.framework:  # across frameworks: two paths by design
+                    row["paths apart"] = _paths_apart(sa, sb, shared)
                 row.update({"mean difference": r.diff, "median difference": r.median_diff,
                             "CI low": r.ci_low,
                             "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde,
@@ -632,7 +682,7 @@ def size_summary(results=None, alpha: float = 0.05,
                         r = paired({s: sa[s]["f1"] for s in shared},
                                    {s: sb[s]["f1"] for s in shared})
                         row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                                    "mde": r.mde})
+                                    "mde": r.mde, "paths apart": _paths_apart(sa, sb, shared)})
                         found.append((row, r))
                     rows.append(row)
         _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")

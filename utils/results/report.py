@@ -23,6 +23,7 @@ from utils.results.comparisons import (
     backend_table,
     bh_families,
     budget_summary,
+    describe_paths,
     readings,
     size_columns,
     size_summary,
@@ -156,10 +157,19 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     clip = t.get("clip CI low", pd.Series(np.nan, index=t.index))
     t["95 % CI, test clips"] = [_interval(lo, hi) for lo, hi in
                                 zip(clip, t.get("clip CI high", clip))]
-    return t.reindex(columns=["toggle", "framework", "budget", "seeds", "mean difference",
+    # A count, empty where not counted (too few seeds, or two frameworks: two paths by design).
+    apart = t.get("paths apart", pd.Series(np.nan, index=t.index))
+    t["pairs on two paths"] = ["" if np.isnan(n) else str(int(n)) for n in apart]
+    return t.reindex(columns=["toggle", "framework", "budget", "seeds", "pairs on two paths",
+                              "mean difference",
                               "median difference", "seeds b > a", "95 % CI, seeds",
                               "95 % CI, test clips", "limited by", "MDE (80 %)", "p",
                               "q (BH)", "verdict"])
+
+
+def _said(text: str) -> list[str]:
+    """A paragraph of the page where there is something to say, none where there is not."""
+    return [text] if text else []
 
 
 def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
@@ -205,11 +215,13 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "mean). The interval over test clips (a bootstrap of the clips, seeds held) exists "
         "where the rows keep their test probabilities: at convergence. "
         f"{bh_families(toggles)}",
+        *_said(describe_paths(toggles)),
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
         "Each effect read across the training-set sizes: the paired mean difference, its "
         "verdict after BH over that budget's table, and the paired seeds. "
         f"{bh_families(sizes)}",
+        *_said(describe_paths(sizes)),
         markdown_table(size_columns(sizes)),
         "The same comparisons with their 95 % intervals over seeds:",
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
@@ -222,6 +234,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(_backend_runs(backend_table())),
         "Kernels against defaults, paired by seed (the same initial weights and batches on "
         "every backend), then the two budgets read together:",
+        *_said(describe_paths(backends)),
         markdown_table(_comparisons(backends)),
         markdown_table(readings(backends)),
     ]
