@@ -547,8 +547,18 @@ def _holds(r: dict, value: float) -> bool:
     return bool(r.get("CI low", np.nan) <= value <= r.get("CI high", np.nan))
 
 
-def _interval_of(r: dict) -> str:
-    return f"[{r['CI low']:+.3f}, {r['CI high']:+.3f}]"
+def bracket(low: float, high: float) -> str:
+    """An interval as the tables print it: "" where there is none (NaN), "unbounded" where
+    too few seeds bound it (see ``paired``).
+
+    Examples
+    --------
+    >>> bracket(-0.0452, 0.004), bracket(-np.inf, np.inf), bracket(np.nan, np.nan)
+    ('[-0.045, +0.004]', 'unbounded', '')
+    """
+    if np.isnan(low):
+        return ""
+    return "unbounded" if not np.isfinite(low) else f"[{low:+.3f}, {high:+.3f}]"
 
 
 def _reading(early: dict | None, late: dict | None, budget: int) -> str:
@@ -588,16 +598,17 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
     if e == "larger":
         x = early["mean difference"]
         if _holds(late, x):
+            held = bracket(late["CI low"], late["CI high"])
             return (f"speed or destination not told apart yet: larger after {budget} epochs "
                     f"({x:+.3f}); at convergence {_bound(late)}, but its interval "
-                    f"{_interval_of(late)} still holds {x:+.3f} (more seeds will tell)")
+                    f"{held} still holds {x:+.3f} (more seeds will tell)")
         return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
     if c == "larger":
         x = late["mean difference"]
         if _holds(early, x):
+            held = bracket(early["CI low"], early["CI high"])
             return (f"destination: larger once trained ({x:+.3f}); after {budget} epochs "
-                    f"within seed noise, but its interval {_interval_of(early)} holds "
-                    f"{x:+.3f} too")
+                    f"within seed noise, but its interval {held} holds {x:+.3f} too")
         return f"destination only: within after {budget} epochs, larger once trained"
     if identical:
         return f"neither: {_bound(early)} after {budget} epochs, {_bound(late)} at convergence"

@@ -22,6 +22,7 @@ from utils.results.comparisons import (
     backend_summary,
     backend_table,
     bh_families,
+    bracket,
     budget_summary,
     describe_paths,
     readings,
@@ -59,12 +60,6 @@ def markdown_table(frame: pd.DataFrame) -> str:
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |"
               for row in frame.itertuples(index=False)]
     return "\n".join(lines)
-
-
-def _interval(low: float, high: float) -> str:
-    if np.isnan(low):
-        return ""
-    return "unbounded" if not np.isfinite(low) else f"[{low:+.3f}, {high:+.3f}]"
 
 
 def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
@@ -153,9 +148,9 @@ def _decidable(rows: list[dict], jobs: list[Job]) -> str:
 
 def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     t = table.copy()
-    t["95 % CI, seeds"] = [_interval(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
+    t["95 % CI, seeds"] = [bracket(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
     clip = t.get("clip CI low", pd.Series(np.nan, index=t.index))
-    t["95 % CI, test clips"] = [_interval(lo, hi) for lo, hi in
+    t["95 % CI, test clips"] = [bracket(lo, hi) for lo, hi in
                                 zip(clip, t.get("clip CI high", clip))]
     # A count, empty where not counted (too few seeds, or two frameworks: two paths by design).
     apart = t.get("paths apart", pd.Series(np.nan, index=t.index))
@@ -187,7 +182,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     ``backends`` are the summaries a caller already has (computed here when None)."""
     toggles = budget_summary(y_test=y_test) if toggles is None else toggles
     sizes = (size_summary() if sizes is None else sizes).copy()
-    sizes["95 % CI"] = [_interval(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
+    sizes["95 % CI"] = [bracket(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
     backends = backend_summary(y_test=y_test) if backends is None else backends
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
