@@ -80,24 +80,37 @@ def test_toggle_summary_reports_stored_pairs(results):
     assert first.verdict != NOT_STORED and first["CI low"] <= first["mean difference"]
 
 
+def _after_twelve_epochs(results, recipe, runs: str):
+    """Test F1 after 12 epochs of the stored torch seeds of ``recipe``, sorted by seed, from
+    the runs a summary row says it read: fixed 12-epoch runs or the trained runs' curves."""
+    from utils.results.grids import trained_toggle
+    from utils.results.store import f1_of, rows_of
+
+    if runs == "fixed-budget runs":
+        return f1_of(results, "torch", recipe)
+    trained_runs = rows_of(results, "torch", trained_toggle(recipe))
+    trained_runs = trained_runs[trained_runs.stop_reason != "fixed"]
+    return np.array([curve[11] for curve in trained_runs.epoch_test_f1])
+
+
 def test_size_summary_covers_every_effect_and_size(results):
     import numpy as np
 
     from utils.results.comparisons import NOT_STORED, size_summary
     from utils.results.grids import SIZE_EFFECTS
-    from utils.results.store import f1_of
 
     s = size_summary(results)
     assert list(s.effect.unique()) == list(SIZE_EFFECTS)
     assert set(s.framework) == {"torch", "keras"} and set(s.budget) == {12, "converged"}
     assert all(g.clips.is_monotonic_increasing
                for _, g in s.groupby(["effect", "framework", "budget"]))
-    # the classroom size comes from the toggles grid: ten seeds, paired by data seed
+    # the classroom size comes from the toggles grids: ten seeds, paired by data seed, after
+    # 12 epochs from the fixed runs or, once they pair as many seeds, the trained runs' curves
     effect = next(iter(SIZE_EFFECTS))
     room = s[(s.preset == "classroom") & (s.effect == effect) & (s.framework == "torch")
              & (s.budget == 12)].iloc[0]
     assert room.verdict != NOT_STORED and room.seeds == 10
-    a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS[effect])  # sorted by seed
+    a, b = (_after_twelve_epochs(results, r, room.runs) for r in SIZE_EFFECTS[effect])
     assert room["diff"] == pytest.approx(np.mean(b - a))
     assert room.ci_low <= room["diff"] <= room.ci_high and room.mde > 0
 
@@ -106,17 +119,19 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
     import numpy as np
 
     from utils.experiments import main
+    from utils.results.comparisons import SOURCES
     from utils.results.grids import SIZE_EFFECTS
-    from utils.results.store import f1_of
 
     assert main(["summary"]) == 0
     out = capsys.readouterr().out
     assert "Every toggle" in out and "Effect versus training-set size" in out
-    a, b = (f1_of(results, "torch", r) for r in SIZE_EFFECTS["Keras conv/dense init"])
     first, readings = out.split("Speed or destination")[:2]
     lines = [s for s in first.splitlines()
              if s.strip().startswith("conv/dense init") and " torch " in s]
     assert len(lines) == 2  # the 12-epoch budget, then convergence; no unpaired table left
+    runs = next(r for r in SOURCES.values() if r in lines[0])  # the line says which runs
+    a, b = (_after_twelve_epochs(results, r, runs)
+            for r in SIZE_EFFECTS["Keras conv/dense init"])
     assert f"{np.mean(b - a):.3f}" in lines[0]  # seeds 0-9 on both sides, in order
     # Then the two budgets read together, one line per comparison.
     assert sum(s.strip().startswith("conv/dense init") for s in readings.splitlines()) == 2

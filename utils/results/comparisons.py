@@ -275,8 +275,9 @@ def _limit(row: dict) -> str:
 
 
 def _paths_apart(sa: dict, sb: dict, shared: Sequence[int]) -> int:
-    """How many paired seeds have their two runs on different floating-point paths (another
-    CPU model, thread count or library version: :func:`~utils.common.machine.path_key`)."""
+    """How many paired seeds have their two runs on floating-point paths not recorded as one
+    (another CPU model, caches, thread count or library version, or a part of the path
+    unrecorded for one of them: :func:`~utils.common.machine.path_key`)."""
     def key(row) -> str:  # a row built without one (a test, an old table) is unrecorded
         return path_key(row.float_path if isinstance(row.float_path, dict) else {})
 
@@ -298,11 +299,11 @@ def describe_paths(table: pd.DataFrame) -> str:
     >>> t = pd.DataFrame({"budget": [12, CONVERGED, CONVERGED], "seeds": [10, 10, 6],
     ...                   "paths apart": [0, 4, 0]})
     >>> print(describe_paths(t))  # doctest: +NORMALIZE_WHITESPACE
-    Pairs whose two runs were trained on different floating-point paths (another CPU model,
-    thread count or library version): at convergence 4 of 16 paired seeds, in 1 of 2
-    comparisons. Such a pair shares its initial weights and batches but not its rounding,
-    which training amplifies (notebook 09): it pairs less tightly, and that spread is part of
-    its interval and test.
+    Pairs whose two runs were not recorded on one floating-point path (another CPU model,
+    caches, thread count or library version, or a part of the path left unrecorded for one of
+    them): at convergence 4 of 16 paired seeds, in 1 of 2 comparisons. Such a pair shares its
+    initial weights and batches but not its rounding, which training amplifies (notebook 09):
+    it pairs less tightly, and that spread is part of its interval and test.
     """
     if "paths apart" not in table or not (table["paths apart"].fillna(0) > 0).any():
         return ""
@@ -314,8 +315,9 @@ def describe_paths(table: pd.DataFrame) -> str:
             seeds = int(sub.loc[apart.index, "seeds"].sum())
             parts.append(f"{when} {int(apart.sum())} of {seeds} paired seeds, in "
                          f"{int((apart > 0).sum())} of {len(apart)} comparisons")
-    return ("Pairs whose two runs were trained on different floating-point paths (another "
-            "CPU model, thread count or library version): " + "; ".join(parts) + ". Such a "
+    return ("Pairs whose two runs were not recorded on one floating-point path (another "
+            "CPU model, caches, thread count or library version, or a part of the path left "
+            "unrecorded for one of them): " + "; ".join(parts) + ". Such a "
             "pair shares its initial weights and batches but not its rounding, which "
             "training amplifies (notebook 09): it pairs less tightly, and that spread is "
             "part of its interval and test.")
@@ -667,7 +669,8 @@ def size_summary(results=None, alpha: float = 0.05,
                  budgets: Sequence[int | str] = (BUDGET, CONVERGED)):
     """Effect versus training-set size (introduced in 08): one row per effect of
     :data:`utils.results.grids.SIZE_EFFECTS`, framework, budget and size (``classroom`` and
-    ``SIZE_PRESETS``) — clips, paired seeds, the paired mean F1 difference (to − from) with
+    ``SIZE_PRESETS``) — the runs read (:func:`_pair_scores`), clips, paired seeds, the
+    paired mean F1 difference (to − from) with
     its 95 % interval, the minimal detectable effect and the verdict after
     Benjamini–Hochberg over that budget's table.
 
@@ -682,11 +685,12 @@ def size_summary(results=None, alpha: float = 0.05,
         for effect, (a, b) in SIZE_EFFECTS.items():
             for fw in frameworks:
                 for preset in presets:
-                    sa, sb, _ = _pair_scores(results, Setting("", fw, a, preset),
-                                             Setting("", fw, b, preset), budget)
+                    sa, sb, source = _pair_scores(results, Setting("", fw, a, preset),
+                                                  Setting("", fw, b, preset), budget)
                     shared = sorted(set(sa) & set(sb))
                     row = {"effect": effect, "framework": fw, "budget": budget,
-                           "preset": preset, "clips": PRESETS[preset].n_train,
+                           "preset": preset, "runs": SOURCES[source],
+                           "clips": PRESETS[preset].n_train,
                            "seeds": len(shared), "diff": np.nan, "ci_low": np.nan,
                            "ci_high": np.nan, "mde": np.nan, "verdict": NOT_STORED}
                     if len(shared) >= MIN_SEEDS:

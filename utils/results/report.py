@@ -220,8 +220,8 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(size_columns(sizes)),
         "The same comparisons with their 95 % intervals over seeds:",
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
-                                              "clips", "seeds", "diff", "95 % CI", "mde",
-                                              "verdict"])),
+                                              "runs", "clips", "seeds", "diff", "95 % CI",
+                                              "mde", "verdict"])),
         "## One Keras model on three backends",
         "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "
         "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "
