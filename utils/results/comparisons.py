@@ -670,9 +670,9 @@ def size_summary(results=None, alpha: float = 0.05,
     """Effect versus training-set size (introduced in 08): one row per effect of
     :data:`utils.results.grids.SIZE_EFFECTS`, framework, budget and size (``classroom`` and
     ``SIZE_PRESETS``) — the runs read (:func:`_pair_scores`), clips, paired seeds, the
-    paired mean F1 difference (to − from) with
-    its 95 % interval, the minimal detectable effect and the verdict after
-    Benjamini–Hochberg over that budget's table.
+    paired mean F1 difference (to − from) with its 95 % interval, the minimal detectable
+    effect, the pairs on two floating-point paths and the verdict after Benjamini–Hochberg
+    over that budget's table.
 
     At a fixed epoch budget a larger set also takes more SGD steps; at convergence every
     run has stopped learning, so only the size differs."""
