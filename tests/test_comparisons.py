@@ -313,6 +313,18 @@ def test_paired_runs_part_where_their_training_losses_first_differ():
                                         "the other 1")
     assert describe_parting("b", t.iloc[:1]) == "b: identical on all 1 seeds, every epoch"
     assert describe_parting("b", t.iloc[:0]) == "b: no paired trained runs stored yet"
+    # Seed 1's KERAS_2017 run on another CPU: rounding alone would part it, so it is left out.
+    frame = pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+    here = {"framework": "torch", "cpu": "CPU A", "cpu_family_model": "1/1", "caches": "x",
+            "threads": 1, "torch": "2.13.0", "torch_isa": "AVX2", "onednn_max_isa": "native",
+            "mkl_instructions": "native"}
+    frame["float_path"] = [{**here, "cpu": "CPU B"} if r.seed == 1 and r.recipe_name ==
+                           KERAS_2017.name else here for r in frame.itertuples()]
+    t = parting_epochs(frame, a, b)
+    assert t.seed.tolist() == [0, 2, 3] and t.attrs["two paths"] == 1
+    assert describe_parting("b", t).endswith(
+        "identical to the end on the other 1 (1 paired seeds left out: their two runs are not "
+        "recorded on one floating-point path, so rounding alone would part them)")
 
 
 def test_size_columns_read_each_effect_across_the_sizes_smallest_first():

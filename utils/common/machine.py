@@ -264,3 +264,29 @@ def path_key(fp: dict) -> str:
                 f"{device}")
     return (f"tensorflow {fp['tensorflow']} | {cpu} | oneDNN {fp['onednn_max_isa']} opts "
             f"{fp['tf_onednn_opts']} | {threads}")
+
+
+def paths_differ(a: dict, b: dict) -> bool:
+    """Whether two recorded :func:`float_path` s differ in their :func:`path_key`, a cache
+    size that one run's kernel did not give (``?``) being read as the other's: unknown is
+    not evidence of another path. Two unrecorded paths (``{}``) do not differ; one recorded
+    and one not do.
+
+    Examples
+    --------
+    >>> fp = {"framework": "keras", "cpu": "X", "cpu_family_model": "1/1", "threads": 1,
+    ...       "caches": "48K/1024K/32768K", "tensorflow": "2.21.0", "onednn_max_isa": "AVX2",
+    ...       "tf_onednn_opts": "default"}
+    >>> paths_differ(fp, {**fp, "caches": "?/?/?"}), paths_differ(fp, {**fp, "caches": "32K/?/?"})
+    (False, True)
+    >>> paths_differ(fp, {**fp, "cpu_family_model": "2/2"})
+    True
+    >>> paths_differ({}, {}), paths_differ(fp, {})
+    (False, True)
+    """
+    if a and b:
+        ca, cb = str(a["caches"]).split("/"), str(b["caches"]).split("/")
+        if len(ca) == len(cb):
+            a = {**a, "caches": "/".join(y if x == "?" else x for x, y in zip(ca, cb))}
+            b = {**b, "caches": "/".join(x if y == "?" else y for x, y in zip(ca, cb))}
+    return path_key(a) != path_key(b)

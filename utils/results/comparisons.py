@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from utils.common.machine import path_key
+from utils.common.machine import paths_differ
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
@@ -274,14 +274,18 @@ def _limit(row: dict) -> str:
     return "seeds" if seeds > clips else "test clips"
 
 
+def _apart(ra, rb) -> bool:
+    """Whether two stored rows' floating-point paths differ (:func:`~utils.common.machine.
+    paths_differ`; a row built without one, a test's or an old table's, is unrecorded)."""
+    fa, fb = (getattr(r, "float_path", None) for r in (ra, rb))
+    return paths_differ(fa if isinstance(fa, dict) else {}, fb if isinstance(fb, dict) else {})
+
+
 def _paths_apart(sa: dict, sb: dict, shared: Sequence[int]) -> int:
     """How many paired seeds have their two runs on floating-point paths not recorded as one
-    (another CPU model, caches, thread count or library version, or a part of the path
-    unrecorded for one of them: :func:`~utils.common.machine.path_key`)."""
-    def key(row) -> str:  # a row built without one (a test, an old table) is unrecorded
-        return path_key(row.float_path if isinstance(row.float_path, dict) else {})
-
-    return sum(key(sa[s]["row"]) != key(sb[s]["row"]) for s in shared)
+    (another CPU model, caches, thread count or library version, or a path recorded for only
+    one of them: :func:`~utils.common.machine.paths_differ`)."""
+    return sum(_apart(sa[s]["row"], sb[s]["row"]) for s in shared)
 
 
 def describe_paths(table: pd.DataFrame) -> str:
@@ -300,8 +304,8 @@ def describe_paths(table: pd.DataFrame) -> str:
     ...                   "paths apart": [0, 4, 0]})
     >>> print(describe_paths(t))  # doctest: +NORMALIZE_WHITESPACE
     Pairs whose two runs were not recorded on one floating-point path (another CPU model,
-    caches, thread count or library version, or a part of the path left unrecorded for one of
-    them): at convergence 4 of 16 paired seeds, in 1 of 2 comparisons. Such a pair shares its
+    caches, thread count or library version, or a path recorded for only one of them): at
+    convergence 4 of 16 paired seeds, in 1 of 2 comparisons. Such a pair shares its
     initial weights and batches but not its rounding, which training amplifies (notebook 09):
     it pairs less tightly, and that spread is part of its interval and test.
     """
@@ -316,8 +320,8 @@ def describe_paths(table: pd.DataFrame) -> str:
             parts.append(f"{when} {int(apart.sum())} of {seeds} paired seeds, in "
                          f"{int((apart > 0).sum())} of {len(apart)} comparisons")
     return ("Pairs whose two runs were not recorded on one floating-point path (another "
-            "CPU model, caches, thread count or library version, or a part of the path left "
-            "unrecorded for one of them): " + "; ".join(parts) + ". Such a "
+            "CPU model, caches, thread count or library version, or a path recorded for only "
+            "one of them): " + "; ".join(parts) + ". Such a "
             "pair shares its initial weights and batches but not its rounding, which "
             "training amplifies (notebook 09): it pairs less tightly, and that spread is "
             "part of its interval and test.")
@@ -446,8 +450,12 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
     'b (from a): parted at epoch 3 on 1 of 1 seeds (training loss then 0.500)'
     """
     runs = [_trained_runs(results, s) for s in (a, b)]
-    out = []
+    out, apart = [], 0
     for seed in sorted(set(runs[0]) & set(runs[1])):
+        # Bit for bit only on one path: on two, rounding parts the runs from the first step.
+        if _apart(runs[0][seed], runs[1][seed]):
+            apart += 1
+            continue
         la, lb = (list(side[seed].epoch_loss) for side in runs)
         differ = [e for e, (x, y) in enumerate(zip(la, lb), start=1) if x != y]
         # Equal over the epochs both ran but one ran longer: they parted where one stopped.
@@ -461,19 +469,26 @@ def parting_epochs(results, a: Setting, b: Setting) -> pd.DataFrame:
                     "F1 b − a": float(runs[1][seed].test_f1 - runs[0][seed].test_f1)})
     table = pd.DataFrame(out, columns=["seed", "parted at", "epochs a", "epochs b",
                                        "loss before", "lowest test p", "F1 b − a"])
-    return table.astype({"parted at": "Int64", "loss before": "Float64"})
+    table = table.astype({"parted at": "Int64", "loss before": "Float64"})
+    table.attrs["two paths"] = apart  # seeds left out, said by describe_parting
+    return table
 
 
 def describe_parting(label: str, table: pd.DataFrame) -> str:
     """One sentence for a :func:`parting_epochs` table: on how many seeds the runs parted,
-    when, and on how many they stayed one run to the end."""
+    when, on how many they stayed one run to the end, and how many seeds were left out
+    because their two runs are not recorded on one floating-point path."""
+    apart = table.attrs.get("two paths", 0)
+    left_out = (f" ({apart} paired seeds left out: their two runs are not recorded on one "
+                f"floating-point path, so rounding alone would part them)" if apart else "")
     n = len(table)
     if not n:
-        return f"{label}: no paired trained runs stored yet"
+        where = " on one floating-point path" if apart else ""
+        return f"{label}: no paired trained runs{where} stored yet{left_out}"
     parted = table.dropna(subset=["parted at"])
     same = n - len(parted)
     if parted.empty:
-        return f"{label}: identical on all {n} seeds, every epoch"
+        return f"{label}: identical on all {n} seeds, every epoch{left_out}"
     first, last = int(parted["parted at"].min()), int(parted["parted at"].max())
     when = f"epoch {first}" if first == last else f"epochs {first}–{last}"
     text = f"{label}: parted at {when} on {len(parted)} of {n} seeds"
@@ -481,7 +496,7 @@ def describe_parting(label: str, table: pd.DataFrame) -> str:
     if len(loss):
         text += (f" (training loss then {loss.min():.3f})" if loss.min() == loss.max() else
                  f" (training loss then {loss.min():.3f}–{loss.max():.3f})")
-    return text + (f"; identical to the end on the other {same}" if same else "")
+    return text + (f"; identical to the end on the other {same}" if same else "") + left_out
 
 
 def _interval_text(low: float, high: float, seeds: int) -> str:
