@@ -156,10 +156,9 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     apart = t.get("paths apart", pd.Series(np.nan, index=t.index))
     t["pairs on two paths"] = ["" if np.isnan(n) else str(int(n)) for n in apart]
     return t.reindex(columns=["toggle", "framework", "budget", "seeds", "pairs on two paths",
-                              "mean difference",
-                              "median difference", "seeds b > a", "95 % CI, seeds",
-                              "95 % CI, test clips", "limited by", "MDE (80 %)", "p",
-                              "q (BH)", "verdict"])
+                              "mean difference", "median difference", "seeds b > a",
+                              "95 % CI, seeds", "95 % CI, test clips", "limited by",
+                              "MDE (80 %)", "p", "q (BH)", "verdict"])
 
 
 def _said(text: str) -> list[str]:
@@ -227,9 +226,9 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "
         "largest peak memory of a run's process.",
         markdown_table(_backend_runs(backend_table())),
+        *_said(describe_paths(backends)),
         "Kernels against defaults, paired by seed (the same initial weights and batches on "
         "every backend), then the two budgets read together:",
-        *_said(describe_paths(backends)),
         markdown_table(_comparisons(backends)),
         markdown_table(readings(backends)),
     ]
