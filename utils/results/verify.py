@@ -64,10 +64,14 @@ def check_row(row: dict, table: list[dict], reruns: int = RERUNS, alpha: float =
 
     The first rerun takes this machine's pinned path. If its F1 is identical, the check is
     ``identical``. If not, and the row was stored on this very path, the table is stale: the
-    check fails. Otherwise ``reruns`` seeds of the setting (the row's own first) run here,
-    and a two-sided permutation test of the difference of means against every stored seed
-    of the setting must give p ≥ ``alpha``. It catches a stale table (a shift of the order of
-    the seed spread), not a subtle one; a grid rerun on this machine is the full check.
+    check fails ("this very path" means equal path keys: a cache size the kernel did not
+    report, ``?``, counts as a difference here, where
+    :func:`~utils.common.machine.paths_differ`, which pairs seeds, reads it as the other
+    run's; a hard failure needs a path known to be the same). Otherwise ``reruns`` seeds of
+    the setting (the row's own first) run here, and a two-sided permutation test of the
+    difference of means against every stored seed of the setting must give p ≥ ``alpha``. It
+    catches a stale table (a shift of the order of the seed spread), not a subtle one; a
+    grid rerun on this machine is the full check.
 
     ``epochs`` re-derives only the first that many epochs of each run (a fixed budget of
     the same recipe sees the same batches and weights, so its curve is the stored curve's
