@@ -30,6 +30,7 @@ from utils.common.machine import paths_differ
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
+    SEEDS,
     SIZE_EFFECTS,
     SIZE_PRESETS,
     TORCH_LADDER,
@@ -578,8 +579,8 @@ def bracket(low: float, high: float) -> str:
     return "unbounded" if not np.isfinite(low) else f"[{low:+.3f}, {high:+.3f}]"
 
 
-def _reading(early: dict | None, late: dict | None, budget: int) -> str:
-    text = _read_budgets(early, late, budget)
+def _reading(early: dict | None, late: dict | None, budget: int, filling: bool) -> str:
+    text = _read_budgets(early, late, budget, filling)
     drops = [r.get("η drops") if r else None for r in (early, late)]
     if all(isinstance(d, str) and d for d in drops) and drops[0] != drops[1]:
         # Not one schedule read at two budgets: say so beside whatever the verdicts say.
@@ -588,14 +589,29 @@ def _reading(early: dict | None, late: dict | None, budget: int) -> str:
     return text
 
 
-def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
+def _more_seeds(r: dict, filling: bool) -> str:
+    """Why a reading is left open: while the grid adds seeds to comparison ``r`` or to its
+    family (``filling``: the BH q-values move with every comparison's seeds), more will
+    tell; once every planned seed of the family is paired, it stays open, and says so.
+
+    Examples
+    --------
+    >>> _more_seeds({"seeds": 10}, filling=True), _more_seeds({"seeds": 10}, filling=False)
+    ('more seeds will tell', "all 10 of the grid's seeds paired: not claimed")
+    """
+    if filling or r["seeds"] < len(SEEDS):
+        return "more seeds will tell"
+    return f"all {r['seeds']} of the grid's seeds paired: not claimed"
+
+
+def _read_budgets(early: dict | None, late: dict | None, budget: int, filling: bool) -> str:
     e, c = _state(early), _state(late)
     if c in ("missing", "undecidable"):
         seeds = 0 if late is None else late["seeds"]
         return f"not decided at convergence yet ({seeds} paired seed{'' if seeds == 1 else 's'})"
     if c == "alone":
         return (f"not settled at convergence: {late['mean difference']:+.3f} is clear alone "
-                f"but not after BH over the table (more seeds will tell)")
+                f"but not after BH over the table ({_more_seeds(late, filling)})")
     then = "larger than seed noise" if c == "larger" else _bound(late)
     if e in ("missing", "undecidable"):
         return f"at convergence {then}"
@@ -616,9 +632,9 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int) -> str:
         x = early["mean difference"]
         if _holds(late, x):
             held = bracket(late["CI low"], late["CI high"])
-            return (f"speed or destination not told apart yet: larger after {budget} epochs "
+            return (f"speed or destination not told apart: larger after {budget} epochs "
                     f"({x:+.3f}); at convergence {_bound(late)}, but its interval "
-                    f"{held} still holds {x:+.3f} (more seeds will tell)")
+                    f"{held} still holds {x:+.3f} ({_more_seeds(late, filling)})")
         return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
     if c == "larger":
         x = late["mean difference"]
@@ -640,11 +656,11 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     An effect larger after ``budget`` epochs and within seed noise at convergence, where the
     interval at convergence excludes the early estimate, changed how fast the model learns
     (*speed only*); if that interval still holds the early estimate, the two are *not told
-    apart yet*. One larger at both survives training (*destination*), or *reverses* if its
-    sign flips; one that only appears at convergence, the early interval excluding its
-    estimate there, is a *destination only*. A comparison not yet decidable at convergence
-    says so, and so does one clear by itself there but not after the family adjustment
-    (not settled).
+    apart* (yet, while the grid adds seeds). One larger at both survives training
+    (*destination*), or *reverses* if its sign flips; one that only appears at convergence,
+    the early interval excluding its estimate there, is a *destination only*. A comparison
+    not yet decidable at convergence says so, and so does one clear by itself there but not
+    after the family adjustment (not settled).
 
     Examples
     --------
@@ -658,11 +674,14 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     'speed only: larger after 12 epochs, at convergence no effect larger than 0.020'
     """
     rows = []
+    # One comparison short of its seeds moves the q-values of all: the family is filling.
+    filling = bool((table.loc[table.budget == CONVERGED, "seeds"] < len(SEEDS)).any())
     for (toggle, fw), sub in table.groupby(["toggle", "framework"], sort=False):
         by = {r["budget"]: r for r in sub.to_dict("records")}
         early, late = by.get(budget), by.get(CONVERGED)
         rows.append({"toggle": toggle, "framework": fw, f"after {budget} epochs": _at(early),
-                     "at convergence": _at(late), "reading": _reading(early, late, budget)})
+                     "at convergence": _at(late),
+                     "reading": _reading(early, late, budget, filling)})
     return pd.DataFrame(rows, columns=["toggle", "framework", f"after {budget} epochs",
                                        "at convergence", "reading"])
 
