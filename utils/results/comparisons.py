@@ -542,6 +542,10 @@ def _state(r: dict | None) -> str:
 
 def _at(r: dict | None) -> str:
     state = _state(r)
+    if state == "missing" and r is not None and 0 < r.get("seeds", 0) < MIN_SEEDS:
+        # Some seeds are in, too few to show: say how far the grid has got.
+        n = r["seeds"]
+        return f"{n} paired seed{'' if n == 1 else 's'} so far, shown from {MIN_SEEDS}"
     if state in ("missing", "undecidable"):
         return NOT_STORED if state == "missing" else f"undecidable ({r['seeds']} seeds)"
     if state == "larger":
@@ -753,9 +757,12 @@ def size_columns(table: pd.DataFrame) -> pd.DataFrame:
     ...      "clips": 2000, "seeds": 10, "diff": 0.1, "mde": 0.05, "verdict": LARGER},
     ...     {"effect": "e", "framework": "torch", "budget": 12, "preset": "x4",
     ...      "clips": 8000, "seeds": 0, "diff": np.nan, "mde": np.nan,
+    ...      "verdict": NOT_STORED},
+    ...     {"effect": "e", "framework": "torch", "budget": 12, "preset": "x16",
+    ...      "clips": 32000, "seeds": 3, "diff": np.nan, "mde": np.nan,
     ...      "verdict": NOT_STORED}])
     >>> size_columns(t).iloc[0, 3:].tolist()
-    ['+0.100, larger, 10 seeds', 'not stored yet']
+    ['+0.100, larger, 10 seeds', 'not stored yet', '3 paired seeds so far, shown from 5']
     """
     sizes = (table[["preset", "clips"]].drop_duplicates().sort_values("clips")
              .itertuples(index=False))
