@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from utils.networks.recipe import TRAINED
 from utils.results import grids as G
 from utils.task import dataset as D
 from utils.task import dcase_data as DD
@@ -192,6 +193,16 @@ def test_grid_jobs_move_to_the_built_dataset():
     assert len({j.key for j in jobs}) == len(jobs)
     sizes = G.with_preset(G.GRIDS["sizes"](), "fx")  # two presets become one
     assert len({j.key for j in sizes}) == len(sizes) < len(G.GRIDS["sizes"]())
+    # A trained run counts its epochs for its own training set: moved, a quarter run and
+    # its classroom twin become one job, with the counts of the set it moves to.
+    trained = G.GRIDS["sizes_converged"]()
+    settings = {(j.framework, j.recipe.name) for j in trained}
+    for preset in ("x16", "quarter"):
+        moved = G.with_preset(trained, preset)
+        assert len(moved) == len(settings) * len(G.SEEDS)
+        k = G.epochs_scale(preset)
+        assert {(j.recipe.epochs, j.recipe.patience) for j in moved} == {
+            (TRAINED["epochs"] * k, TRAINED["patience"] * k)}
 
 
 def test_cli_builds_lists_and_projects(fixture, root):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("ipywidgets")
@@ -113,6 +114,27 @@ def test_size_summary_covers_every_effect_and_size(results):
     a, b = (_after_twelve_epochs(results, r, room.runs) for r in SIZE_EFFECTS[effect])
     assert room["diff"] == pytest.approx(np.mean(b - a))
     assert room.ci_low <= room["diff"] <= room.ci_high and room.mde > 0
+
+
+def test_a_size_in_no_grid_gets_its_column_once_its_rows_are_stored(results):
+    from utils.results.comparisons import size_summary
+    from utils.results.grids import SIZE_EFFECTS
+    from utils.results.store import f1_of
+
+    assert "x16" not in set(size_summary(results).preset)  # no x16 rows are stored
+    # The classroom 12-epoch rows of the two ends of one effect, stored as if run on x16
+    # (`run --grid ... --data x16`): the column appears, its runs paired as stored.
+    a, b = SIZE_EFFECTS["Keras conv/dense init"]
+    picked = results[(results.grid.isin(["reference", "toggles"])) & (results.framework == "torch")
+                     & (results.preset == "classroom")
+                     & results.recipe.isin([a.to_string(), b.to_string()])]
+    s = size_summary(pd.concat([results, picked.assign(preset="x16")], ignore_index=True),
+                     frameworks=("torch",), budgets=(12,))
+    x16 = s[(s.preset == "x16") & (s.effect == "Keras conv/dense init")].iloc[0]
+    assert x16.clips == 32000 and x16.seeds == 10 and x16.runs == "fixed-budget runs"
+    assert x16["diff"] == pytest.approx(np.mean(f1_of(results, "torch", b)
+                                                - f1_of(results, "torch", a)))
+    assert s.groupby("effect").clips.is_monotonic_increasing.all()  # x16 comes last
 
 
 def test_summary_command_prints_the_stored_effects(results, capsys):

@@ -34,6 +34,7 @@ from utils.results.grids import (
     SIZE_EFFECTS,
     SIZE_PRESETS,
     TORCH_LADDER,
+    UNPLANNED_SIZE_PRESETS,
     extras,
     gate_rung,
     trained_toggle,
@@ -713,10 +714,14 @@ def size_summary(results=None, alpha: float = 0.05,
     over that budget's table.
 
     At a fixed epoch budget a larger set also takes more SGD steps; at convergence every
-    run has stopped learning, so only the size differs."""
+    run has stopped learning, so only the size differs. A size in no grid
+    (:data:`~utils.results.grids.UNPLANNED_SIZE_PRESETS`) gets its column once rows of it
+    are stored."""
 
     results = all_results() if results is None else results
-    presets = sorted({"classroom", *SIZE_PRESETS}, key=lambda p: PRESETS[p].n_train)
+    stored = set(results["preset"]) if "preset" in results else set()
+    presets = sorted({"classroom", *SIZE_PRESETS, *(stored & set(UNPLANNED_SIZE_PRESETS))},
+                     key=lambda p: PRESETS[p].n_train)
     rows = []
     for budget in budgets:
         found = []

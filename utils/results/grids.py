@@ -42,12 +42,40 @@ class Job:
 
 
 def with_preset(jobs: Iterable[Job], preset: str) -> list[Job]:
-    """The jobs on dataset ``preset`` instead of theirs (``run --data NAME``), repeats dropped."""
+    """The jobs on dataset ``preset`` instead of theirs (``run --data NAME``), repeats dropped.
+
+    A trained-model job (``patience`` > 0) counts its epochs for its own training set
+    (:func:`trained_toggle`): moved, it takes the counts of ``preset``, so that a quarter
+    run of ``sizes_converged`` and its classroom twin become one job, and a classroom job
+    moved to a smaller set gets the patience of the steps it needs.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import PYTORCH
+    >>> jobs = [Job(trained_toggle(PYTORCH, p), "torch", 0, p) for p in ("quarter", "classroom")]
+    >>> [(j.preset, j.recipe.patience) for j in with_preset(jobs, "x4")]
+    [('x4', 15)]
+    >>> [(j.preset, j.recipe.patience) for j in with_preset(jobs[1:], "quarter")]
+    [('quarter', 60)]
+    """
     out: dict[str, Job] = {}
     for job in jobs:
-        moved = replace(job, preset=preset)
+        moved = replace(job, preset=preset, recipe=_counts_for(job.recipe, job.preset, preset))
         out.setdefault(moved.key, moved)
     return list(out.values())
+
+
+def _counts_for(recipe: Recipe, old: str, new: str) -> Recipe:
+    """``recipe``'s epoch counts, set by :func:`trained_toggle` for training set ``old``,
+    for training set ``new`` instead (a fixed-budget recipe keeps its epochs)."""
+    k_old, k_new = epochs_scale(old), epochs_scale(new)
+    if recipe.patience == 0 or k_old == k_new:
+        return recipe
+    plateau = recipe.lr_schedule == "plateau"
+    return replace(recipe, epochs=recipe.epochs // k_old * k_new,
+                   patience=recipe.patience // k_old * k_new,
+                   lr_step_epochs=(recipe.lr_step_epochs // k_old * k_new if plateau
+                                   else recipe.lr_step_epochs))
 
 
 def _jobs(recipes: Iterable[Recipe], frameworks: Iterable[str], seeds: Iterable[int],
@@ -112,6 +140,9 @@ def _toggle_jobs() -> list[Job]:
 # end points, in PyTorch, five seeds per size. The classroom size (1×) comes from the
 # reference and toggles grids.
 SIZE_PRESETS = ("quarter", "x4")
+# Sizes in no grid (too costly on two cores), read by the size table where their rows exist:
+# ``run --grid sizes_converged --data x16`` stores them beside the others.
+UNPLANNED_SIZE_PRESETS = ("x16",)
 SIZE_RECIPES = (PYTORCH, TORCH_LADDER.rung("conv/dense init"), TORCH_LADDER.rung("GRU init"),
                 KERAS_2017)
 SIZE_EFFECTS = {  # effect → (from, to)

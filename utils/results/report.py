@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -67,8 +68,31 @@ def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     meta = table_path(name).with_suffix(".meta.json")
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
-    return (f"- `{name}`: {len(rows)} of {len(jobs)} rows{hours}{_capped(rows)}"
-            f"{_decidable(rows, jobs)}{_left(rows, jobs, trained_rows)}")
+    keys = {j.key for j in jobs}
+    mine = [r for r in rows if Job.of_row(r).key in keys]
+    return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(rows, keys)}{hours}"
+            f"{_capped(mine)}{_decidable(mine, jobs)}{_left(mine, jobs, trained_rows)}")
+
+
+def _elsewhere(rows: list[dict], keys: set[str]) -> str:
+    """Rows of a table that are not its grid's jobs: the grid run on other data
+    (``run --data NAME``), counted by dataset so that "N of M rows" stays the grid's own.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import PYTORCH
+    >>> job = Job(PYTORCH, "torch", 0)
+    >>> row = {"framework": "torch", "preset": "x16", "recipe": PYTORCH.to_string(), "seed": 0}
+    >>> _elsewhere([row, row], {job.key})
+    ' (besides them: 2 rows on `x16`)'
+    >>> _elsewhere([{**row, "preset": "classroom"}], {job.key})
+    ''
+    """
+    other = Counter(r["preset"] for r in rows if Job.of_row(r).key not in keys)
+    if not other:
+        return ""
+    return " (besides them: " + ", ".join(
+        f"{n} row{'' if n == 1 else 's'} on `{p}`" for p, n in sorted(other.items())) + ")"
 
 
 def _capped(rows: list[dict]) -> str:
