@@ -604,7 +604,7 @@ def _more_seeds(r: dict, filling: bool) -> str:
     >>> _more_seeds({"seeds": 10}, filling=True), _more_seeds({"seeds": 10}, filling=False)
     ('more seeds will tell', "all 10 of the grid's seeds paired: not claimed")
     """
-    if filling or r["seeds"] < len(SEEDS):
+    if filling:
         return "more seeds will tell"
     return f"all {r['seeds']} of the grid's seeds paired: not claimed"
 

@@ -69,26 +69,24 @@ def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
     keys = {j.key for j in jobs}
-    mine = [r for r in rows if Job.of_row(r).key in keys]
-    return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(rows, keys)}{hours}"
+    ours = [Job.of_row(r).key in keys for r in rows]
+    mine = [r for r, o in zip(rows, ours) if o]
+    others = [r for r, o in zip(rows, ours) if not o]
+    return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(others)}{hours}"
             f"{_capped(mine)}{_decidable(mine, jobs)}{_left(mine, jobs, trained_rows)}")
 
 
-def _elsewhere(rows: list[dict], keys: set[str]) -> str:
-    """Rows of a table that are not its grid's jobs: the grid run on other data
-    (``run --data NAME``), counted by dataset so that "N of M rows" stays the grid's own.
+def _elsewhere(others: list[dict]) -> str:
+    """Rows of a table that are not its grid's jobs (the grid run on other data, ``run
+    --data NAME``), counted by dataset so that "N of M rows" stays the grid's own.
 
     Examples
     --------
-    >>> from utils.networks.recipe import PYTORCH
-    >>> job = Job(PYTORCH, "torch", 0)
-    >>> row = {"framework": "torch", "preset": "x16", "recipe": PYTORCH.to_string(), "seed": 0}
-    >>> _elsewhere([row, row], {job.key})
-    ' (besides them: 2 rows on `x16`)'
-    >>> _elsewhere([{**row, "preset": "classroom"}], {job.key})
-    ''
+    >>> row = {"preset": "x16"}
+    >>> _elsewhere([row, row]), _elsewhere([])
+    (' (besides them: 2 rows on `x16`)', '')
     """
-    other = Counter(r["preset"] for r in rows if Job.of_row(r).key not in keys)
+    other = Counter(r["preset"] for r in others)
     if not other:
         return ""
     return " (besides them: " + ", ".join(
