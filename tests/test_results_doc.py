@@ -81,6 +81,11 @@ def test_the_rows_left_are_costed_from_their_setting_then_their_kind():
     rows = [row(jobs[0], 3600.0), row(jobs[1], 7200.0), row(jobs[2], 10800.0)]
     other = [row(Job(PYTORCH, "torch", 9), 1800.0)] * 4
     assert _left(rows, jobs, rows + other) == (
-        "; the 6 rows left: about 4.0 CPU-hours at the speed of the stored runs (1 of them "
-        "with no stored run of their kind to estimate from)")
+        "; the 6 rows left: about 4.0 CPU-hours for the 5 whose kind has stored runs, at "
+        "their speed, and 1 with no stored run of its kind to estimate from (torch on x4)")
+    # With no estimate at all, no total is given.
+    assert _left([], jobs[-1:], rows) == (
+        "; the 1 row left: no stored run of its kind to estimate from (torch on x4)")
+    assert _left(rows, jobs[:4], rows) == (
+        "; the 1 row left: about 2.0 CPU-hours at the speed of the stored runs")
     assert _left([row(j, 1.0) for j in jobs], jobs, []) == ""  # complete: nothing to say

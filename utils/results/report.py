@@ -127,8 +127,8 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
     >>> done = [{"framework": "torch", "preset": "classroom", "recipe": KERAS_2017.to_string(),
     ...          "seed": 0, "seconds": 3600.0}]
     >>> print(_left(done, jobs, done))  # doctest: +NORMALIZE_WHITESPACE
-    ; the 3 rows left: about 2.0 CPU-hours at the speed of the stored runs (1 of them with no
-    stored run of their kind to estimate from)
+    ; the 3 rows left: about 2.0 CPU-hours for the 2 whose kind has stored runs, at their
+    speed, and 1 with no stored run of its kind to estimate from (keras on classroom)
     """
     done = {Job.of_row(r).key for r in rows}
     left = [j for j in jobs if j.key not in done]
@@ -140,19 +140,33 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
         own.setdefault((r["framework"], r["preset"], r["recipe"]), []).append(r["seconds"])
     for r in trained_rows:
         kind.setdefault((r["framework"], r["preset"]), []).append(r["seconds"])
-    seconds, unknown = 0.0, 0
+    seconds, unknown = 0.0, {}
     for j in left:
         same = own.get((j.framework, j.preset, j.recipe.to_string())) or kind.get(
             (j.framework, j.preset))
         if same:
             seconds += float(np.median(same))
         else:
-            unknown += 1
-    text = (f"; the {len(left)} rows left: about {seconds / 3600:.1f} CPU-hours at the "
-            f"speed of the stored runs")
-    if unknown:
-        text += f" ({unknown} of them with no stored run of their kind to estimate from)"
-    return text
+            unknown[(j.framework, j.preset)] = unknown.get((j.framework, j.preset), 0) + 1
+    n_unknown = sum(unknown.values())
+    kinds = ", ".join(f"{f} on {p}" for f, p in unknown)
+    its = "its" if n_unknown == 1 else "their"
+    if n_unknown == len(left):
+        return (f"; the {_rows(len(left))} left: no stored run of {its} kind to estimate "
+                f"from ({kinds})")
+    hours = f"about {seconds / 3600:.1f} CPU-hours"
+    if not unknown:
+        return f"; the {_rows(len(left))} left: {hours} at the speed of the stored runs"
+    # Only the rows with an estimate are costed, and the text says so: a total given for
+    # the whole remainder would read as the cost of every row left.
+    return (f"; the {_rows(len(left))} left: {hours} for the {len(left) - n_unknown} whose "
+            f"kind has stored runs, at their speed, and {n_unknown} with no stored run of "
+            f"{its} kind to estimate from ({kinds})")
+
+
+def _rows(n: int) -> str:
+    """``n`` row(s), in words."""
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _decidable(rows: list[dict], jobs: list[Job]) -> str:
