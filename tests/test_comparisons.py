@@ -240,6 +240,8 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         row("missing", 12, 0.1, LARGER),
         row("alone", 12, 0.1, f"{WITHIN} after family control (alone p = 0.03)"),
         row("alone", CONVERGED, 0.0, WITHIN, 0.01),
+        row("alone, then kept", 12, 0.1, f"{WITHIN} after family control (alone p = 0.03)"),
+        row("alone, then kept", CONVERGED, 0.06, LARGER),
         row("unsettled", 12, 0.1, LARGER),
         row("unsettled", CONVERGED, 0.02, f"{WITHIN} after family control (alone p = 0.03)"),
         row("same", 12, 0.0, f"{WITHIN} ({IDENTICAL})", 0.0),
@@ -266,6 +268,10 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
     # that its own estimate of +0.100 exceeds.
     assert r.loc["alone", "reading"] == ("at convergence no effect larger than 0.010; after 12 "
                                          "epochs +0.100 was clear alone but not after BH")
+    # Larger once trained is a destination, whatever the early budget could claim.
+    assert r.loc["alone, then kept", "reading"] == (
+        "destination: larger once trained (+0.060); after 12 epochs +0.100 was clear alone "
+        "but not after BH")
     # "More seeds will tell" while the grid has seeds to add to the family (here "open" and
     # "untold" have fewer than ten): its q-values move. Once every comparison pairs all ten,
     # the reading stays open and says so.
@@ -291,7 +297,7 @@ def test_readings_name_speed_destination_reversal_and_what_is_undecided():
         "destination: larger once trained (+0.050); after 12 epochs within seed noise, but "
         "its interval [+0.000, +0.060] holds +0.050 too")
     assert list(r.index) == ["speed", "kept", "flips", "late", "none", "open", "missing",
-                             "alone", "unsettled", "same", "step", "untold",
+                             "alone", "alone, then kept", "unsettled", "same", "step", "untold",
                              "grew"]  # the table's order
 
 

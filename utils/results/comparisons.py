@@ -621,9 +621,14 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int, filling: b
     if e in ("missing", "undecidable"):
         return f"at convergence {then}"
     if e == "alone":
-        # Claimed nowhere: neither "larger" nor a bound that its own estimate may exceed.
-        return (f"at convergence {then}; after {budget} epochs "
-                f"{early['mean difference']:+.3f} was clear alone but not after BH")
+        # The early estimate is claimed nowhere: neither "larger" nor a bound that it may
+        # exceed. An effect larger once trained is a destination whatever the early one was.
+        early_text = (f"after {budget} epochs {early['mean difference']:+.3f} was clear alone "
+                      f"but not after BH")
+        if c == "larger":
+            return (f"destination: larger once trained ({late['mean difference']:+.3f}); "
+                    f"{early_text}")
+        return f"at convergence {then}; {early_text}"
     identical = "identical" in (e, c)
     e, c = ("within" if s == "identical" else s for s in (e, c))
     if e == c == "larger":
