@@ -334,24 +334,28 @@ def test_torch_init_and_mixed_init():
 # ---------------------------------------------------------------------------- loop cost
 
 
+def graph(out: torch.Tensor) -> list:
+    """Every autograd node behind ``out``, once each."""
+    nodes, stack, seen = [], [out.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        nodes.append(node)
+        stack.extend(fn for fn, _ in node.next_functions)
+    return nodes
+
+
 def time_axis_indexing_nodes(out: torch.Tensor) -> list[str]:
     """Autograd nodes that select or slice a (batch, time, ...) tensor along time.
 
     One such node per step (``x[:, t]``) makes backward quadratic in the sequence length:
     each one scatters its gradient into a full-size zero tensor.
     """
-    found, stack, seen = [], [out.grad_fn], set()
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        if node.name() in ("SelectBackward0", "SliceBackward0"):
-            sizes = node._saved_self_sym_sizes
-            if len(sizes) == 3 and node._saved_dim in (1, -2):
-                found.append(node.name())
-        stack.extend(fn for fn, _ in node.next_functions)
-    return found
+    return [node.name() for node in graph(out)
+            if node.name() in ("SelectBackward0", "SliceBackward0")
+            and len(node._saved_self_sym_sizes) == 3 and node._saved_dim in (1, -2)]
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -362,19 +366,6 @@ def test_loop_does_not_index_time_steps(reset_after, bidirectional):
     assert time_axis_indexing_nodes(layer(x)) == []
     # The check itself sees per-step indexing.
     assert len(time_axis_indexing_nodes(torch.stack([x[:, t] for t in range(STEPS)]))) == STEPS
-
-
-def graph_nodes(out: torch.Tensor) -> int:
-    """Autograd nodes behind ``out``: the steps of its backward pass."""
-    nodes, stack, seen = 0, [out.grad_fn], set()
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        nodes += 1
-        stack.extend(fn for fn, _ in node.next_functions)
-    return nodes
 
 
 def saved_elements(fn, x: torch.Tensor) -> int:
@@ -401,7 +392,7 @@ def test_backward_graph_grows_linearly_with_sequence_length(reset_after):
     layer = GRULayer(64, 16, "hard_sigmoid_keras2", reset_after=reset_after,
                      bidirectional=True)
     short, long = (torch.randn(4, t, 64, requires_grad=True) for t in (100, 400))
-    nodes = [graph_nodes(layer(x)) for x in (short, long)]
+    nodes = [len(graph(layer(x))) for x in (short, long)]
     saved = [saved_elements(layer, x) for x in (short, long)]
     assert 3.5 < nodes[1] / nodes[0] < 4.5, nodes
     assert 3.5 < saved[1] / saved[0] < 4.5, saved

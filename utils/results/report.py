@@ -140,33 +140,28 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
         own.setdefault((r["framework"], r["preset"], r["recipe"]), []).append(r["seconds"])
     for r in trained_rows:
         kind.setdefault((r["framework"], r["preset"]), []).append(r["seconds"])
-    seconds, unknown = 0.0, {}
+    seconds, unknown = 0.0, Counter()
     for j in left:
         same = own.get((j.framework, j.preset, j.recipe.to_string())) or kind.get(
             (j.framework, j.preset))
         if same:
             seconds += float(np.median(same))
         else:
-            unknown[(j.framework, j.preset)] = unknown.get((j.framework, j.preset), 0) + 1
+            unknown[(j.framework, j.preset)] += 1
     n_unknown = sum(unknown.values())
     kinds = ", ".join(f"{f} on {p}" for f, p in unknown)
     its = "its" if n_unknown == 1 else "their"
+    head = f"; the {len(left)} row{'' if len(left) == 1 else 's'} left"
     if n_unknown == len(left):
-        return (f"; the {_rows(len(left))} left: no stored run of {its} kind to estimate "
-                f"from ({kinds})")
+        return f"{head}: no stored run of {its} kind to estimate from ({kinds})"
     hours = f"about {seconds / 3600:.1f} CPU-hours"
     if not unknown:
-        return f"; the {_rows(len(left))} left: {hours} at the speed of the stored runs"
+        return f"{head}: {hours} at the speed of the stored runs"
     # Only the rows with an estimate are costed, and the text says so: a total given for
     # the whole remainder would read as the cost of every row left.
-    return (f"; the {_rows(len(left))} left: {hours} for the {len(left) - n_unknown} whose "
+    return (f"{head}: {hours} for the {len(left) - n_unknown} whose "
             f"kind has stored runs, at their speed, and {n_unknown} with no stored run of "
             f"{its} kind to estimate from ({kinds})")
-
-
-def _rows(n: int) -> str:
-    """``n`` row(s), in words."""
-    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _decidable(rows: list[dict], jobs: list[Job]) -> str:
