@@ -61,7 +61,10 @@ def test_a_budget_falls_back_to_fixed_rows_of_exactly_that_budget():
     assert source == "fixed" and len(sa) == len(sb) == 6
     mixed = results[(results.stop_reason == "fixed") | (results.recipe_name == "pytorch")]
     other = Setting("KERAS_2017", "torch", KERAS_2017)
-    assert _pair_scores(mixed, s, other, 12)[2] == "fixed"
+    keras_fixed = pd.DataFrame([_row(replace(KERAS_2017, epochs=12), seed, [0.3] * 12, 12,
+                                     "fixed") for seed in range(3)], columns=mixed.columns)
+    sa, sb, source = _pair_scores(pd.concat([mixed, keras_fixed]), s, other, 12)
+    assert source == "fixed" and len(sa) == 6 and len(sb) == 3
 
 
 def test_at_a_budget_the_source_that_pairs_more_seeds_decides():
@@ -85,6 +88,12 @@ def test_at_a_budget_the_source_that_pairs_more_seeds_decides():
     sa, _, source = _pair_scores(rows(range(10)), a, b, 12)
     assert source == "curve" and len(sa) == 10
     assert len(_pair_scores(rows(range(6)), a, b, CONVERGED)[0]) == 6
+    # Too few to compare either way, the runs filling up are the ones counted (a Keras size
+    # has trained curves and no fixed-budget table).
+    curves_only = rows(range(4))
+    curves_only = curves_only[curves_only.stop_reason != "fixed"]
+    sa, _, source = _pair_scores(curves_only, a, b, 12)
+    assert source == "curve" and len(sa) == 4
 
 
 def test_step_decay_settings_read_their_longer_trained_step_and_their_own_fixed_runs():

@@ -188,10 +188,12 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     whichever pairs more seeds, the curves on a tie (the same runs then serve both budgets).
 
     A grid of trained runs fills up seed by seed, so until it holds as many seeds as the
-    fixed-budget table, that table decides the budget. A step-decay recipe is trained with
-    a longer step (:func:`trained_toggle`), so at an epoch budget its curve follows another
-    schedule than its fixed-budget runs: there the fixed runs come first, and the curve
-    serves only when they are missing."""
+    fixed-budget table, that table decides the budget; below ``MIN_SEEDS`` too the source
+    with more pairs is named, so that a size with curves and no fixed-budget table (Keras)
+    counts its seeds so far. A step-decay recipe is trained with a longer step
+    (:func:`trained_toggle`), so at an epoch budget its curve follows another schedule than
+    its fixed-budget runs: there the fixed runs come first, and the curve serves only when
+    they are missing."""
     if budget == CONVERGED:
         return scores_at(results, a, budget), scores_at(results, b, budget), "curve"
     other_schedule = any(trained_toggle(s.recipe) != trained(s.recipe) for s in (a, b))
@@ -201,8 +203,6 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
     seeds = [len(set(sa) & set(sb)) for sa, sb, _ in found]
     if other_schedule:
         return found[0] if seeds[0] >= MIN_SEEDS else found[1]
-    if max(seeds) < MIN_SEEDS:
-        return found[1]  # neither can be compared: say which table to fill
     return found[0] if seeds[0] >= seeds[1] else found[1]
 
 
