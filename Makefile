@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser data run test lint lab bench bench-backends throughput screenshots strip clean
+.PHONY: setup browser data run test lint lab bench bench-backends bench-grids throughput screenshots strip clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: data  ## speed and memory benchmarks → docs/benchmarks.md (quiet machin
 
 bench-backends: data  ## the Keras model on TensorFlow, JAX and PyTorch: speed and memory → docs/benchmarks.md
 	$(BIN)/python benchmarks/backends.py
+
+bench-grids: setup  ## the stored grids' CPU and wall time, and what their missing rows should take → docs/benchmarks.md
+	$(BIN)/python benchmarks/grids.py
 
 throughput: data  ## training clips/s of both frameworks against the measured FP32 peak → docs/throughput.md
 	$(BIN)/python benchmarks/throughput.py

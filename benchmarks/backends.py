@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import sys
 import time
@@ -26,8 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script: the repository root must be importable
 
-from benchmarks.report import markdown_table  # noqa: E402
-from utils.common.files import atomic_write_text  # noqa: E402
+from benchmarks.report import markdown_table, write_section  # noqa: E402
 from utils.common.frameworks import default_threads  # noqa: E402
 from utils.common.machine import cpu_name  # noqa: E402
 from utils.common.repo import git_commit  # noqa: E402
@@ -90,13 +88,7 @@ top: `10_backends` prints the sum). The benchmark process itself peaked at
 {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.
 
 {markdown_table(rows)}{END}"""
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    atomic_write_text(REPORT, text)
+    write_section(REPORT, section, START, END)
     print(section)
     print(f"wrote {REPORT.relative_to(REPO)} (pid {os.getpid()})")
     return 0

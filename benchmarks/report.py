@@ -3,7 +3,11 @@ backends.py), so that every report formats its numbers the same way."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
+
+from utils.common.files import atomic_write_text
 
 
 def fmt(v: object) -> str:
@@ -39,3 +43,26 @@ def markdown_table(rows: list[dict], percent: Iterable[str] = ()) -> str:
         cells = [f"{r[c]:.0%}" if c in percent else fmt(r[c]) for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def replace_section(text: str, new: str, start: str, end: str) -> str:
+    """``text`` with its ``start``…``end`` section replaced by ``new`` (appended if absent).
+
+    Examples
+    --------
+    >>> replace_section("a\\n<!-- s -->old<!-- e -->\\nb", "N", "<!-- s -->", "<!-- e -->")
+    'a\\nN\\nb'
+    >>> replace_section("a\\n", "N", "<!-- s -->", "<!-- e -->")
+    'a\\n\\nN\\n'
+    """
+    if start in text:
+        return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: new, text,
+                      flags=re.S)
+    return text.rstrip("\n") + "\n\n" + new + "\n"
+
+
+def write_section(path: Path, new: str, start: str, end: str) -> None:
+    """Replace (or append) one marked section of the report at ``path``, atomically: each
+    benchmark script owns its section and leaves the others as they are."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    atomic_write_text(path, replace_section(text, new, start, end))

@@ -28,6 +28,8 @@ from pathlib import Path
 # Run as a script (python benchmarks/run.py): the repository root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import grids  # noqa: E402
+from benchmarks.grids import grid_times  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 from utils.common.files import atomic_write_text  # noqa: E402
 from utils.common.repo import REPO_ROOT as REPO  # noqa: E402
@@ -179,31 +181,6 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def grid_times() -> list[dict]:
-    from utils.results.grids import GRIDS
-    from utils.results.store import read_table, table_path
-
-    rows = []
-    for name in GRIDS:
-        table = read_table(table_path(name))
-        if table:
-            total = sum(r["seconds"] for r in table)
-            meta_path = table_path(name).with_suffix(".meta.json")
-            wall = (json.loads(meta_path.read_text())["wall_seconds_total"]
-                    if meta_path.exists() else float("nan"))
-            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-            recorded_rows = meta.get("rows_total", len(table))
-            jobs = len(GRIDS[name]())
-            rows.append({"grid": name, "rows": len(table), "jobs": jobs,
-                         "train_s_sum": total, "two_workers_estimate_s": total / 2,
-                         "recorded_wall_s": wall,
-                         "wall_over_estimate": wall / (total / 2),
-                         # the whole grid at the recorded pace (rows may still be missing)
-                         "projected_wall_s": wall / recorded_rows * jobs})
-    return rows
-
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smoke data")
@@ -217,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
         "data": bench_data(args.quick),
         "notebooks": [] if args.skip_notebooks else bench_notebooks(
             ("smoke",) if args.quick else ("smoke", "classroom")),
-        "grids": grid_times(),
     }
     commit = git_commit()
     versions = ", ".join(f"{n} {installed_version(n) or '-'}" for n in KEY_PACKAGES)
@@ -238,12 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         {"goal": "dataset build warm", "target": f"<= {GOALS['build_warm_s']} s",
          "measured": d["build_warm_s"]},
     ]
-    toggles = next((g for g in results["grids"] if g["grid"] == "toggles"), None)
+    toggles = next((g for g in grid_times() if g["grid"] == "toggles"), None)
     if toggles:
         summary.append({"goal": f"toggles grid, all {toggles['jobs']} runs, 2 workers "
                                 f"(projected from {toggles['rows']} recorded)",
                         "target": f"<= {GOALS['toggles_grid_s']} s",
-                        "measured": toggles["projected_wall_s"]})
+                        "measured": toggles["projected_wall_h"] * 3600})
     if classroom:
         summary += [
             {"goal": "slowest notebook, classroom mode", "target": f"<= {GOALS['notebook_s']} s",
@@ -283,9 +259,8 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 ## Notebooks (each in its own process; peak RSS includes the kernel)
 
 {markdown_table(nb)}
-## Stored grids (sum of per-run training seconds)
-
-{markdown_table(results['grids'])}"""
+{grids.section()}
+"""
     # The backends' section is measured by benchmarks/backends.py (make bench-backends): kept.
     old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
     kept = re.search(r"<!-- backends:start -->.*?<!-- backends:end -->", old, flags=re.S)

@@ -68,12 +68,17 @@ def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     meta = table_path(name).with_suffix(".meta.json")
     wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
-    keys = {j.key for j in jobs}
-    ours = [Job.of_row(r).key in keys for r in rows]
-    mine = [r for r, o in zip(rows, ours) if o]
-    others = [r for r, o in zip(rows, ours) if not o]
+    mine, others = split_rows(rows, jobs)
     return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(others)}{hours}"
             f"{_capped(mine)}{_decidable(mine, jobs)}{_left(mine, jobs, trained_rows)}")
+
+
+def split_rows(rows: list[dict], jobs: list[Job]) -> tuple[list[dict], list[dict]]:
+    """A table's rows that are its grid's ``jobs``, then the others (the grid run on other
+    data with ``run --data NAME``)."""
+    keys = {j.key for j in jobs}
+    ours = [Job.of_row(r).key in keys for r in rows]
+    return ([r for r, o in zip(rows, ours) if o], [r for r, o in zip(rows, ours) if not o])
 
 
 def _elsewhere(others: list[dict]) -> str:
@@ -112,8 +117,10 @@ def _capped(rows: list[dict]) -> str:
             f"by the patience rule")
 
 
-def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
-    """For a grid still filling up: the CPU-hours its missing rows should take.
+def left_cost(rows: list[dict], jobs: list[Job],
+              trained_rows: list[dict]) -> tuple[int, float, Counter]:
+    """What a grid still lacks: the number of missing jobs, the CPU-seconds of those that
+    can be costed, and the uncosted ones counted by (framework, dataset).
 
     A missing job costs the median run time (``seconds``, one thread) of its own setting's
     stored rows; failing those, of the stored trained-model rows of its framework and
@@ -126,14 +133,11 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
     >>> jobs = [Job(KERAS_2017, "torch", s) for s in range(3)] + [Job(PYTORCH, "keras", 0)]
     >>> done = [{"framework": "torch", "preset": "classroom", "recipe": KERAS_2017.to_string(),
     ...          "seed": 0, "seconds": 3600.0}]
-    >>> print(_left(done, jobs, done))  # doctest: +NORMALIZE_WHITESPACE
-    ; the 3 rows left: about 2.0 CPU-hours for the 2 whose kind has stored runs, at their
-    speed, and 1 with no stored run of its kind to estimate from (keras on classroom)
+    >>> left_cost(done, jobs, done)
+    (3, 7200.0, Counter({('keras', 'classroom'): 1}))
     """
     done = {Job.of_row(r).key for r in rows}
     left = [j for j in jobs if j.key not in done]
-    if not left:
-        return ""
     own: dict[tuple, list[float]] = {}
     kind: dict[tuple, list[float]] = {}
     for r in rows:
@@ -148,18 +152,38 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
             seconds += float(np.median(same))
         else:
             unknown[(j.framework, j.preset)] += 1
+    return len(left), seconds, unknown
+
+
+def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
+    """For a grid still filling up: the CPU-hours its missing rows should take
+    (:func:`left_cost`), the rows it cannot cost named by kind.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017, PYTORCH
+    >>> ran = {"framework": "torch", "preset": "classroom", "seed": 0, "seconds": 3600.0,
+    ...        "recipe": KERAS_2017.to_string()}
+    >>> grid = [Job(KERAS_2017, "torch", s) for s in range(3)] + [Job(PYTORCH, "keras", 0)]
+    >>> print(_left([ran], grid, [ran]))  # doctest: +NORMALIZE_WHITESPACE
+    ; the 3 rows left: about 2.0 CPU-hours for the 2 whose kind has stored runs, at their
+    speed, and 1 with no stored run of its kind to estimate from (keras on classroom)
+    """
+    n_left, seconds, unknown = left_cost(rows, jobs, trained_rows)
+    if not n_left:
+        return ""
     n_unknown = sum(unknown.values())
     kinds = ", ".join(f"{f} on {p}" for f, p in unknown)
     its = "its" if n_unknown == 1 else "their"
-    head = f"; the {len(left)} row{'' if len(left) == 1 else 's'} left"
-    if n_unknown == len(left):
+    head = f"; the {n_left} row{'' if n_left == 1 else 's'} left"
+    if n_unknown == n_left:
         return f"{head}: no stored run of {its} kind to estimate from ({kinds})"
     hours = f"about {seconds / 3600:.1f} CPU-hours"
     if not unknown:
         return f"{head}: {hours} at the speed of the stored runs"
     # Only the rows with an estimate are costed, and the text says so: a total given for
     # the whole remainder would read as the cost of every row left.
-    return (f"{head}: {hours} for the {len(left) - n_unknown} whose "
+    return (f"{head}: {hours} for the {n_left - n_unknown} whose "
             f"kind has stored runs, at their speed, and {n_unknown} with no stored run of "
             f"{its} kind to estimate from ({kinds})")
 
