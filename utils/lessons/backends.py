@@ -8,7 +8,6 @@ never loads Keras: its memory plus the largest backend process is the notebook's
 
 from __future__ import annotations
 
-import resource
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from utils.common.memory import peak_rss_mb
 from utils.lessons.plots import plot_f1_strips, savefig
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe
 from utils.results.comparisons import (
@@ -53,11 +53,22 @@ def live_backends(recipe: Recipe, data: str, seeds: Sequence[int], epochs: int) 
     return out
 
 
-def memory_report() -> str:
-    """This process's peak memory, the largest backend process's, and their sum (the
-    notebook's peak: one backend process runs at a time) against Binder's limit."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def memory_report(live: pd.DataFrame) -> str:
+    """This process's peak memory, the largest backend process's (from the ``process peak
+    MB`` of :func:`live_backends`' rows), and their sum (the notebook's peak: one backend
+    process runs at a time) against Binder's limit.
+
+    Each side is its process's own peak (:func:`~utils.common.memory.peak_rss_mb`), not
+    ``RUSAGE_CHILDREN``: a backend process started by this one would carry this process's
+    memory at its start into that reading, counting it twice in the sum.
+
+    Examples
+    --------
+    >>> live = pd.DataFrame({"process peak MB": [900.0, 700.0]})
+    >>> print(memory_report(live))  # doctest: +ELLIPSIS
+    peak memory: this notebook's process ... MB + the largest backend process 900 MB = ...
+    """
+    own, child = peak_rss_mb(), float(live["process peak MB"].max())
     total = own + child
     verdict = "within" if total <= BINDER_MB else "ABOVE"
     return (f"peak memory: this notebook's process {own:.0f} MB + the largest backend process "

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from utils.common.machine import paths_differ
+from utils.common.memory import peak_reading
 from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
@@ -847,7 +848,9 @@ def backend_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVER
 def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
     """Per backend and preset, the trained-model rows: seeds, median test F1 with its 95 %
     bootstrap interval over seeds, median epochs run and kept, median CPU-seconds per epoch
-    (one thread, as the grid runs) and the largest peak RSS of a run's process."""
+    (one thread, as the grid runs) and the largest peak RSS of a run's process, with how
+    the rows read it (:func:`~utils.common.memory.peak_reading`: older grid rows hold only
+    an upper bound)."""
     results = all_results(CONVERGED_TABLES) if results is None else results
     rows = []
     for recipe in (KERAS_2017, PYTORCH):
@@ -864,6 +867,7 @@ def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
                             "median kept epoch": float(np.median(runs.best_epoch)),
                             "s / epoch": float(np.median(runs.seconds.to_numpy(float)
                                                          / epochs)),
-                            "peak RSS MB": float(runs.peak_rss_mb.max())})
+                            "peak RSS MB": float(runs.peak_rss_mb.max()),
+                            "peak RSS read as": peak_reading(runs.get("date", [None]))})
             rows.append(row)
     return pd.DataFrame(rows)

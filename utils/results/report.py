@@ -279,7 +279,10 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "## One Keras model on three backends",
         "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "
         "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "
-        "largest peak memory of a run's process.",
+        "largest peak memory of a run's process. \"upper bound\": the rows read "
+        "getrusage's peak, which in a grid worker also counts the memory of the process "
+        "that started it and of the worker's earlier jobs; rows of later runs read the "
+        "process's own peak since the job started (`utils/common/memory.py`).",
         markdown_table(_backend_runs(backend_table())),
         *_said(describe_paths(backends)),
         "Kernels against defaults, paired by seed (the same initial weights and batches on "

@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from utils.common.machine import available_cpus, cpu_name
+from utils.common.memory import reset_peak_rss
 from utils.common.repo import git_commit
 from utils.common.versions import check_versions
 from utils.results.engines import LocalEngine
@@ -47,6 +48,9 @@ def provenance(command: str) -> dict[str, str]:
 # --- engines --------------------------------------------------------------------------------
 
 def _run_job(job: Job) -> dict:
+    # A worker runs many jobs: without the reset a quarter-size job would report the peak of
+    # a 4x job that ran before it in the same process.
+    reset_peak_rss()
     r = train(job.recipe, job.preset, job.seed, job.framework, progress=False,
               data_seed=job.data_seed)
     return {**r.to_dict(), "key": job.key}  # its float_path: of the process that trained

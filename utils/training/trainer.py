@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import resource
 import sys
 import time
 import zlib
@@ -41,6 +40,7 @@ from utils.common.frameworks import (
     threads_in_use,
 )
 from utils.common.machine import float_path
+from utils.common.memory import peak_rss_mb
 from utils.networks.optimizers import (
     make_keras_optimizer,
     make_torch_optimizer,
@@ -110,6 +110,9 @@ class TrainResult:
     test_f1_fixed: float  # kept epoch, a fixed 0.5 threshold
     valid_f1: float  # kept epoch
     seconds: float
+    # This process's own peak resident memory when the run ended (VmHWM, not ru_maxrss:
+    # utils.common.memory). A grid job resets it at its start, so there it is the job's peak;
+    # elsewhere (a notebook) the peak since the process started.
     peak_rss_mb: float
     n_params: int
     best_epoch: int = 0  # 1-based epoch whose weights were kept
@@ -398,7 +401,7 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
         test_f1=micro_f1(y["test"], binarize(p_test, thresholds)),
         test_f1_fixed=micro_f1(y["test"], binarize(p_test, 0.5)),
         valid_f1=f1_kept, seconds=time.perf_counter() - t0,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_rss_mb=peak_rss_mb(),
         n_params=trainer.n_params, best_epoch=kept + 1, stop_reason=reason,
         epoch_loss=losses, epoch_valid_f1=valid_f1s, epoch_test_f1=test_f1s,
         thresholds=[float(t) for t in thresholds], test_probs=encode_probs(p_test),

@@ -1,0 +1,67 @@
+"""Peak memory: a process's own peak (not its parent's), reset between a worker's jobs."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils.common.memory import peak_rss_mb, reset_peak_rss
+from utils.results import engines as EN
+from utils.results import grids as G
+from utils.results import runner as R
+from utils.results import store as S
+
+linux = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(),
+                           reason="the peak can be read and reset only on Linux")
+MB = 2**20
+
+
+def _touch(mb: int) -> np.ndarray:
+    return np.ones(mb * MB // 8)  # written, so resident
+
+
+def _child_readings(_: int) -> tuple[float, float]:
+    return peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@linux
+def test_a_spawned_worker_reads_its_own_peak_not_its_parents():
+    held = _touch(600)  # the parent's memory when it starts the worker
+    with mp.get_context("spawn").Pool(1) as pool:
+        own, maxrss = pool.map(_child_readings, [0])[0]
+    del held
+    # ru_maxrss carries the parent's peak into the child: the reason for VmHWM.
+    assert maxrss > 600 and own < maxrss - 300
+
+
+@linux
+def test_reset_lowers_the_peak_to_what_is_resident_now():
+    big = _touch(400)
+    high = peak_rss_mb()
+    del big
+    assert reset_peak_rss()
+    assert peak_rss_mb() < high - 300
+
+
+@linux
+def test_a_grid_job_reports_its_own_peak_not_an_earlier_jobs(tmp_path, monkeypatch,
+                                                             smoke_data_root):
+    monkeypatch.setattr(S, "RESULTS_DIR", tmp_path)
+    big = _touch(3000)  # an earlier job of the same worker, larger than any smoke job
+    high = peak_rss_mb()
+    del big
+    path = R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=EN.SerialEngine(),
+                      progress=False)
+    (row,) = S.read_table(path)
+    assert 100 < row["peak_rss_mb"] < high - 1500
+
+
+def test_the_reading_is_in_megabytes_wherever_it_comes_from(monkeypatch):
+    monkeypatch.setattr("utils.common.memory._STATUS", Path("/nonexistent/status"))
+    fallback = peak_rss_mb()  # ru_maxrss, converted from the platform's unit
+    assert 10 < fallback < 1e6, sys.platform

@@ -1,0 +1,79 @@
+"""Peak resident memory of this process, and resetting it between the runs of a worker.
+
+Introduced in ``02_keras_reference.ipynb`` (a run's ``peak_rss_mb``); the grid runner
+resets the peak before each job, and notebook 10 adds up its processes' peaks.
+
+``getrusage(RUSAGE_SELF).ru_maxrss`` is the wrong reading for a worker process: Linux
+keeps, across ``exec``, the high-water mark of the process that forked it. A grid worker
+spawned by a parent that holds 1.4 GB of datasets then reports at least 1.4 GB whatever it
+trains, and a worker that ran a 4× job before a quarter one reports the 4× peak for both.
+``VmHWM`` in ``/proc/self/status`` is the mark of this process's own memory, and writing
+``5`` to ``/proc/self/clear_refs`` lowers it to the present resident size (Linux 4.0 and
+later, see ``proc(5)``), so that a job's reading is the peak of that job.
+
+Examples
+--------
+>>> peak_rss_mb() > 10
+True
+>>> before = peak_rss_mb()
+>>> reset_peak_rss() in (True, False)  # False where the OS has no such switch
+True
+>>> peak_rss_mb() <= before + 1  # never higher than before: nothing was allocated
+True
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+# Stored rows of runs started before this (their ``date``) read ``ru_maxrss``: in a grid
+# worker an upper bound on the run's own peak, not the peak itself. Later runs read VmHWM.
+OWN_PEAK_FROM = "2026-12-04T13:00:00Z"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (MiB): ``VmHWM`` where Linux gives it,
+    since the process started or since the last :func:`reset_peak_rss`; elsewhere
+    ``ru_maxrss`` (kilobytes on Linux, bytes on macOS), which cannot be reset."""
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # "VmHWM:  123456 kB"
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Lower this process's peak resident memory to its present size, so the next
+    :func:`peak_rss_mb` is the peak of what runs from now on. Returns False where the OS
+    has no such switch (then the next reading is the peak since the process started)."""
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_reading(dates: Iterable[object]) -> str:
+    """How the stored ``peak_rss_mb`` of rows whose runs started on ``dates`` was read:
+    ``"own peak"``, ``"upper bound"`` (``ru_maxrss``, before :data:`OWN_PEAK_FROM`, or no
+    date) or ``"own peak and upper bounds"``.
+
+    Examples
+    --------
+    >>> peak_reading(["2026-12-05T08:00:00Z"]), peak_reading(["2026-11-29T06:18:45Z", None])
+    ('own peak', 'upper bound')
+    >>> peak_reading(["2026-11-29T06:18:45Z", "2026-12-05T08:00:00Z"])
+    'own peak and upper bounds'
+    """
+    own = {isinstance(d, str) and d >= OWN_PEAK_FROM for d in dates}
+    if own == {True}:
+        return "own peak"
+    return "own peak and upper bounds" if True in own else "upper bound"
