@@ -33,7 +33,7 @@ _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 # Stored rows of runs started before this (their ``date``) read ``ru_maxrss``: in a grid
 # worker an upper bound on the run's own peak, not the peak itself. Later runs read VmHWM.
-OWN_PEAK_FROM = "2026-12-04T13:00:00Z"
+OWN_PEAK_FROM = "2026-12-04T12:42:00Z"
 
 
 def peak_rss_mb() -> float:
