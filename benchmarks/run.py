@@ -1,8 +1,9 @@
 """Benchmarks of the lab: speed and memory goals, measured; writes docs/benchmarks.md.
 
-Run with ``make bench`` (about 15 minutes on two cores; nothing else should run meanwhile).
+Run with ``make bench`` (nothing else should run meanwhile; its wall time is in the report).
 Every timing is a median over repeats after a warm-up, taken with ``time.perf_counter``;
-peak memory is the maximum resident set size from ``resource.getrusage``. Each timing is
+peak memory is the maximum resident set size (``resource.getrusage``), and for a notebook
+also that of all its processes together, sampled. Each timing is
 also given as a ratio against a baseline measured in the same run. The report is written
 atomically and never edited by hand.
 
@@ -32,6 +33,7 @@ from benchmarks import grids  # noqa: E402
 from benchmarks.grids import grid_times  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 from utils.common.files import atomic_write_text  # noqa: E402
+from utils.common.memory import tree_peak_mb  # noqa: E402
 from utils.common.repo import REPO_ROOT as REPO  # noqa: E402
 from utils.common.repo import git_commit  # noqa: E402
 from utils.common.versions import KEY_PACKAGES, installed_version  # noqa: E402
@@ -156,7 +158,9 @@ def bench_data(quick: bool) -> dict:
 
 
 def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
-    """Wall time and peak RSS of every notebook, each run in its own process."""
+    """Wall time and peak memory of every notebook, each run in its own process: the
+    largest process's own peak, and the peak of all its processes together (the runner,
+    the kernel and whatever the kernel starts: what a memory limit sees)."""
     from utils.lessons.notebooks import notebook_paths
 
     rows = []
@@ -167,12 +171,18 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
                     "from utils.lessons.notebooks import execute; t0 = time.perf_counter(); "
                     f"execute(Path({str(nb)!r}), Path({str(out)!r}), smoke={mode == 'smoke'}); "
                     "print(time.perf_counter() - t0); "
-                    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-            res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                                 text=True, check=True)
-            seconds, rss_kb = res.stdout.strip().splitlines()[-2:]
+                    "print(max(resource.getrusage(who).ru_maxrss for who in "
+                    "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))")
+            proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            together = tree_peak_mb(proc)
+            stdout, stderr = proc.communicate()
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, proc.args, stdout, stderr)
+            seconds, rss_kb = stdout.strip().splitlines()[-2:]
             rows.append({"notebook": nb.name, "mode": mode, "seconds": float(seconds),
-                         "peak_rss_mb": int(rss_kb) / 1024})
+                         "largest_process_mb": int(rss_kb) / 1024,
+                         "all_processes_mb": together})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
@@ -224,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         summary += [
             {"goal": "slowest notebook, classroom mode", "target": f"<= {GOALS['notebook_s']} s",
              "measured": max(r["seconds"] for r in classroom)},
-            {"goal": "largest notebook peak RSS, classroom mode",
+            {"goal": "largest notebook peak memory, all its processes, classroom mode",
              "target": f"<= {GOALS['notebook_rss_mb']} MB",
-             "measured": max(r["peak_rss_mb"] for r in classroom)},
+             "measured": max(r["all_processes_mb"] for r in classroom)},
             {"goal": "all notebooks, classroom mode",
              "target": f"<= {GOALS['notebooks_total_s']} s",
              "measured": sum(r["seconds"] for r in classroom)},
@@ -256,7 +266,12 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 ## Dataset
 
 {markdown_table([{k: v for k, v in d.items()}])}
-## Notebooks (each in its own process; peak RSS includes the kernel)
+## Notebooks (each in its own process)
+
+`largest_process_mb`: the largest own peak RSS among the notebook's processes (its runner,
+the kernel, a process the kernel starts); `all_processes_mb`: the peak of their resident
+memory summed, sampled every 0.1 s (`utils.common.memory.tree_peak_mb`), which is what
+Binder's limit sees.
 
 {markdown_table(nb)}
 {grids.section()}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from utils.common.memory import peak_rss_mb, reset_peak_rss
+from utils.common.memory import peak_rss_mb, reset_peak_rss, tree_peak_mb
 from utils.results import engines as EN
 from utils.results import grids as G
 from utils.results import runner as R
@@ -65,3 +66,27 @@ def test_the_reading_is_in_megabytes_wherever_it_comes_from(monkeypatch):
     monkeypatch.setattr("utils.common.memory._STATUS", Path("/nonexistent/status"))
     fallback = peak_rss_mb()  # ru_maxrss, converted from the platform's unit
     assert 10 < fallback < 1e6, sys.platform
+
+
+def test_a_notebooks_processes_are_measured_together():
+    # A parent holding 300 MB waits on a child holding 300 MB, as a kernel waits on a
+    # backend process: the memory limit sees both at once, no single process does.
+    hold = "import numpy as np, time; a = np.ones({} * 2**20 // 8); time.sleep({})"
+    child = hold.format(300, 2)
+    code = (hold.format(300, 0) + "; import subprocess, sys; "
+            f"subprocess.run([sys.executable, '-c', {child!r}], check=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    together = tree_peak_mb(proc, every=0.05)
+    assert proc.returncode == 0 and together > 600
+
+
+@linux
+def test_pages_two_processes_share_are_counted_once():
+    # A forked child shares its parent's 300 MB until either writes to them: a limit
+    # counts them once, a plain sum of resident sizes twice.
+    code = ("import numpy as np, os, time; a = np.ones(300 * 2**20 // 8); "
+            "pid = os.fork(); time.sleep(2); "
+            "os._exit(0) if pid == 0 else os.waitpid(pid, 0)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    together = tree_peak_mb(proc, every=0.05)
+    assert proc.returncode == 0 and 300 < together < 500

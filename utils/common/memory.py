@@ -1,7 +1,8 @@
 """Peak resident memory of this process, and resetting it between the runs of a worker.
 
 Introduced in ``02_keras_reference.ipynb`` (a run's ``peak_rss_mb``); the grid runner
-resets the peak before each job, and notebook 10 adds up its processes' peaks.
+resets the peak before each job, notebook 10 adds up its processes' peaks, and the
+notebook benchmark samples a notebook's processes together (:func:`tree_peak_mb`).
 
 ``getrusage(RUSAGE_SELF).ru_maxrss`` is the wrong reading for a worker process: Linux
 keeps, across ``exec``, the high-water mark of the process that forked it. A grid worker
@@ -25,7 +26,9 @@ True
 from __future__ import annotations
 
 import resource
+import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -77,3 +80,56 @@ def peak_reading(dates: Iterable[object]) -> str:
     if own == {True}:
         return "own peak"
     return "own peak and upper bounds" if True in own else "upper bound"
+
+
+def _pss_bytes(pid: int, rss: int) -> int:
+    """A process's proportional set size (its shared pages divided among their sharers),
+    from ``smaps_rollup`` (Linux 4.14 and later); ``rss`` where the kernel does not say."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return rss
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return rss
+
+
+def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> float:
+    """Wait for ``proc`` to exit; return the peak, in MB, of the memory of it and every
+    process it started, summed, sampled every ``every`` seconds.
+
+    What a memory limit such as Binder's sees is the sum of the processes alive at one
+    time (a notebook's kernel and the backend process it waits on), which no single
+    process's peak gives. A plain sum of resident sizes counts a page twice where two
+    processes share it (a process just forked, before it replaces itself), so each time
+    that sum reaches a new high the tree is read again by proportional set size, which
+    counts a shared page once; reading it costs tens of milliseconds per process, too much
+    for every sample. Sampling can miss a spike shorter than ``every``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> code = "import numpy as np; a = np.ones(2**25); import time; time.sleep(0.5)"
+    >>> tree_peak_mb(subprocess.Popen([sys.executable, "-c", code])) > 256  # 2**25 doubles
+    True
+    """
+    import psutil  # a dependency of the Jupyter kernel; needed only here
+
+    root, rss_high, peak = psutil.Process(proc.pid), 0, 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        sizes = {}
+        for p in tree:
+            try:
+                sizes[p.pid] = p.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):  # ended since listed
+                pass
+        if sum(sizes.values()) > rss_high:
+            rss_high = sum(sizes.values())
+            peak = max(peak, sum(_pss_bytes(pid, rss) for pid, rss in sizes.items()))
+        time.sleep(every)
+    return peak / 2**20
