@@ -3,7 +3,7 @@
 Run with ``make bench`` (nothing else should run meanwhile; its wall time is in the report).
 Every timing is a median over repeats after a warm-up, taken with ``time.perf_counter``;
 peak memory is the maximum resident set size (``resource.getrusage``), and for a notebook
-also that of all its processes together, sampled. Each timing is
+also that of all its processes together, sampled (``tree_peak_mb``). Each timing is
 also given as a ratio against a baseline measured in the same run. The report is written
 atomically and never edited by hand.
 
@@ -269,9 +269,9 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 ## Notebooks (each in its own process)
 
 `largest_process_mb`: the largest own peak RSS among the notebook's processes (its runner,
-the kernel, a process the kernel starts); `all_processes_mb`: the peak of their resident
-memory summed, sampled every 0.1 s (`utils.common.memory.tree_peak_mb`), which is what
-Binder's limit sees.
+the kernel, a process the kernel starts); `all_processes_mb`: the peak of their memory
+summed, a page two of them share counted once (proportional set size), sampled every
+0.1 s (`utils.common.memory.tree_peak_mb`): what Binder's limit sees.
 
 {markdown_table(nb)}
 {grids.section()}
