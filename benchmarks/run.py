@@ -167,22 +167,21 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
     for mode in modes:
         for nb in notebook_paths():
             out = Path(tempfile.mkdtemp())
-            code = ("import resource, sys, time; from pathlib import Path; "
+            code = ("import sys, time; from pathlib import Path; "
                     "from utils.lessons.notebooks import execute; t0 = time.perf_counter(); "
                     f"execute(Path({str(nb)!r}), Path({str(out)!r}), smoke={mode == 'smoke'}); "
-                    "print(time.perf_counter() - t0); "
-                    "print(max(resource.getrusage(who).ru_maxrss for who in "
-                    "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))")
+                    "print(time.perf_counter() - t0)")
             proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            together = tree_peak_mb(proc)
+            # Not the runner's ru_maxrss: it starts at this process's own mark (memory.py).
+            peak = tree_peak_mb(proc)
             stdout, stderr = proc.communicate()
             if proc.returncode:
                 raise subprocess.CalledProcessError(proc.returncode, proc.args, stdout, stderr)
-            seconds, rss_kb = stdout.strip().splitlines()[-2:]
-            rows.append({"notebook": nb.name, "mode": mode, "seconds": float(seconds),
-                         "largest_process_mb": int(rss_kb) / 1024,
-                         "all_processes_mb": together})
+            rows.append({"notebook": nb.name, "mode": mode,
+                         "seconds": float(stdout.strip().splitlines()[-1]),
+                         "largest_process_mb": peak.largest_mb,
+                         "all_processes_mb": peak.together_mb})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]

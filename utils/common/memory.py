@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -95,9 +96,31 @@ def _pss_bytes(pid: int, rss: int) -> int:
     return rss
 
 
-def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> float:
+class TreePeak(NamedTuple):
+    """What :func:`tree_peak_mb` read of a process tree, in MB (MiB)."""
+
+    together_mb: float  # peak of the tree's memory summed, a shared page counted once
+    largest_mb: float  # the largest own peak (VmHWM) of any one process of the tree
+
+
+def _own_peak_bytes(pid: int, rss: int) -> int:
+    """A process's own high-water mark (``VmHWM`` of ``/proc/PID/status``; a new program
+    starts a new one at ``exec``, unlike ``ru_maxrss``); ``rss`` where the kernel does not
+    say."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return rss
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return rss
+
+
+def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     """Wait for ``proc`` to exit; return the peak, in MB, of the memory of it and every
-    process it started, summed, sampled every ``every`` seconds.
+    process it started, summed, and the largest single process's own peak, both sampled
+    every ``every`` seconds.
 
     What a memory limit such as Binder's sees is the sum of the processes alive at one
     time (a notebook's kernel and the backend process it waits on), which no single
@@ -105,18 +128,22 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> float:
     processes share it (a process just forked, before it replaces itself), so each time
     that sum reaches a new high the tree is read again by proportional set size, which
     counts a shared page once; reading it costs tens of milliseconds per process, too much
-    for every sample. Sampling can miss a spike shorter than ``every``.
+    for every sample. Sampling can miss a spike of the sum shorter than ``every``; a
+    process's own mark misses only what it allocates in its last ``every`` seconds.
+    ``ru_maxrss`` is no substitute for the latter: a child started by a large parent
+    reports the parent's mark (see the module's docstring).
 
     Examples
     --------
     >>> import sys
     >>> code = "import numpy as np; a = np.ones(2**25); import time; time.sleep(0.5)"
-    >>> tree_peak_mb(subprocess.Popen([sys.executable, "-c", code])) > 256  # 2**25 doubles
-    True
+    >>> peak = tree_peak_mb(subprocess.Popen([sys.executable, "-c", code]))
+    >>> peak.together_mb > 256, peak.largest_mb > 256  # 2**25 doubles
+    (True, True)
     """
     import psutil  # a dependency of the Jupyter kernel; needed only here
 
-    root, rss_high, peak = psutil.Process(proc.pid), 0, 0
+    root, rss_high, peak, largest = psutil.Process(proc.pid), 0, 0, 0
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -128,8 +155,10 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> float:
                 sizes[p.pid] = p.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied):  # ended since listed
                 pass
+        for pid, rss in sizes.items():
+            largest = max(largest, _own_peak_bytes(pid, rss))
         if sum(sizes.values()) > rss_high:
             rss_high = sum(sizes.values())
             peak = max(peak, sum(_pss_bytes(pid, rss) for pid, rss in sizes.items()))
         time.sleep(every)
-    return peak / 2**20
+    return TreePeak(peak / 2**20, largest / 2**20)
