@@ -33,7 +33,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-_STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 # Stored rows of runs started before this (their ``date``) read ``ru_maxrss``: in a grid
 # worker an upper bound on the run's own peak, not the peak itself. Later runs read VmHWM.
@@ -44,12 +43,9 @@ def peak_rss_mb() -> float:
     """This process's peak resident memory in MB (MiB): ``VmHWM`` where Linux gives it,
     since the process started or since the last :func:`reset_peak_rss`; elsewhere
     ``ru_maxrss`` (kilobytes on Linux, bytes on macOS), which cannot be reset."""
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # "VmHWM:  123456 kB"
-    except OSError:
-        pass
+    own = _proc_kb_field("self", "status", "VmHWM", -1)  # "VmHWM:  123456 kB"
+    if own >= 0:
+        return own / 2**20
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == "darwin" else rss / 1024
 
@@ -83,17 +79,17 @@ def peak_reading(dates: Iterable[object]) -> str:
     return "own peak and upper bounds" if True in own else "upper bound"
 
 
-def _pss_bytes(pid: int, rss: int) -> int:
-    """A process's proportional set size (its shared pages divided among their sharers),
-    from ``smaps_rollup`` (Linux 4.14 and later); ``rss`` where the kernel does not say."""
+def _proc_kb_field(pid: int | str, name: str, key: str, default: int) -> int:
+    """A ``key: N kB`` field of ``/proc/PID/<name>``, in bytes; ``default`` where the
+    kernel does not give it."""
     try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        text = Path(f"/proc/{pid}/{name}").read_text()
     except OSError:
-        return rss
+        return default
     for line in text.splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
-    return rss
+    return default
 
 
 class TreePeak(NamedTuple):
@@ -101,20 +97,6 @@ class TreePeak(NamedTuple):
 
     together_mb: float  # peak of the tree's memory summed, a shared page counted once
     largest_mb: float  # the largest own peak (VmHWM) of any one process of the tree
-
-
-def _own_peak_bytes(pid: int, rss: int) -> int:
-    """A process's own high-water mark (``VmHWM`` of ``/proc/PID/status``; a new program
-    starts a new one at ``exec``, unlike ``ru_maxrss``); ``rss`` where the kernel does not
-    say."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return rss
-    for line in text.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return rss
 
 
 def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
@@ -156,9 +138,12 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
             except (psutil.NoSuchProcess, psutil.AccessDenied):  # ended since listed
                 pass
         for pid, rss in sizes.items():
-            largest = max(largest, _own_peak_bytes(pid, rss))
+            # A process's own mark (a new program starts one at exec, unlike ru_maxrss).
+            largest = max(largest, _proc_kb_field(pid, "status", "VmHWM", rss))
         if sum(sizes.values()) > rss_high:
             rss_high = sum(sizes.values())
-            peak = max(peak, sum(_pss_bytes(pid, rss) for pid, rss in sizes.items()))
+            # Proportional set size: a shared page divided among its sharers (Linux 4.14+).
+            peak = max(peak, sum(_proc_kb_field(pid, "smaps_rollup", "Pss", rss)
+                                 for pid, rss in sizes.items()))
         time.sleep(every)
     return TreePeak(peak / 2**20, largest / 2**20)
