@@ -3,7 +3,7 @@
 Run with ``make bench`` (nothing else should run meanwhile; its wall time is in the report).
 Every timing is a median over repeats after a warm-up, taken with ``time.perf_counter``;
 peak memory is the maximum resident set size (``resource.getrusage``), and for a notebook
-also that of all its processes together, sampled (``tree_peak_mb``). Each timing is
+each process's own peak and bounds on all of them together (``tree_peak_mb``). Each timing is
 also given as a ratio against a baseline measured in the same run. The report is written
 atomically and never edited by hand.
 
@@ -181,7 +181,8 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
             rows.append({"notebook": nb.name, "mode": mode,
                          "seconds": float(stdout.strip().splitlines()[-1]),
                          "largest_process_mb": peak.largest_mb,
-                         "all_processes_mb": peak.together_mb})
+                         "all_processes_mb": peak.at_least_mb,
+                         "all_processes_at_most_mb": peak.own_peaks_mb})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
@@ -233,9 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         summary += [
             {"goal": "slowest notebook, classroom mode", "target": f"<= {GOALS['notebook_s']} s",
              "measured": max(r["seconds"] for r in classroom)},
-            {"goal": "largest notebook peak memory, all its processes, classroom mode",
+            {"goal": "largest notebook peak memory, all its processes (upper bound), "
+                     "classroom mode",
              "target": f"<= {GOALS['notebook_rss_mb']} MB",
-             "measured": max(r["all_processes_mb"] for r in classroom)},
+             "measured": max(r["all_processes_at_most_mb"] for r in classroom)},
             {"goal": "all notebooks, classroom mode",
              "target": f"<= {GOALS['notebooks_total_s']} s",
              "measured": sum(r["seconds"] for r in classroom)},
@@ -267,10 +269,13 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 {markdown_table([{k: v for k, v in d.items()}])}
 ## Notebooks (each in its own process)
 
-`largest_process_mb`: the largest own peak RSS among the notebook's processes (its runner,
-the kernel, a process the kernel starts); `all_processes_mb`: the peak of their memory
-summed, a page two of them share counted once (proportional set size), sampled every
-0.1 s (`utils.common.memory.tree_peak_mb`): what Binder's limit sees.
+`largest_process_mb`: the largest own peak RSS (VmHWM) among the notebook's processes (its
+runner, the kernel, a process the kernel starts). What Binder's limit sees is their memory
+at one moment, summed: `all_processes_mb` is at least that, the peak of the sum sampled
+every 0.1 s, a page two of them share counted once (proportional set size), or the largest
+process's own peak where a spike between samples hid from the sum;
+`all_processes_at_most_mb` is at most that, every process's own peak summed
+(`utils.common.memory.tree_peak_mb`). The goal reads the upper bound.
 
 {markdown_table(nb)}
 {grids.section()}

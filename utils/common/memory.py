@@ -95,14 +95,21 @@ def _proc_kb_field(pid: int | str, name: str, key: str, default: int) -> int:
 class TreePeak(NamedTuple):
     """What :func:`tree_peak_mb` read of a process tree, in MB (MiB)."""
 
-    together_mb: float  # peak of the tree's memory summed, a shared page counted once
+    together_mb: float  # peak of the sampled sum, a shared page counted once
     largest_mb: float  # the largest own peak (VmHWM) of any one process of the tree
+    own_peaks_mb: float  # every process's own peak, summed: no moment can exceed it
+
+    @property
+    def at_least_mb(self) -> float:
+        """What a limit on the whole tree saw at least: a spike shorter than the sampling
+        step can hide from the sum, never from a process's own mark."""
+        return max(self.together_mb, self.largest_mb)
 
 
 def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     """Wait for ``proc`` to exit; return the peak, in MB, of the memory of it and every
-    process it started, summed, and the largest single process's own peak, both sampled
-    every ``every`` seconds.
+    process it started, summed, sampled every ``every`` seconds; the largest single
+    process's own peak; and the sum of every process's own peak, an upper bound.
 
     What a memory limit such as Binder's sees is the sum of the processes alive at one
     time (a notebook's kernel and the backend process it waits on), which no single
@@ -111,7 +118,9 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     that sum reaches a new high the tree is read again by proportional set size, which
     counts a shared page once; reading it costs tens of milliseconds per process, too much
     for every sample. Sampling can miss a spike of the sum shorter than ``every``; a
-    process's own mark misses only what it allocates in its last ``every`` seconds.
+    process's own mark misses only what it allocates in its last ``every`` seconds. So
+    the limit saw at least :attr:`TreePeak.at_least_mb` and at most the own peaks summed
+    (which counts shared pages in each sharer, and processes that never overlapped).
     ``ru_maxrss`` is no substitute for the latter: a child started by a large parent
     reports the parent's mark (see the module's docstring).
 
@@ -122,10 +131,12 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     >>> peak = tree_peak_mb(subprocess.Popen([sys.executable, "-c", code]))
     >>> peak.together_mb > 256, peak.largest_mb > 256  # 2**25 doubles
     (True, True)
+    >>> peak.at_least_mb <= peak.own_peaks_mb
+    True
     """
     import psutil  # a dependency of the Jupyter kernel; needed only here
 
-    root, rss_high, peak, largest = psutil.Process(proc.pid), 0, 0, 0
+    root, rss_high, peak, own = psutil.Process(proc.pid), 0, 0, {}
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -139,11 +150,12 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
                 pass
         for pid, rss in sizes.items():
             # A process's own mark (a new program starts one at exec, unlike ru_maxrss).
-            largest = max(largest, _proc_kb_field(pid, "status", "VmHWM", rss))
+            own[pid] = max(own.get(pid, 0), _proc_kb_field(pid, "status", "VmHWM", rss))
         if sum(sizes.values()) > rss_high:
             rss_high = sum(sizes.values())
             # Proportional set size: a shared page divided among its sharers (Linux 4.14+).
             peak = max(peak, sum(_proc_kb_field(pid, "smaps_rollup", "Pss", rss)
                                  for pid, rss in sizes.items()))
         time.sleep(every)
-    return TreePeak(peak / 2**20, largest / 2**20)
+    return TreePeak(peak / 2**20, max(own.values(), default=0) / 2**20,
+                    sum(own.values()) / 2**20)
