@@ -182,7 +182,7 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
                          "seconds": float(stdout.strip().splitlines()[-1]),
                          "largest_process_mb": peak.largest_mb,
                          "all_processes_mb": peak.at_least_mb,
-                         "all_processes_at_most_mb": peak.own_peaks_mb})
+                         "all_processes_at_most_mb": peak.at_most_mb})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
@@ -274,8 +274,8 @@ runner, the kernel, a process the kernel starts). What Binder's limit sees is th
 at one moment, summed: `all_processes_mb` is at least that, the peak of the sum sampled
 every 0.1 s, a page two of them share counted once (proportional set size), or the largest
 process's own peak where a spike between samples hid from the sum;
-`all_processes_at_most_mb` is at most that, every process's own peak summed
-(`utils.common.memory.tree_peak_mb`). The goal reads the upper bound.
+`all_processes_at_most_mb` is at most that: at each sample, the own peaks of the processes
+then alive, summed (`utils.common.memory.tree_peak_mb`). The goal reads the upper bound.
 
 {markdown_table(nb)}
 {grids.section()}

@@ -97,7 +97,7 @@ class TreePeak(NamedTuple):
 
     together_mb: float  # peak of the sampled sum, a shared page counted once
     largest_mb: float  # the largest own peak (VmHWM) of any one process of the tree
-    own_peaks_mb: float  # every process's own peak, summed: no moment can exceed it
+    at_most_mb: float  # at each sample, the own peaks of the processes then alive, summed
 
     @property
     def at_least_mb(self) -> float:
@@ -109,7 +109,8 @@ class TreePeak(NamedTuple):
 def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     """Wait for ``proc`` to exit; return the peak, in MB, of the memory of it and every
     process it started, summed, sampled every ``every`` seconds; the largest single
-    process's own peak; and the sum of every process's own peak, an upper bound.
+    process's own peak; and an upper bound: at each sample, the own peaks so far of the
+    processes alive since the last sample, summed.
 
     What a memory limit such as Binder's sees is the sum of the processes alive at one
     time (a notebook's kernel and the backend process it waits on), which no single
@@ -119,8 +120,10 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     counts a shared page once; reading it costs tens of milliseconds per process, too much
     for every sample. Sampling can miss a spike of the sum shorter than ``every``; a
     process's own mark misses only what it allocates in its last ``every`` seconds. So
-    the limit saw at least :attr:`TreePeak.at_least_mb` and at most the own peaks summed
-    (which counts shared pages in each sharer, and processes that never overlapped).
+    the limit saw at least :attr:`TreePeak.at_least_mb` and at most
+    :attr:`TreePeak.at_most_mb`, which counts a shared page in each sharer and each
+    process at its own peak, whenever that was; processes that run one after another
+    (notebook 10 starts one per backend) are not summed, as none was alive with another.
     ``ru_maxrss`` is no substitute for the latter: a child started by a large parent
     reports the parent's mark (see the module's docstring).
 
@@ -131,12 +134,14 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     >>> peak = tree_peak_mb(subprocess.Popen([sys.executable, "-c", code]))
     >>> peak.together_mb > 256, peak.largest_mb > 256  # 2**25 doubles
     (True, True)
-    >>> peak.at_least_mb <= peak.own_peaks_mb
+    >>> peak.at_least_mb <= peak.at_most_mb
     True
     """
     import psutil  # a dependency of the Jupyter kernel; needed only here
 
-    root, rss_high, peak, own = psutil.Process(proc.pid), 0, 0, {}
+    root, rss_high, peak, upper = psutil.Process(proc.pid), 0, 0, 0
+    own: dict[int, int] = {}  # each process's own mark, as last read
+    alive: set[int] = set()
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -151,11 +156,13 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
         for pid, rss in sizes.items():
             # A process's own mark (a new program starts one at exec, unlike ru_maxrss).
             own[pid] = max(own.get(pid, 0), _proc_kb_field(pid, "status", "VmHWM", rss))
+        # A process that ended since the last sample was alive with these for a while.
+        upper = max(upper, sum(own[pid] for pid in alive | set(sizes)))
+        alive = set(sizes)
         if sum(sizes.values()) > rss_high:
             rss_high = sum(sizes.values())
             # Proportional set size: a shared page divided among its sharers (Linux 4.14+).
             peak = max(peak, sum(_proc_kb_field(pid, "smaps_rollup", "Pss", rss)
                                  for pid, rss in sizes.items()))
         time.sleep(every)
-    return TreePeak(peak / 2**20, max(own.values(), default=0) / 2**20,
-                    sum(own.values()) / 2**20)
+    return TreePeak(peak / 2**20, max(own.values(), default=0) / 2**20, upper / 2**20)
