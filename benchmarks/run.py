@@ -46,15 +46,22 @@ GOALS = {
 }
 
 
-def median_time(fn, repeats: int, warmup: int = 2) -> float:
+def median_times(fns: dict, rounds: int, block: int = 5, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of each function, timed in turns: each round calls each function
+    ``block`` times in a row. A drift of the machine's speed falls on all alike, and the
+    one call per block that may share the cores with the other framework's idle-spinning
+    threads cannot move the median."""
     for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def bench_gru(quick: bool) -> list[dict]:
@@ -73,6 +80,7 @@ def bench_gru(quick: bool) -> list[dict]:
 def bench_steps(quick: bool) -> list[dict]:
     """One training step per framework and model size (same recipe, same batch)."""
     from dataclasses import replace
+    from functools import partial
 
     import numpy as np
 
@@ -89,12 +97,13 @@ def bench_steps(quick: bool) -> list[dict]:
         y = (rng.random((n, 17)) < 0.1).astype(np.float32)
         for recipe in (KERAS_2017, PYTORCH):
             r = replace(recipe, model_size=size, bidirectional=size == "paper")
-            times = {}
-            for fw, cls in (("torch", TorchTrainer), ("keras", KerasTrainer)):
-                trainer = cls(r, 0, x, y)
-                batch = [np.arange(r.batch_size)]
-                times[fw] = median_time(lambda t=trainer, b=batch: t.fit_epoch(b, 0.01),
-                                        3 if quick else 10)
+            trainers = {"torch": TorchTrainer(r, 0, x, y), "keras": KerasTrainer(r, 0, x, y)}
+            steps = {fw: partial(t.fit_epoch, [np.arange(r.batch_size)], 0.01)
+                     for fw, t in trainers.items()}
+            # A classroom step takes tens of milliseconds: 40 of them, against 10 of a
+            # paper-size one (about 0.8 s).
+            times = median_times(steps, (1 if quick else 8) if size == "classroom"
+                                 else (1 if quick else 2))
             for fw in ("keras", "torch"):
                 rows.append({"size": size, "recipe": recipe.name, "framework": fw,
                              "step_s": times[fw], "clips_per_s": r.batch_size / times[fw],
