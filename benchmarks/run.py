@@ -102,8 +102,7 @@ def bench_steps(quick: bool) -> list[dict]:
                      for fw, t in trainers.items()}
             # A classroom step takes tens of milliseconds: 40 of them, against 10 of a
             # paper-size one (about 0.8 s).
-            times = median_times(steps, (1 if quick else 8) if size == "classroom"
-                                 else (1 if quick else 2))
+            times = median_times(steps, 1 if quick else {"classroom": 8, "paper": 2}[size])
             for fw in ("keras", "torch"):
                 rows.append({"size": size, "recipe": recipe.name, "framework": fw,
                              "step_s": times[fw], "clips_per_s": r.batch_size / times[fw],
