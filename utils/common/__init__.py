@@ -7,4 +7,5 @@
   path of a run and the kernel-ISA pins that make PyTorch rows portable
 - :mod:`~utils.common.frameworks` — import TensorFlow quietly, size both thread pools
 - :mod:`~utils.common.versions` — pinned and installed package versions
+- :mod:`~utils.common.timing` — median times of functions timed in turns
 """

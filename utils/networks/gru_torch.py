@@ -39,14 +39,14 @@ True
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from utils.common.timing import median_times
 
 __all__ = [
     "GATE_ACTIVATIONS",
@@ -497,22 +497,17 @@ def _orthogonal_rows(rows: int, cols: int, dtype: torch.dtype) -> Tensor:
 # ---------------------------------------------------------------------------- benchmark
 
 
-def _median_fwd_bwd(layer: nn.Module, x: Tensor, repeats: int, warmup: int = 3) -> float:
+def _fwd_bwd(layer: nn.Module, x: Tensor) -> Callable[[], None]:
+    """One forward + backward of ``layer`` on ``x``, gradients cleared first."""
+
     def step() -> None:
+        layer.zero_grad(set_to_none=True)
+        x.grad = None
         out = layer(x)
         out = out[0] if isinstance(out, tuple) else out
         out.sum().backward()
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        layer.zero_grad(set_to_none=True)
-        x.grad = None
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return step
 
 
 def benchmark(
@@ -521,7 +516,9 @@ def benchmark(
     """Time forward + backward of :class:`GRULayer` against ``nn.GRU`` on the CPU or device.
 
     Every variant gets the same weights and input; each time is the median of ``repeats``
-    runs after a warm-up. Thread settings are left as they are.
+    calls (rounded up to whole blocks of five) after a warm-up, the baseline and the
+    variants timed in turns (:func:`~utils.common.timing.median_times`). Thread settings
+    are left as they are.
 
     Parameters
     ----------
@@ -530,7 +527,7 @@ def benchmark(
     hidden : int
         Hidden size H.
     repeats : int
-        Timed repetitions per variant.
+        Timed calls per variant (rounded up to a multiple of five above five).
 
     Returns
     -------
@@ -550,17 +547,24 @@ def benchmark(
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, steps, features, generator=gen).requires_grad_(True)
     ref = nn.GRU(features, hidden, batch_first=True)
-    base = _median_fwd_bwd(ref, x, repeats)
-    seconds: dict[str, float] = {}
+    steps_of: dict[str, Callable[[], None]] = {"nn.GRU": _fwd_bwd(ref, x)}
     for act in GATE_ACTIVATIONS:
         for reset_after in (True, False):
+            key = f"{act}/reset_after={reset_after}"
             layer = GRULayer(features, hidden, act, reset_after)
             layer.load_state_dict(ref.state_dict())
-            key = f"{act}/reset_after={reset_after}"
-            seconds[key] = _median_fwd_bwd(layer, x, repeats)
+            steps_of[key] = _fwd_bwd(layer, x)
             if layer.fused:
-                layer.use_fused = False
-                seconds[f"{key}/loop"] = _median_fwd_bwd(layer, x, repeats)
+                loop = GRULayer(features, hidden, act, reset_after)
+                loop.load_state_dict(ref.state_dict())
+                loop.use_fused = False
+                steps_of[f"{key}/loop"] = _fwd_bwd(loop, x)
+    # In turns, blocks of up to five calls: the baseline and every variant see the same
+    # stretches of the machine's speed, so a drift does not move the ratios.
+    block = min(5, repeats)
+    times = median_times(steps_of, rounds=-(-repeats // block), block=block, warmup=3)
+    base = times.pop("nn.GRU")
+    seconds = times
     return {
         "shape": tuple(shape),
         "hidden": hidden,
