@@ -247,10 +247,13 @@ Python {platform.python_version()}; {versions}. Benchmark wall time
 {markdown_table(summary)}
 ## Custom GRU vs fused `nn.GRU` (forward + backward, median)
 
-`ratio` = variant / `nn.GRU`, both measured in this run.
+`ratio` = variant / `nn.GRU`, the baseline and every variant timed in turns, in blocks of
+five calls (`utils.common.timing.median_times`).
 
 {markdown_table(results['gru'])}
 ## One training step (batch of the recipe), Keras vs PyTorch
+
+The two frameworks timed in turns, in blocks of five steps.
 
 {markdown_table(results['steps'])}
 ## One full classroom training run (`python -m utils.train`, default threads)
