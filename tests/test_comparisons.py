@@ -389,3 +389,52 @@ def test_a_smaller_training_set_is_read_under_its_own_stopping_rule():
     found = scores_at(results, Setting("q", "torch", PYTORCH, "quarter"), CONVERGED)
     assert list(found) == [0] and found[0]["f1"] == curve[289]
     assert scores_at(results, Setting("q", "torch", PYTORCH, "quarter"), 12)[0]["f1"] == curve[11]
+
+
+def _size_rows(effects: dict[str, float], seeds: int = 8) -> pd.DataFrame:
+    """Trained PYTORCH and KERAS_2017 rows on each preset, KERAS_2017 ahead by the effect."""
+    from utils.results.grids import trained_toggle
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for preset, effect in effects.items():
+        for seed in range(seeds):
+            base = 0.5 + 0.02 * rng.standard_normal()
+            for recipe, f1 in ((PYTORCH, base),
+                               (KERAS_2017, base + effect + 0.005 * rng.standard_normal())):
+                r = trained_toggle(recipe, preset)
+                rows.append({**_row(r, seed, [f1] * 3, 3, "patience"), "preset": preset,
+                             "key": f"torch|{preset}|{seed}|{r.to_string()}"})
+    return pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+
+
+def test_size_change_tests_whether_an_effect_shrinks_with_more_data():
+    from utils.results.comparisons import size_change
+
+    everything = "all defaults (PYTORCH → KERAS_2017)"
+    gone = size_change(_size_rows({"classroom": 0.05, "x4": 0.0}), frameworks=("torch",),
+                       budgets=(CONVERGED,)).set_index("effect")
+    row = gone.loc[everything]
+    assert (row["from"], row["to"], row["seeds from"], row["seeds to"]) == ("classroom", "x4",
+                                                                            8, 8)
+    assert row["verdict"] == "shrinks with more data"
+    assert row["ci_high"] < 0 < row["effect from"] and abs(row["change"] + 0.05) < 0.01
+    # The other effects' rungs were not run: said, not guessed.
+    assert (gone.drop(index=everything)["verdict"] == NOT_STORED).all()
+
+    kept = size_change(_size_rows({"classroom": 0.05, "x4": 0.05}), frameworks=("torch",),
+                       budgets=(CONVERGED,)).set_index("effect").loc[everything]
+    assert kept["verdict"].startswith("no change larger than ")
+    assert kept["ci_low"] < 0 < kept["ci_high"]
+
+    grown = size_change(_size_rows({"classroom": 0.0, "x4": -0.05}), frameworks=("torch",),
+                        budgets=(CONVERGED,)).set_index("effect").loc[everything]
+    assert grown["verdict"] == "grows with more data"
+
+
+def test_size_change_needs_enough_seeds_at_both_sizes():
+    from utils.results.comparisons import MIN_SEEDS, size_change
+
+    few = size_change(_size_rows({"classroom": 0.05, "x4": 0.0}, seeds=MIN_SEEDS - 1),
+                      frameworks=("torch",), budgets=(CONVERGED,))
+    assert (few["verdict"] == NOT_STORED).all() and few["change"].isna().all()

@@ -31,6 +31,7 @@ from utils.results.comparisons import (
     backend_table,
     budget_summary,
     readings,
+    size_change,
     size_summary,
 )
 from utils.results.engines import DaskEngine, LocalEngine
@@ -130,6 +131,7 @@ def _command(args: argparse.Namespace) -> int:
         y_test = load_dataset("classroom", progress=False)["test"].y
         paired_table = budget_summary(y_test=y_test)
         sizes, backends = size_summary(), backend_summary(y_test=y_test)
+        changes = size_change()
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -142,6 +144,10 @@ def _command(args: argparse.Namespace) -> int:
                     ("Effect versus training-set size, at a 12-epoch budget and at "
                      "convergence (paired by seed, Benjamini-Hochberg over each budget's "
                      "table)", sizes),
+                    ("Does an effect shrink with more data? Its change from the classroom "
+                     "set to each larger set (Welch's interval and test, minimal detectable "
+                     "change at 80 % power, Benjamini-Hochberg over each budget's changes)",
+                     changes),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)", backends)):
@@ -149,7 +155,7 @@ def _command(args: argparse.Namespace) -> int:
         if args.markdown:
             from utils.results.report import render
 
-            atomic_write_text(args.markdown, render(y_test, paired_table, sizes, backends))
+            atomic_write_text(args.markdown, render(y_test, paired_table, sizes, backends, changes))
             print(f"page={args.markdown}")
     else:
         for name, make in GRIDS.items():

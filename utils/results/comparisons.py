@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.stats import false_discovery_control
 
 from utils.common.machine import paths_differ
 from utils.common.memory import peak_reading
@@ -44,11 +45,13 @@ from utils.results.stats import (
     IDENTICAL,
     LARGER,
     WITHIN,
+    Change,
     bh_company,
     bootstrap_ci,
     clip_bootstrap,
     family_verdicts,
     paired,
+    welch_change,
 )
 from utils.results.store import load_results, rows_of
 from utils.task.dataset import PRESETS, load_dataset
@@ -725,15 +728,12 @@ def size_summary(results=None, alpha: float = 0.05,
     are stored."""
 
     results = all_results() if results is None else results
-    stored = set(results["preset"]) if "preset" in results else set()
-    presets = sorted({"classroom", *SIZE_PRESETS, *(stored & set(UNPLANNED_SIZE_PRESETS))},
-                     key=lambda p: PRESETS[p].n_train)
     rows = []
     for budget in budgets:
         found = []
         for effect, (a, b) in SIZE_EFFECTS.items():
             for fw in frameworks:
-                for preset in presets:
+                for preset in _size_presets(results):
                     sa, sb, source = _pair_scores(results, Setting("", fw, a, preset),
                                                   Setting("", fw, b, preset), budget)
                     shared = sorted(set(sa) & set(sb))
@@ -752,6 +752,78 @@ def size_summary(results=None, alpha: float = 0.05,
         _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
         for (row, _), verdict in zip(found, adjusted):
             row["verdict"] = verdict
+    return pd.DataFrame(rows)
+
+
+def _size_presets(results) -> list[str]:
+    """The sizes the size tables read, smallest first: the classroom set, the planned
+    ``SIZE_PRESETS`` and any unplanned size with stored rows."""
+    stored = set(results["preset"]) if "preset" in results else set()
+    return sorted({"classroom", *SIZE_PRESETS, *(stored & set(UNPLANNED_SIZE_PRESETS))},
+                  key=lambda p: PRESETS[p].n_train)
+
+
+def _effect_per_seed(results, fw: str, a: Recipe, b: Recipe, preset: str,
+                     budget: int | str) -> np.ndarray:
+    """One effect's paired differences b − a on ``preset``, one per shared data seed."""
+    sa, sb, _ = _pair_scores(results, Setting("", fw, a, preset), Setting("", fw, b, preset),
+                             budget)
+    return np.array([sb[s]["f1"] - sa[s]["f1"] for s in sorted(set(sa) & set(sb))])
+
+
+def _change_verdict(before: float, c: Change, q: float, alpha: float) -> str:
+    """What a size change says: whether the effect's size shrank or grew when it moved
+    beyond seed noise after BH, else the smallest change the design would have seen."""
+    if q < alpha:  # told by size, not sign: a near-zero effect's sign means little
+        return ("shrinks with more data" if abs(before + c.diff) < abs(before)
+                else "grows with more data")
+    if c.p < alpha:
+        return (f"no change after BH (alone p = {c.p:.3f}; the design detects {c.mde:.3f} "
+                f"at 80 % power)")
+    return f"no change larger than {c.mde:.3f}"
+
+
+def size_change(results=None, base: str = "classroom", alpha: float = 0.05,
+                frameworks: Sequence[str] = ("torch", "keras"),
+                budgets: Sequence[int | str] = (BUDGET, CONVERGED)) -> pd.DataFrame:
+    """Does an effect shrink with more data? (introduced in 08). For each effect of
+    :data:`~utils.results.grids.SIZE_EFFECTS`, framework and budget, the change of the
+    effect from the ``base`` set (where every notebook's verdict is made) to each larger
+    stored size: the mean of the per-seed paired effects there minus the mean on ``base``,
+    with Welch's interval and test (:func:`~utils.results.stats.welch_change`: the two
+    sizes' seeds train on different sets and their spreads differ), the smallest change
+    the design detects at 80 % power, and Benjamini–Hochberg over each budget's changes.
+
+    The size table (:func:`size_summary`) says whether an effect is larger than seed noise
+    at each size; that an interval at 4× holds zero while the classroom's does not is not
+    yet a shrinking effect. This table tests the shrinking itself."""
+    results = all_results() if results is None else results
+    larger = [p for p in _size_presets(results) if PRESETS[p].n_train > PRESETS[base].n_train]
+    rows = []
+    for budget in budgets:
+        found = []
+        for effect, (a, b) in SIZE_EFFECTS.items():
+            for fw in frameworks:
+                before = _effect_per_seed(results, fw, a, b, base, budget)
+                for preset in larger:
+                    after = _effect_per_seed(results, fw, a, b, preset, budget)
+                    row = {"effect": effect, "framework": fw, "budget": budget, "from": base,
+                           "to": preset, "seeds from": len(before), "seeds to": len(after),
+                           "effect from": np.nan, "effect to": np.nan, "change": np.nan,
+                           "ci_low": np.nan, "ci_high": np.nan, "mde": np.nan, "p": np.nan,
+                           "q": np.nan, "verdict": NOT_STORED}
+                    if min(len(before), len(after)) >= MIN_SEEDS:
+                        c = welch_change(before, after)
+                        row.update({"effect from": before.mean(), "effect to": after.mean(),
+                                    "change": c.diff, "ci_low": c.ci_low,
+                                    "ci_high": c.ci_high, "mde": c.mde, "p": c.p})
+                        found.append((row, c))
+                    rows.append(row)
+        if found:
+            q = false_discovery_control([c.p for _, c in found], method="bh")
+            for (row, c), qi in zip(found, q):
+                row["q"] = float(qi)
+                row["verdict"] = _change_verdict(row["effect from"], c, qi, alpha)
     return pd.DataFrame(rows)
 
 

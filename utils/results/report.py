@@ -27,6 +27,7 @@ from utils.results.comparisons import (
     budget_summary,
     describe_paths,
     readings,
+    size_change,
     size_columns,
     size_summary,
 )
@@ -221,6 +222,19 @@ def _said(text: str) -> list[str]:
     return [text] if text else []
 
 
+def _changes(table: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`size_change` table as the page shows it: one interval column, the seeds
+    of both sizes in one cell."""
+    t = table.copy()
+    t["sizes"] = [f"{a} → {b}" for a, b in zip(t["from"], t["to"])]
+    t["seeds"] = [f"{a} → {b}" for a, b in zip(t["seeds from"], t["seeds to"])]
+    t["95 % CI"] = [bracket(lo, hi) for lo, hi in zip(t.ci_low, t.ci_high)]
+    t = t.rename(columns={"mde": "MDE (80 %)", "q": "q (BH)"})
+    return t.reindex(columns=["effect", "framework", "budget", "sizes", "seeds", "effect from",
+                              "effect to", "change", "95 % CI", "MDE (80 %)", "p", "q (BH)",
+                              "verdict"])
+
+
 def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Epochs to one decimal, seconds to two, memory in whole MB: the precision they have."""
     t = table.copy()
@@ -231,13 +245,16 @@ def _backend_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None,
-           sizes: pd.DataFrame | None = None, backends: pd.DataFrame | None = None) -> str:
-    """The whole page, from the stored tables as they are now. ``toggles``, ``sizes`` and
-    ``backends`` are the summaries a caller already has (computed here when None)."""
+           sizes: pd.DataFrame | None = None, backends: pd.DataFrame | None = None,
+           changes: pd.DataFrame | None = None) -> str:
+    """The whole page, from the stored tables as they are now. ``toggles``, ``sizes``,
+    ``backends`` and ``changes`` are the summaries a caller already has (computed here when
+    None)."""
     toggles = budget_summary(y_test=y_test) if toggles is None else toggles
     sizes = (size_summary() if sizes is None else sizes).copy()
     sizes["95 % CI"] = [bracket(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
     backends = backend_summary(y_test=y_test) if backends is None else backends
+    changes = size_change() if changes is None else changes
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
     trained = [r for name in CONVERGED_TABLES for r in tables.get(name, [])]
@@ -276,6 +293,15 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(sizes.reindex(columns=["effect", "framework", "budget", "preset",
                                               "runs", "clips", "seeds", "diff", "95 % CI",
                                               "mde", "verdict"])),
+        "### Does an effect shrink with more data?",
+        "An interval at the larger size that holds zero, beside one at the classroom size "
+        "that does not, is not yet a shrinking effect. Each effect's change from the "
+        "classroom set to each larger set: the mean of its per-seed paired differences "
+        "there minus the mean on the classroom set, Welch's 95 % interval and test (the "
+        "seeds of two sizes train on different sets, and the spread of an effect differs "
+        "between sizes), the smallest change the design detects at 80 % power, and BH over "
+        "each budget's changes.",
+        markdown_table(_changes(changes)),
         "## One Keras model on three backends",
         "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "
         "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "

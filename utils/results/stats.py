@@ -7,8 +7,9 @@ Comparisons use what the grids give: for one data seed two settings see the same
 so :func:`paired` compares the per-seed differences (a sign-flip
 ``scipy.stats.permutation_test`` of their mean and the interval that inverts it) and states
 the minimal detectable effect; :func:`holm` and :func:`family_verdicts` control the error over a
-table of comparisons; :func:`clip_bootstrap` gives the uncertainty that comes from the
-test clips rather than the seeds (docs/sources.md#papers: Bouthillier et al. 2021,
+table of comparisons; :func:`welch_change` compares one effect at two training-set
+sizes (separate seeds, unequal spreads); :func:`clip_bootstrap` gives the uncertainty that
+comes from the test clips rather than the seeds (docs/sources.md#papers: Bouthillier et al. 2021,
 Agarwal et al. 2021, Holm 1979).
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import false_discovery_control, permutation_test
+from scipy.stats import false_discovery_control, permutation_test, ttest_ind
 from scipy.stats import t as student_t
 
 LARGER = "larger than seed noise"
@@ -277,6 +278,60 @@ def paired(a: dict[int, float], b: dict[int, float], level: float = 0.95) -> Pai
     p_better = float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
     return Paired(n, float(np.median(va)), float(np.median(vb)), float(d.mean()), low,
                   high, p, float(mde), p_better, float(np.median(d)))
+
+
+# --- one effect at two training-set sizes: two independent sets of seeds ----------------
+
+@dataclass(frozen=True)
+class Change:
+    """How much an effect moved between two conditions run on separate seeds (two
+    training-set sizes): ``diff`` is mean(after) − mean(before) of the per-seed effects,
+    ``ci_low``/``ci_high`` its Welch interval, ``p`` Welch's two-sided test and ``mde`` the
+    smallest change the design detects with probability :data:`POWER` (Welch t
+    approximation, from the observed spreads)."""
+
+    n_before: int
+    n_after: int
+    diff: float
+    ci_low: float
+    ci_high: float
+    p: float
+    mde: float
+
+
+def welch_change(before: ArrayLike, after: ArrayLike, level: float = 0.95) -> Change:
+    """Compare the per-seed effects ``after`` with ``before``, two independent samples.
+
+    The seeds at two training-set sizes train on different sets, so their effects do not
+    pair; and the spread of an effect shrinks as the data grows, so the two samples do not
+    share a variance, which a permutation test of the difference would assume. Welch's
+    test (``scipy.stats.ttest_ind(equal_var=False)``) does not.
+
+    Raises ValueError when either sample has fewer than 3 values.
+
+    Examples
+    --------
+    >>> before = [0.030, 0.045, 0.012, 0.038, 0.027, 0.021, 0.040, 0.033]
+    >>> after = [0.004, -0.006, 0.010, 0.001, -0.002, 0.007]
+    >>> c = welch_change(before, after)
+    >>> round(c.diff, 3), c.ci_high < 0, c.p < 0.05, c.n_before, c.n_after
+    (-0.028, True, True, 8, 6)
+    """
+    a, b = _as_sample(before, "before"), _as_sample(after, "after")
+    if min(a.size, b.size) < 3:
+        raise ValueError(f"a change needs at least 3 values on each side, got {a.size} and "
+                         f"{b.size}")
+    alpha = 1 - level
+    if np.ptp(a) == 0 and np.ptp(b) == 0:  # no spread on either side: nothing to test
+        d = float(b[0] - a[0])
+        return Change(a.size, b.size, d, d, d, 1.0 if d == 0 else 0.0, 0.0)
+    test = ttest_ind(b, a, equal_var=False)
+    ci = test.confidence_interval(level)
+    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    df = float(test.df)
+    mde = (student_t.ppf(1 - alpha / 2, df) + student_t.ppf(POWER, df)) * se
+    return Change(a.size, b.size, float(b.mean() - a.mean()), float(ci.low), float(ci.high),
+                  float(test.pvalue), float(mde))
 
 
 def holm(pvalues: ArrayLike) -> np.ndarray:
