@@ -41,7 +41,8 @@ from utils.common.versions import KEY_PACKAGES, installed_version  # noqa: E402
 REPORT = REPO / "docs" / "benchmarks.md"
 GOALS = {
     "gru_ratio": 1.2, "framework_ratio": 1.5, "build_cold_s": 60, "build_warm_s": 2,
-    "notebook_s": 240, "notebook_rss_mb": 2048, "notebooks_total_s": 1500,
+    "notebook_s": 240, "notebook_rss_mb": 2048, "notebook_anon_mb": 1024,
+    "notebooks_total_s": 1500,
     "toggles_grid_s": 5400,
 }
 
@@ -174,7 +175,8 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
                          "seconds": float(stdout.strip().splitlines()[-1]),
                          "largest_process_mb": peak.largest_mb,
                          "all_processes_mb": peak.at_least_mb,
-                         "all_processes_at_most_mb": peak.at_most_mb})
+                         "all_processes_at_most_mb": peak.at_most_mb,
+                         "all_processes_anon_mb": peak.anon_mb})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
@@ -230,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
                      "classroom mode",
              "target": f"<= {GOALS['notebook_rss_mb']} MB",
              "measured": max(r["all_processes_at_most_mb"] for r in classroom)},
+            # Binder may give a session 1 GB: what it must hold at the least.
+            {"goal": "largest notebook anonymous memory, all its processes (what a 1 GB "
+                     "session must hold at the least), classroom mode",
+             "target": f"<= {GOALS['notebook_anon_mb']} MB",
+             "measured": max(r["all_processes_anon_mb"] for r in classroom)},
             {"goal": "all notebooks, classroom mode",
              "target": f"<= {GOALS['notebooks_total_s']} s",
              "measured": sum(r["seconds"] for r in classroom)},
@@ -270,7 +277,12 @@ at one moment, summed: `all_processes_mb` is at least that, the peak of the sum 
 every 0.1 s, a page two of them share counted once (proportional set size), or the largest
 process's own peak where a spike between samples hid from the sum;
 `all_processes_at_most_mb` is at most that: at each sample, the own peaks of the processes
-then alive, summed (`utils.common.memory.tree_peak_mb`). The goal reads the upper bound.
+then alive, summed (`utils.common.memory.tree_peak_mb`). The 2 GB goal reads the upper bound.
+`all_processes_anon_mb`: the peak of the sampled sum of their anonymous memory (RssAnon:
+heaps, arrays, tensors). The rest of a resident size is file pages, mostly the frameworks'
+shared libraries, which a memory limit such as Binder's drops under pressure and reads
+again rather than end the kernel: a session must hold at least the anonymous memory, and
+holding the resident sum is enough. The 1 GB goal reads this lower bound.
 
 {markdown_table(nb)}
 {grids.section()}

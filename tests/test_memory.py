@@ -124,3 +124,16 @@ def test_processes_that_run_one_after_another_are_not_summed():
             f"subprocess.run([sys.executable, '-c', {child!r}], check=True)")
     peak = tree_peak_mb(subprocess.Popen([sys.executable, "-c", code]), every=0.05)
     assert 300 < peak.at_least_mb <= peak.at_most_mb < 600
+
+
+@linux
+def test_shared_library_pages_are_resident_but_not_anonymous(tmp_path):
+    # A framework's shared libraries are file pages: resident once touched, but a memory
+    # limit can drop them and read them again. A 300 MB file mapped and read stands in.
+    blob = tmp_path / "lib.bin"
+    blob.write_bytes(b"\1" * (300 * 2**20))
+    code = (f"import mmap, time; f = open({str(blob)!r}, 'rb'); "
+            "m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); "
+            "s = sum(m[i] for i in range(0, len(m), 4096)); time.sleep(1)")
+    peak = tree_peak_mb(subprocess.Popen([sys.executable, "-c", code]), every=0.05)
+    assert peak.largest_mb > 300 and peak.anon_mb < 100
