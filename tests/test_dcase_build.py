@@ -220,6 +220,12 @@ def test_cli_builds_lists_and_projects(fixture, root):
                            "--epoch-clips", "40"], capture_output=True, text=True, env=env,
                           check=True).stdout
     assert "measured build rate" in proj and proj.count("projection:") == 3
+    # Without --epoch-clips the epoch is one pass over the dataset's training split.
+    own = subprocess.run([*run, "project", "--name", "cli", "--epoch-seconds", "2"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    manifest = json.loads((root / "dcase" / "cli" / "manifest.json").read_text())
+    n_train = manifest["params"]["sizes"]["train"]
+    assert own.count("projection:") == 3 and f"({n_train} clips in 2.0 s)" in own, own
 
 
 def test_end_to_end_build_train_submit_score(fixture, built, tmp_path):

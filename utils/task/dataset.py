@@ -542,9 +542,12 @@ def projections(name: str = "dcase", epoch_seconds: float | None = None,
 
     The build rate is the clips computed per second of the dataset's last build (its
     manifest); the epoch rate, when given, is ``epoch_clips / epoch_seconds`` of a measured
-    training epoch. Every line says it is a projection and from which measurement.
+    training epoch, ``epoch_clips`` being the dataset's training clips unless given. Every
+    line says it is a projection and from which measurement.
     """
     p = get_preset(name)
+    if epoch_seconds and epoch_clips is None:
+        epoch_clips = p.n_train
     if p.source != "dcase":
         raise ValueError(f"dataset {name!r}: expected a DCASE dataset (build --from-dcase)")
     m = json.loads((cache_dir(p) / "manifest.json").read_text(encoding="utf-8"))
@@ -816,7 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     j.add_argument("--name", default="dcase")
     j.add_argument("--epoch-seconds", type=float, default=None,
                    help="a measured training epoch's seconds")
-    j.add_argument("--epoch-clips", type=int, default=None, help="its training clips")
+    j.add_argument("--epoch-clips", type=int, default=None,
+                   help="its training clips (default: the dataset's training split)")
     e = sub.add_parser("export", help="write one clip as WAV")
     e.add_argument("--preset", default="classroom", choices=sorted(PRESETS))
     e.add_argument("--split", default="test", choices=SPLITS)
