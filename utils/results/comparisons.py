@@ -731,24 +731,18 @@ def size_summary(results=None, alpha: float = 0.05,
     rows = []
     for budget in budgets:
         found = []
-        for effect, (a, b) in SIZE_EFFECTS.items():
-            for fw in frameworks:
-                for preset in _size_presets(results):
-                    sa, sb, source = _pair_scores(results, Setting("", fw, a, preset),
-                                                  Setting("", fw, b, preset), budget)
-                    shared = sorted(set(sa) & set(sb))
-                    row = {"effect": effect, "framework": fw, "budget": budget,
-                           "preset": preset, "runs": SOURCES[source],
-                           "clips": PRESETS[preset].n_train,
-                           "seeds": len(shared), "diff": np.nan, "ci_low": np.nan,
-                           "ci_high": np.nan, "mde": np.nan, "verdict": NOT_STORED}
-                    if len(shared) >= MIN_SEEDS:
-                        r = paired({s: sa[s]["f1"] for s in shared},
-                                   {s: sb[s]["f1"] for s in shared})
-                        row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                                    "mde": r.mde, "paths apart": _paths_apart(sa, sb, shared)})
-                        found.append((row, r))
-                    rows.append(row)
+        for effect, fw, preset, pair in _size_pairs(results, frameworks, budget):
+            row = {"effect": effect, "framework": fw, "budget": budget,
+                   "preset": preset, "runs": SOURCES[pair.source],
+                   "clips": PRESETS[preset].n_train,
+                   "seeds": len(pair.seeds), "diff": np.nan, "ci_low": np.nan,
+                   "ci_high": np.nan, "mde": np.nan, "verdict": NOT_STORED}
+            if len(pair.seeds) >= MIN_SEEDS:
+                r = paired(dict(zip(pair.seeds, pair.a)), dict(zip(pair.seeds, pair.b)))
+                row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                            "mde": r.mde, "paths apart": pair.paths_apart})
+                found.append((row, r))
+            rows.append(row)
         _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
         for (row, _), verdict in zip(found, adjusted):
             row["verdict"] = verdict
@@ -763,12 +757,38 @@ def _size_presets(results) -> list[str]:
                   key=lambda p: PRESETS[p].n_train)
 
 
-def _effect_per_seed(results, fw: str, a: Recipe, b: Recipe, preset: str,
-                     budget: int | str) -> np.ndarray:
-    """One effect's paired differences b − a on ``preset``, one per shared data seed."""
-    sa, sb, _ = _pair_scores(results, Setting("", fw, a, preset), Setting("", fw, b, preset),
-                             budget)
-    return np.array([sb[s]["f1"] - sa[s]["f1"] for s in sorted(set(sa) & set(sb))])
+@dataclass(frozen=True)
+class SizePair:
+    """One effect's runs on one training set at one budget, paired by data seed: both sides'
+    test F1 on the shared ``seeds``, the kind of runs read (:func:`_pair_scores`) and how
+    many pairs join two floating-point paths."""
+
+    seeds: list[int]
+    a: np.ndarray
+    b: np.ndarray
+    source: str
+    paths_apart: int
+
+    @property
+    def effect(self) -> np.ndarray:
+        """The per-seed paired differences b − a."""
+        return self.b - self.a
+
+
+def _size_pairs(results, frameworks: Sequence[str], budget: int | str):
+    """Yield ``(effect, framework, preset, SizePair)`` for every effect of
+    :data:`~utils.results.grids.SIZE_EFFECTS`, framework and size at ``budget``: the one
+    pairing both size tables read (:func:`size_summary`, :func:`size_change`)."""
+    for effect, (a, b) in SIZE_EFFECTS.items():
+        for fw in frameworks:
+            for preset in _size_presets(results):
+                sa, sb, source = _pair_scores(results, Setting("", fw, a, preset),
+                                              Setting("", fw, b, preset), budget)
+                shared = sorted(set(sa) & set(sb))
+                yield effect, fw, preset, SizePair(
+                    shared, np.array([sa[s]["f1"] for s in shared], float),
+                    np.array([sb[s]["f1"] for s in shared], float), source,
+                    _paths_apart(sa, sb, shared) if shared else 0)
 
 
 def _change_verdict(before: float, c: Change, q: float, alpha: float) -> str:
@@ -802,11 +822,13 @@ def size_change(results=None, base: str = "classroom", alpha: float = 0.05,
     rows = []
     for budget in budgets:
         found = []
-        for effect, (a, b) in SIZE_EFFECTS.items():
+        effects = {(effect, fw, preset): pair.effect
+                   for effect, fw, preset, pair in _size_pairs(results, frameworks, budget)}
+        for effect in SIZE_EFFECTS:
             for fw in frameworks:
-                before = _effect_per_seed(results, fw, a, b, base, budget)
+                before = effects[effect, fw, base]
                 for preset in larger:
-                    after = _effect_per_seed(results, fw, a, b, preset, budget)
+                    after = effects[effect, fw, preset]
                     row = {"effect": effect, "framework": fw, "budget": budget, "from": base,
                            "to": preset, "seeds from": len(before), "seeds to": len(after),
                            "effect from": np.nan, "effect to": np.nan, "change": np.nan,
