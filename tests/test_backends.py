@@ -13,6 +13,7 @@ import pytest
 from utils.common.machine import XLA_PIN_FLAG, path_key, pinned_environment
 from utils.networks.recipe import KERAS_2017, PYTORCH, trained
 from utils.results.grids import GRIDS
+from utils.training.backend_parity import backend_parity, backend_step_parity, backend_steps
 from utils.training.keras_backends import (
     OTHER_BACKENDS,
     BackendError,
@@ -21,7 +22,6 @@ from utils.training.keras_backends import (
     call_in,
     initial_weights,
 )
-from utils.training.parity import backend_parity, backend_step_parity, backend_steps
 from utils.training.trainer import train
 
 # float32 rounding: the largest layer difference measured was 4.8e-7 (forward); one step's
@@ -156,3 +156,25 @@ def test_backends_grid_pairs_with_the_tensorflow_rows():
     # The TensorFlow side is the reference_converged Keras rows: same recipes, same seeds.
     tf = {(j.recipe, j.seed) for j in GRIDS["reference_converged"]() if j.framework == "keras"}
     assert {(j.recipe, j.seed) for j in jobs} == tf
+
+
+def test_notebook_10s_kernel_imports_no_framework():
+    """Notebook 10's kernel runs beside one backend process at a time; a framework imported
+    by the kernel (PyTorch alone is a few hundred MB) would add to every backend's peak.
+    The imports are read from the notebook's own code cells, so a new one is checked too."""
+    import ast
+    import json
+
+    from utils.common.repo import REPO_ROOT
+
+    cells = json.loads((REPO_ROOT / "notebooks" / "10_backends.ipynb").read_text())["cells"]
+    imports = [ast.unparse(node) for c in cells if c["cell_type"] == "code"
+               for node in ast.walk(ast.parse("".join(c["source"])))
+               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("utils")]
+    assert any("live_backends" in i for i in imports) and any("backend_parity" in i
+                                                               for i in imports)
+    code = "; ".join([*imports, "import sys",
+                      "print(sorted({'torch', 'tensorflow', 'keras', 'jax'} & set(sys.modules)))"])
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
