@@ -81,6 +81,34 @@ def test_result_fields(smoke_data_root):
         train(PYTORCH, "smoke", framework="jax")
 
 
+def test_a_run_that_loads_its_data_keeps_only_the_scaled_features(smoke_data_root,
+                                                                    monkeypatch):
+    """Loaded by name, the raw features are dropped once scaled: a grid worker or backend
+    process would otherwise hold the data twice for the whole run. A dataset handed in
+    stays the caller's."""
+    import gc
+    import weakref
+
+    from utils.task.dataset import load_dataset
+    from utils.training import trainer
+
+    raw = []
+    monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: raw.append(
+        weakref.ref((ds := load_dataset(*a, **k))["train"].x)) or ds)
+    alive = []
+
+    def seen(*_):
+        gc.collect()
+        alive.append(raw[0]() is not None)
+
+    r = train(replace(PYTORCH, **FAST), "smoke", framework="torch", progress=False,
+              on_epoch=seen)
+    assert raw and alive == [False] and r.preset == "smoke"
+    given = load_dataset("smoke", progress=False)
+    train(replace(PYTORCH, **FAST), given, framework="torch", progress=False)
+    assert given["train"].x.size  # untouched
+
+
 def test_train_cli_last_line(smoke_data_root):
     out = subprocess.run([sys.executable, "-m", "utils.train", "--framework", "torch",
                           "--recipe", "keras_2017", "--seed", "1", "--preset", "smoke",

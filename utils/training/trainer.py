@@ -361,6 +361,11 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
     x = {s: scale_features(ds[s].x, ds.stats, recipe.input_scaling)
          for s in ("train", "valid", "test")}
     y = {s: ds[s].y for s in ("train", "valid", "test")}
+    preset = ds.preset.name
+    if isinstance(data, str):
+        # Training reads only the scaled copies: the raw features loaded here would double
+        # the data's memory in every grid worker and backend process for the whole run.
+        del ds
     base = "keras" if framework in OTHER_BACKENDS else framework
     trainer = make_trainer(base, recipe, seed, x["train"], y["train"], weights)
     rng = np.random.default_rng(data_seed)  # the batch order: identical for both frameworks
@@ -397,7 +402,7 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
         model_out.append(trainer.model)
     return TrainResult(
         framework=framework, recipe=recipe.to_string(), recipe_name=recipe.name, seed=seed,
-        data_seed=data_seed, preset=ds.preset.name,
+        data_seed=data_seed, preset=preset,
         test_f1=micro_f1(y["test"], binarize(p_test, thresholds)),
         test_f1_fixed=micro_f1(y["test"], binarize(p_test, 0.5)),
         valid_f1=f1_kept, seconds=time.perf_counter() - t0,
