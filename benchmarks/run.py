@@ -150,15 +150,29 @@ def bench_data(quick: bool) -> dict:
     return result
 
 
-def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
-    """Wall time and peak memory of every notebook, each run in its own process: the
-    largest process's own peak, and the peak of all its processes together (the runner,
-    the kernel and whatever the kernel starts: what a memory limit sees)."""
+def chosen_notebooks(numbers: list[str] | None) -> list[Path]:
+    """The lab's notebooks, or those whose number is in ``numbers`` (``"09"``, ``"10"``).
+
+    Raises ValueError naming what is known when a number matches no notebook."""
     from utils.lessons.notebooks import notebook_paths
 
+    paths = notebook_paths()
+    if not numbers:
+        return paths
+    known = {p.name[:2]: p for p in paths}
+    unknown = [n for n in numbers if n.zfill(2) not in known]
+    if unknown:
+        raise ValueError(f"no notebook numbered {unknown}; expected some of {sorted(known)}")
+    return [known[n.zfill(2)] for n in numbers]
+
+
+def bench_notebooks(modes: tuple[str, ...], notebooks: list[Path] | None = None) -> list[dict]:
+    """Wall time and peak memory of every notebook (or of ``notebooks``), each run in its
+    own process: the largest process's own peak, and the peak of all its processes together
+    (the runner, the kernel and whatever the kernel starts: what a memory limit sees)."""
     rows = []
     for mode in modes:
-        for nb in notebook_paths():
+        for nb in notebooks or chosen_notebooks(None):
             out = Path(tempfile.mkdtemp())
             code = ("import sys, time; from pathlib import Path; "
                     "from utils.lessons.notebooks import execute; t0 = time.perf_counter(); "
@@ -179,8 +193,8 @@ def bench_notebooks(modes: tuple[str, ...]) -> list[dict]:
                          "all_processes_anon_mb": peak.anon_mb})
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
-        base = next(b["seconds"] for b in rows if b["mode"] == r["mode"]
-                    and b["notebook"].startswith("00_"))
+        base = next((b["seconds"] for b in rows if b["mode"] == r["mode"]
+                     and b["notebook"].startswith("00_")), float("nan"))
         r["ratio_to_00"] = r["seconds"] / base
     return rows
 
@@ -189,7 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smoke data")
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--notebooks", nargs="+", metavar="NN",
+                        help="only these notebooks, classroom mode: print their table and "
+                             "write no page (memory reads true on a busy machine, time not)")
     args = parser.parse_args(argv)
+    if args.notebooks:
+        try:
+            chosen = chosen_notebooks(args.notebooks)
+        except ValueError as e:
+            parser.error(str(e))
+        print(markdown_table(bench_notebooks(("classroom",), chosen)))
+        return 0
     t_start = time.perf_counter()
     results = {
         "gru": bench_gru(args.quick),
