@@ -194,8 +194,9 @@ def bench_notebooks(modes: tuple[str, ...], notebooks: list[Path] | None = None)
             shutil.rmtree(out, ignore_errors=True)
     for r in rows:  # baseline: the lightest notebook (00) in the same mode and run
         base = next((b["seconds"] for b in rows if b["mode"] == r["mode"]
-                     and b["notebook"].startswith("00_")), float("nan"))
-        r["ratio_to_00"] = r["seconds"] / base
+                     and b["notebook"].startswith("00_")), None)
+        if base is not None:  # not in a run of chosen notebooks without 00
+            r["ratio_to_00"] = r["seconds"] / base
     return rows
 
 
