@@ -2,8 +2,8 @@
 
 Introduced in ``10_backends.ipynb``. Every run happens in a process of its own, one per
 backend (:func:`~utils.training.keras_backends.call_in`), so the notebook's own process
-never loads Keras: its memory plus the largest backend process is the notebook's peak
-(:func:`memory_report`).
+loads no framework (``tests/test_backends.py`` reads its imports): its memory plus the
+largest backend process is the notebook's peak (:func:`memory_report`).
 """
 
 from __future__ import annotations
