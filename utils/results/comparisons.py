@@ -770,7 +770,7 @@ class SizePair:
     paths_apart: int
 
     @property
-    def effect(self) -> np.ndarray:
+    def differences(self) -> np.ndarray:
         """The per-seed paired differences b − a."""
         return self.b - self.a
 
@@ -822,13 +822,13 @@ def size_change(results=None, base: str = "classroom", alpha: float = 0.05,
     rows = []
     for budget in budgets:
         found = []
-        effects = {(effect, fw, preset): pair.effect
-                   for effect, fw, preset, pair in _size_pairs(results, frameworks, budget)}
+        differences = {(effect, fw, preset): pair.differences
+                       for effect, fw, preset, pair in _size_pairs(results, frameworks, budget)}
         for effect in SIZE_EFFECTS:
             for fw in frameworks:
-                before = effects[effect, fw, base]
+                before = differences[effect, fw, base]
                 for preset in larger:
-                    after = effects[effect, fw, preset]
+                    after = differences[effect, fw, preset]
                     row = {"effect": effect, "framework": fw, "budget": budget, "from": base,
                            "to": preset, "seeds from": len(before), "seeds to": len(after),
                            "effect from": np.nan, "effect to": np.nan, "change": np.nan,
