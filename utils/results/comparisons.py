@@ -788,7 +788,7 @@ def _size_pairs(results, frameworks: Sequence[str], budget: int | str):
                 yield effect, fw, preset, SizePair(
                     shared, np.array([sa[s]["f1"] for s in shared], float),
                     np.array([sb[s]["f1"] for s in shared], float), source,
-                    _paths_apart(sa, sb, shared) if shared else 0)
+                    _paths_apart(sa, sb, shared))
 
 
 def _change_verdict(before: float, c: Change, q: float, alpha: float) -> str:
