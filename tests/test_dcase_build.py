@@ -164,6 +164,20 @@ def test_an_interrupted_build_resumes_from_its_chunks(fixture, root, monkeypatch
     assert all(np.array_equal(a[s].x, b[s].x) for s in b.splits)
 
 
+def test_default_workers_follow_the_cpu_quota_not_the_host(fixture, root, monkeypatch):
+    # A Binder session granted one CPU of a 64-core host: no pool, in either build.
+    monkeypatch.setattr(D, "available_cpus", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started on one CPU")
+
+    monkeypatch.setattr(D.mp, "get_context", no_pool)
+    assert D.default_workers() == 1 and D.default_workers(3) == 3
+    result = D.build_dcase(fixture.root, "quota", progress=False)
+    assert result.computed == sum(result.clips.values())
+
+
 def test_a_failed_rebuild_keeps_the_old_dataset(fixture, built, tmp_path):
     before = (built.path / "manifest.json").read_bytes()
     copy = make_fixture(tmp_path / "src", n_train=12, n_test=4, n_eval=0)

@@ -272,6 +272,24 @@ def build(preset: str | DatasetPreset = "classroom", workers: int | None = None,
         return _build(p, workers, progress)
 
 
+def default_workers(workers: int | None = None) -> int:
+    """Feature processes for a build: ``workers`` if given, else up to 2 of the CPUs this
+    process may really use (the quota, not ``os.cpu_count()``: a Binder session granted one
+    CPU of a large host gets one). A daemonic process (a pool's or cluster's worker) may not
+    fork children, so it builds in one.
+
+    Examples
+    --------
+    >>> default_workers(3)
+    3
+    >>> 1 <= default_workers() <= 2
+    True
+    """
+    if mp.current_process().daemon:
+        return 1
+    return workers or min(2, available_cpus())
+
+
 def _check_workers(workers) -> None:
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
@@ -303,9 +321,7 @@ def _build(p: DatasetPreset, workers: int | None, progress: bool) -> Path:
         jobs = [(p, s, a, min(a + chunk, n)) for s, n in sizes.items() for a in range(0, n, chunk)]
         out = {s: (np.empty((n, p.features.n_frames, p.features.n_mels), np.float32),
                    np.zeros((n, len(LABELS)), np.float32), []) for s, n in sizes.items()}
-        workers = workers or min(2, available_cpus())
-        if mp.current_process().daemon:  # a pool's or cluster's worker may not fork children
-            workers = 1
+        workers = default_workers(workers)
         bar = tqdm(total=sum(sizes.values()), desc=f"building {p.name}", unit="clip",
                    disable=not progress, file=sys.stderr)
         with contextlib.ExitStack() as stack:
@@ -487,7 +503,7 @@ def _dcase_chunks(plan, p: DatasetPreset, partial: Path, workers: int | None,
                disable=not progress, file=sys.stderr)
     computed = 0
     with contextlib.ExitStack() as stack:
-        n = workers or min(2, os.cpu_count() or 1)
+        n = default_workers(workers)
         if n > 1 and len(todo) > 1:
             pool = stack.enter_context(
                 mp.get_context("fork").Pool(n, initializer=_init_worker))
