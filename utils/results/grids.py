@@ -260,6 +260,41 @@ def _smallest_first(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=lambda j: PRESETS[j.preset].n_train)
 
 
+# --- the stopping rule (the calibration of issue "verdicts that survive their protocol") -------
+
+# Two candidate rules against the grids' patience of 15, each on a few seeds of both presets:
+# a longer patience alone, and η dropped on a plateau before a (shorter) stop, as the seed
+# author's later code did. A run under the longer patience holds, as the prefix of its curve,
+# the run every shorter patience would have made (same weights, batches and rate until it
+# stops), so one run replays patience 5, 10, 15 … 40 exactly.
+STOPPING_RULES: dict[str, dict] = {
+    "patience 40": {"patience": 40, "epochs": 300},
+    "plateau η/10 every 10, patience 30": {"patience": 30, "epochs": 300,
+                                            "lr_schedule": "plateau", "lr_step_epochs": 10,
+                                            "lr_decay": 0.1},
+}
+STOPPING_SEEDS = range(3)
+
+
+def stopping_rule(recipe: Recipe, rule: str) -> Recipe:
+    """``recipe`` under the candidate stopping ``rule`` of :data:`STOPPING_RULES`.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017
+    >>> r = stopping_rule(KERAS_2017, "patience 40")
+    >>> r.patience, r.epochs, r.lr_schedule
+    (40, 300, 'constant')
+    """
+    return replace(recipe, **STOPPING_RULES[rule])
+
+
+def _stopping_jobs() -> list[Job]:
+    # PyTorch first, rule by rule: the first rows answer the question for one framework.
+    return [Job(stopping_rule(r, rule), fw, s) for fw in ("torch", "keras")
+            for rule in STOPPING_RULES for s in STOPPING_SEEDS for r in (PYTORCH, KERAS_2017)]
+
+
 def _size_jobs() -> list[Job]:
     return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
 
@@ -296,6 +331,9 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # holds enough seeds of one backend for a verdict rather than too few of both.
     "backends_converged": lambda: [j for fw in OTHER_BACKENDS for j in _seed_major(
         _jobs([trained(KERAS_2017), trained(PYTORCH)], [fw], SEEDS))],
+    # Candidate stopping rules on three seeds of both presets, both frameworks (the rule
+    # every trained grid then uses is chosen from these curves).
+    "stopping": _stopping_jobs,
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),
