@@ -73,10 +73,10 @@ def test_every_toggle_pair_is_one_default_apart_within_one_framework():
             assert all(getattr(b.recipe, f) == getattr(KERAS_2017, f) for f in changed)
 
 
-def test_toggle_summary_reports_stored_pairs(results):
-    from utils.results.comparisons import NOT_STORED, toggle_summary
+def test_lab_summary_reports_stored_pairs(results):
+    from utils.results.comparisons import NOT_STORED, lab_summary
 
-    s = toggle_summary(results)
+    s = lab_summary(results)
     first = s[(s.toggle == "conv/dense init") & (s.framework == "torch")].iloc[0]
     assert first.verdict != NOT_STORED and first["CI low"] <= first["mean difference"]
 

@@ -32,7 +32,7 @@ def test_committed_clean_with_a_parameters_cell(nb):
 
 # Calls that train, load a dataset or look up stored rows of a dataset.
 USES_DATA = re.compile(r"\b(load_dataset|train|run_live|show|Explorer|Setting|rows_of|f1_of|"
-                       r"stored_rows|toggle_summary)\(")
+                       r"stored_rows|lab_summary)\(")
 HARD_CODED = re.compile(r"""["']classroom["']""")
 
 

@@ -68,11 +68,14 @@ def test_holm_matches_its_definition_and_verdicts_follow_it():
     weak = paired(dict(enumerate(rng.random(10))), dict(enumerate(rng.random(10))))
     for method in ("bh", "holm", "none"):
         q, v = family_verdicts([strong, weak], method=method)
-        assert v[0] == LARGER and v[1].startswith(WITHIN) and "no effect larger than" in v[1]
+        assert v[0] == LARGER and v[1].startswith(WITHIN)
+        if not v[1].startswith(f"{WITHIN} after"):  # what it rules out: from its interval
+            assert v[1].endswith(f"rules out effects larger than "
+                                 f"{max(abs(weak.ci_low), abs(weak.ci_high)):.3f})")
     with pytest.raises(ValueError, match="unknown method"):
         family_verdicts([strong], method="bonferroni")
-    # Equal scores on every seed: "identical", not "no effect larger than 0.000"; a constant
-    # shift, also without spread, is not identical.
+    # Equal scores on every seed: "identical", not "rules out effects larger than 0.000"; a
+    # constant shift, also without spread, is not identical.
     same = paired({s: 0.4 + 0.01 * s for s in range(10)}, {s: 0.4 + 0.01 * s for s in range(10)})
     shifted = paired({s: 0.4 for s in range(10)}, {s: 0.41 for s in range(10)})
     verdicts = family_verdicts([same, shifted], method="none")[1]
@@ -98,7 +101,7 @@ def test_ten_seeds_cannot_pass_holm_over_thirty_comparisons_but_can_pass_bh():
     assert not any(v == LARGER for v in held)
     # Clear alone, not after Holm: the verdict says both and claims no bound it cannot keep.
     assert all(v.startswith(f"{WITHIN} after family control (alone p = 0.002") for v in held)
-    assert not any("no effect larger than" in v for v in held)
+    assert not any("rules out" in v for v in held)
     assert all(v == LARGER for v in family_verdicts(clear, method="bh")[1])
 
 
@@ -160,3 +163,18 @@ def test_bh_needs_that_many_comparisons_at_the_floor_to_call_one(n, m):
         p = np.array([smallest_p(n)] * k + [1.0] * (m - k))
         called = false_discovery_control(p, method="bh")[0] < 0.05
         assert called == (k >= need), (k, need)
+
+
+def test_what_a_verdict_rules_out_comes_from_its_interval_not_the_mde():
+    """An estimate away from zero: the interval reaches past the MDE, and the verdict's
+    bound is the interval's, so "rules out X" never exceeds the interval."""
+    from utils.results.stats import ruled_out
+
+    d = np.random.default_rng(5).standard_normal(10)
+    d = 0.012 + (d - d.mean()) / d.std(ddof=1) * 0.02  # mean 0.012, spread 0.02 exactly
+    r = paired(dict(enumerate(np.zeros(10))), dict(enumerate(d)))
+    (verdict,) = family_verdicts([r], method="none")[1]
+    assert verdict.startswith(WITHIN)
+    x = ruled_out(r.ci_low, r.ci_high)
+    assert r.ci_low <= 0 <= r.ci_high and x > r.mde  # this design's MDE would claim more
+    assert verdict.endswith(f"rules out effects larger than {x:.3f})")

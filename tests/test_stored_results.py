@@ -70,9 +70,9 @@ def test_a_stored_row_is_rederived(grid):
 @pytest.mark.skipif("toggles" not in STORED, reason="no stored toggles table")
 def test_sizes_grid_runs_the_two_largest_ladder_steps():
     """08 says the size effects are the two largest steps of the PyTorch ladder."""
-    from utils.results.comparisons import toggle_summary
+    from utils.results.comparisons import lab_summary
 
-    summary = toggle_summary(budgets=(12,))  # the sizes grid's budget
+    summary = lab_summary(budgets=(12,))  # the sizes grid's budget
     pair_of = {label: (G.TORCH_LADDER[i - 1][1], recipe)
                for i, (label, recipe) in enumerate(G.TORCH_LADDER) if i}
     steps = summary[(summary.framework == "torch") & summary.toggle.isin(pair_of)]

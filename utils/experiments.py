@@ -29,10 +29,11 @@ from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import (
     backend_summary,
     backend_table,
-    budget_summary,
+    lab_summary,
     readings,
     size_change,
     size_summary,
+    stopping_sensitivity,
 )
 from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, with_preset
@@ -129,9 +130,10 @@ def _command(args: argparse.Namespace) -> int:
         return 0 if all(c.ok for c in checks) else 1
     elif args.cmd == "summary":
         y_test = load_dataset("classroom", progress=False)["test"].y
-        paired_table = budget_summary(y_test=y_test)
-        sizes, backends = size_summary(), backend_summary(y_test=y_test)
-        changes = size_change()
+        paired_table = lab_summary(y_test=y_test)
+        sizes = size_summary(declared=paired_table)
+        backends = backend_summary(y_test=y_test, declared=paired_table)
+        changes, stopping = size_change(), stopping_sensitivity()
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -141,6 +143,8 @@ def _command(args: argparse.Namespace) -> int:
                     ("Speed or destination: each comparison's adjusted verdict after 12 "
                      "epochs and at convergence, and what the two say together",
                      readings(paired_table)),
+                    ("Each trained verdict under the grids' stopping rule and under shorter "
+                     "patiences replayed on the same runs' curves", stopping),
                     ("Effect versus training-set size, at a 12-epoch budget and at "
                      "convergence (paired by seed, Benjamini-Hochberg over each budget's "
                      "table)", sizes),
@@ -151,7 +155,8 @@ def _command(args: argparse.Namespace) -> int:
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)", backends)):
-                print(f"{title}\n{table.round(3).to_string(index=False)}\n")
+                shown = table.drop(columns=["key"], errors="ignore").round(3)
+                print(f"{title}\n{shown.to_string(index=False)}\n")
         if args.markdown:
             from utils.results.report import render
 

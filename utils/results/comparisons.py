@@ -29,7 +29,7 @@ from scipy.stats import false_discovery_control
 
 from utils.common.machine import paths_differ
 from utils.common.memory import peak_reading
-from utils.networks.recipe import KERAS_2017, PYTORCH, Recipe, trained
+from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, trained
 from utils.results.grids import (
     KERAS_LADDER,
     SEEDS,
@@ -42,6 +42,7 @@ from utils.results.grids import (
     trained_toggle,
 )
 from utils.results.stats import (
+    EQUIVALENCE_MARGIN,
     IDENTICAL,
     LARGER,
     WITHIN,
@@ -51,6 +52,7 @@ from utils.results.stats import (
     clip_bootstrap,
     family_verdicts,
     paired,
+    ruled_out,
     welch_change,
 )
 from utils.results.store import load_results, rows_of
@@ -153,6 +155,33 @@ def toggle_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]
             for toggle, a, b in out]
 
 
+def lab_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
+    """The lab's declared family: every one-default comparison of :func:`toggle_pairs` and
+    the whole ladder (``PYTORCH`` → ``KERAS_2017``) in both frameworks. Each of them gets its
+    verdict here, once, and every other table, figure and sentence that shows one of them
+    shows that verdict (``declared`` of :func:`budget_summary`)."""
+    return toggle_pairs(preset) + [
+        ("all defaults (PYTORCH → KERAS_2017)", Setting("PYTORCH", fw, PYTORCH, preset),
+         Setting("KERAS_2017", fw, KERAS_2017, preset)) for fw in ("torch", "keras")]
+
+
+def comparison_key(a: Setting, b: Setting) -> str:
+    """What makes two rows of two tables one comparison: both settings' framework, dataset
+    and recipe (its defaults; the budget fields are the table's, not the comparison's).
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017, PYTORCH
+    >>> k = comparison_key(Setting("x", "torch", PYTORCH), Setting("y", "torch", KERAS_2017))
+    >>> k == comparison_key(Setting("a", "torch", trained(PYTORCH)),
+    ...                     Setting("b", "torch", KERAS_2017))
+    True
+    """
+    def side(s: Setting) -> str:
+        return f"{s.framework}|{s.preset}|{trained(s.recipe).to_string()}"
+    return f"{side(a)} -> {side(b)}"
+
+
 # --- paired, powered, family-controlled: at a budget and at convergence -------------------
 
 BUDGET = 12  # the epoch budget of the first stored tables, kept as a point of comparison
@@ -162,15 +191,37 @@ CONVERGED = "converged"
 SOURCES = {"curve": "trained runs, their curve", "fixed": "fixed-budget runs"}
 
 
+def replay_kept(valid_f1: Sequence[float], patience: int) -> int | None:
+    """The epoch (1-based) a run would have kept had it stopped after ``patience`` epochs
+    without a better validation F1 (ties do not count, as in the trainer); None when the
+    curve ends before that rule would have stopped it (a shorter patience than the run's own
+    is always replayed exactly: until it stops, the run is the same run).
+
+    Examples
+    --------
+    >>> replay_kept([0.5, 0.6, 0.6, 0.6, 0.7, 0.7], 2), replay_kept([0.5, 0.6, 0.6], 2)
+    (2, None)
+    """
+    best, kept = -np.inf, 0
+    for e, f1 in enumerate(valid_f1):
+        if f1 > best:
+            best, kept = f1, e
+        elif e - kept >= patience:
+            return kept + 1
+    return None
+
+
 def scores_at(results, setting: Setting, budget: int | str,
-              source: str = "curve") -> dict[int, dict]:
+              source: str = "curve", patience: int | None = None) -> dict[int, dict]:
     """``{data seed: {"f1": test F1, "row": row}}`` of ``setting`` at ``budget``.
 
     ``budget`` = :data:`CONVERGED`: the kept epoch of the trained-model rows (the setting's
     recipe as those grids run it on its preset, :func:`trained_toggle`). An int k: the test
     F1 after k epochs, read from the trained-model rows' curves (``source="curve"``: the
     same runs serve both budgets) or from fixed-budget rows of exactly k epochs
-    (``"fixed"``).
+    (``"fixed"``). ``patience`` (at :data:`CONVERGED` only) replays a shorter stopping
+    rule on the stored curves (:func:`replay_kept`): the test F1 of the epoch that rule
+    would have kept.
     """
     if source == "fixed" and budget != CONVERGED:
         fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
@@ -179,6 +230,11 @@ def scores_at(results, setting: Setting, budget: int | str,
                 for r in fixed.itertuples()}
     long = rows_of(results, setting.framework, trained_toggle(setting.recipe, setting.preset),
                    setting.preset)
+    if budget == CONVERGED and patience is not None:
+        kept = {int(r.data_seed): (replay_kept(r.epoch_valid_f1, patience), r)
+                for r in long.itertuples() if r.stop_reason != "fixed"}
+        return {s: {"f1": float(r.epoch_test_f1[k - 1]), "row": r}
+                for s, (k, r) in kept.items() if k is not None}
     if budget == CONVERGED:
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in long.itertuples() if r.stop_reason != "fixed"}
@@ -186,28 +242,28 @@ def scores_at(results, setting: Setting, budget: int | str,
             for r in long.itertuples() if len(r.epoch_test_f1) >= budget}
 
 
-def _pair_scores(results, a: Setting, b: Setting, budget: int | str):
-    """Both sides' scores from one kind of run (never one of each): at convergence the
-    trained runs; at an epoch budget the trained runs' curves or the fixed-budget runs,
-    whichever pairs more seeds, the curves on a tie (the same runs then serve both budgets).
+def _pair_scores(results, a: Setting, b: Setting, budget: int | str,
+                 patience: int | None = None):
+    """Both sides' scores from one kind of run (never one of each): the trained runs, at
+    convergence their kept epoch (or the one a shorter ``patience`` would have kept), at an
+    epoch budget their curve. The figures draw the same runs, so a strip and the sentence
+    under it never read two sets of runs.
 
-    A grid of trained runs fills up seed by seed, so until it holds as many seeds as the
-    fixed-budget table, that table decides the budget; below ``MIN_SEEDS`` too the source
-    with more pairs is named, so that a size with curves and no fixed-budget table (Keras)
-    counts its seeds so far. A step-decay recipe is trained with a longer step
-    (:func:`trained_toggle`), so at an epoch budget its curve follows another schedule than
-    its fixed-budget runs: there the fixed runs come first, and the curve serves only when
-    they are missing."""
+    The fixed-budget tables are read at a budget only where the trained runs pair fewer
+    than :data:`MIN_SEEDS` seeds and they pair more (data on which no trained grid has been
+    run yet). A step-decay setting's trained runs drop η on a plateau
+    (:func:`trained_toggle`), so at an epoch budget they are read with that schedule, which
+    the ``η drops`` column names."""
+    curve = (scores_at(results, a, budget, patience=patience),
+             scores_at(results, b, budget, patience=patience), "curve")
     if budget == CONVERGED:
-        return scores_at(results, a, budget), scores_at(results, b, budget), "curve"
-    other_schedule = any(trained_toggle(s.recipe) != trained(s.recipe) for s in (a, b))
-    found = [(scores_at(results, a, budget, source), scores_at(results, b, budget, source),
-              source) for source in (("fixed", "curve") if other_schedule
-                                     else ("curve", "fixed"))]
-    seeds = [len(set(sa) & set(sb)) for sa, sb, _ in found]
-    if other_schedule:
-        return found[0] if seeds[0] >= MIN_SEEDS else found[1]
-    return found[0] if seeds[0] >= seeds[1] else found[1]
+        return curve
+    n = len(set(curve[0]) & set(curve[1]))
+    if n >= MIN_SEEDS:
+        return curve
+    fixed = (scores_at(results, a, budget, "fixed"), scores_at(results, b, budget, "fixed"),
+             "fixed")
+    return fixed if len(set(fixed[0]) & set(fixed[1])) > n else curve
 
 
 def bh_families(table: pd.DataFrame) -> str:
@@ -333,32 +389,43 @@ def describe_paths(table: pd.DataFrame) -> str:
             "part of its interval and test.")
 
 
+LAB = "the lab's table"  # the family of :func:`lab_pairs`, where those verdicts are made
+
+
 def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
-                   y_test: np.ndarray | None = None, alpha: float = 0.05):
+                   y_test: np.ndarray | None = None, alpha: float = 0.05,
+                   declared: pd.DataFrame | None = None, family: str = LAB,
+                   patience: int | None = None):
     """Per pair (toggle, a, b) and budget: the paired mean difference b − a over data
     seeds, its 95 % interval, the minimal detectable effect (80 % power), the share of seeds
     on which b scored higher, the verdict alone and after Benjamini–Hochberg over the
     table's comparisons at that budget, and, where the rows keep their test probabilities
     and ``y_test`` is given, the interval from resampling the test clips and which of the
     two intervals is wider (``limited by``). Pairs with fewer than :data:`MIN_SEEDS` shared
-    seeds say "not stored yet".
+    seeds say "not stored yet". ``pairs`` defaults to the lab's family (:func:`lab_pairs`).
+
+    One comparison, one verdict: a pair that ``declared`` (another table of this function,
+    e.g. the lab's) already holds at a budget (same :func:`comparison_key`) takes that
+    table's verdict, q and family and stays out of this table's family; the others are
+    adjusted together, as family ``family``. ``patience`` replays a shorter stopping rule
+    at convergence (:func:`replay_kept`).
     """
     results = all_results() if results is None else results
-    pairs = toggle_pairs() + [("all defaults (PYTORCH → KERAS_2017)",
-                               Setting("PYTORCH", fw, PYTORCH), Setting("KERAS_2017", fw,
-                                                                        KERAS_2017))
-                              for fw in ("torch", "keras")] if pairs is None else pairs
+    pairs = lab_pairs() if pairs is None else pairs
+    made = {} if declared is None else {
+        (r["key"], r["budget"]): r for r in declared.to_dict("records")
+        if r["verdict"] != NOT_STORED}
     rows = []
     for budget in budgets:
         found = []
         for toggle, a, b in pairs:
-            sa, sb, source = _pair_scores(results, a, b, budget)
+            sa, sb, source = _pair_scores(results, a, b, budget, patience)
             shared = sorted(set(sa) & set(sb))
             fw = a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
             row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared),
-                   "η drops": _schedule(a, b, source)}
+                   "η drops": _schedule(a, b, source), "key": comparison_key(a, b)}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 if a.framework == b.framework:  # across frameworks: two paths by design
@@ -366,11 +433,12 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                 row.update({"mean difference": r.diff, "median difference": r.median_diff,
                             "CI low": r.ci_low,
                             "CI high": r.ci_high, "p": r.p, "MDE (80 %)": r.mde,
+                            "rules out": ruled_out(r.ci_low, r.ci_high),
                             "seeds b > a": r.p_better})
                 # Rows keep the test probabilities of their kept epoch only: the clip
                 # interval exists at convergence, or for fixed runs of exactly this budget.
                 kept = [sa[s]["row"] for s in shared] + [sb[s]["row"] for s in shared]
-                if y_test is not None and all(k.test_probs and (
+                if y_test is not None and patience is None and all(k.test_probs and (
                         budget == CONVERGED or k.best_epoch == budget) for k in kept):
                     row["clip CI low"], row["clip CI high"] = clip_bootstrap(
                         [decode_probs(sa[s]["row"].test_probs) for s in shared],
@@ -378,17 +446,33 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                         [decode_probs(sb[s]["row"].test_probs) for s in shared],
                         [sb[s]["row"].thresholds for s in shared], y_test)
                     row["limited by"] = _limit(row)
-                found.append((row, r))
+                there = made.get((row["key"], budget))
+                if there is not None and there["seeds"] == row["seeds"]:
+                    row.update({k: there[k] for k in ("verdict alone", "q (BH)", "verdict",
+                                                      "family")})
+                else:
+                    found.append((row, r))
             else:
                 row["verdict"] = NOT_STORED
             rows.append(row)
-        family = [r for _, r in found]
-        _, raw = family_verdicts(family, alpha, method="none")
-        q, adjusted = family_verdicts(family, alpha, method="bh")
+        _, raw = family_verdicts([r for _, r in found], alpha, method="none")
+        q, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
         for (row, _), verdict_raw, qi, verdict in zip(found, raw, q, adjusted):
             row.update({"verdict alone": verdict_raw.split(" (")[0], "q (BH)": qi,
-                        "verdict": verdict})
+                        "verdict": verdict, "family": family})
+    for row in rows:  # a bound is claimed only where the verdict is "within"
+        if not str(row.get("verdict", "")).startswith(f"{WITHIN} ("):
+            row["rules out"] = np.nan
     return pd.DataFrame(rows)
+
+
+def lab_summary(results=None, preset: str = "classroom",
+                budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                y_test: np.ndarray | None = None) -> pd.DataFrame:
+    """The lab's declared family (:func:`lab_pairs`) on ``preset``, where each of its
+    comparisons gets its one verdict (introduced in 08; the notebooks' headlines, the
+    results page and ``summary`` all read it)."""
+    return budget_summary(lab_pairs(preset), results, budgets, y_test)
 
 
 def _trained_runs(results, setting: Setting) -> dict:
@@ -558,15 +642,22 @@ def _at(r: dict | None) -> str:
     if state == "identical":
         return f"{r['mean difference']:+.3f}, identical runs"
     # Clear alone but not after the family adjustment: say so, claim nothing.
-    after = " after BH" if state == "alone" else ""
-    return f"{r['mean difference']:+.3f}, within{after} (MDE {r['MDE (80 %)']:.3f})"
+    if state == "alone":
+        return f"{r['mean difference']:+.3f}, within after BH"
+    return f"{r['mean difference']:+.3f}, within (rules out > {_out(r):.3f})"
+
+
+def _out(r: dict) -> float:
+    """What ``r``'s interval over seeds rules out (:func:`~utils.results.stats.ruled_out`)."""
+    return ruled_out(r["CI low"], r["CI high"])
 
 
 def _bound(r: dict) -> str:
-    """What a "within" verdict rules out: an effect above its MDE, or any effect at all."""
+    """What a "within" verdict rules out: read from its interval (never from the MDE, which
+    describes the design), or any effect at all where the runs were identical."""
     if _state(r) == "identical":
         return "identical runs"
-    return f"no effect larger than {r['MDE (80 %)']:.3f}"
+    return f"rules out effects larger than {_out(r):.3f}"
 
 
 def _holds(r: dict, value: float) -> bool:
@@ -649,7 +740,12 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int, filling: b
             return (f"speed or destination not told apart: larger after {budget} epochs "
                     f"({x:+.3f}); at convergence {_bound(late)}, but its interval "
                     f"{held} still holds {x:+.3f} ({_more_seeds(late, filling)})")
-        return f"speed only: larger after {budget} epochs, at convergence {_bound(late)}"
+        if _state(late) == "identical" or _out(late) <= EQUIVALENCE_MARGIN:
+            return (f"speed only: larger after {budget} epochs ({x:+.3f}), at convergence "
+                    f"{_bound(late)} (margin {EQUIVALENCE_MARGIN:.2f})")
+        return (f"mostly speed: larger after {budget} epochs ({x:+.3f}), at convergence "
+                f"{late['mean difference']:+.3f}; a trained effect up to {_out(late):.3f} "
+                f"not ruled out")
     if c == "larger":
         x = late["mean difference"]
         if _holds(early, x):
@@ -659,8 +755,8 @@ def _read_budgets(early: dict | None, late: dict | None, budget: int, filling: b
         return f"destination only: within after {budget} epochs, larger once trained"
     if identical:
         return f"neither: {_bound(early)} after {budget} epochs, {_bound(late)} at convergence"
-    return (f"neither: no effect larger than {early['MDE (80 %)']:.3f} after {budget} "
-            f"epochs nor than {late['MDE (80 %)']:.3f} at convergence")
+    return (f"neither: after {budget} epochs its interval rules out effects larger than "
+            f"{_out(early):.3f}, at convergence larger than {_out(late):.3f}")
 
 
 def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
@@ -668,9 +764,12 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     verdict after ``budget`` epochs and at convergence, and what the two say together.
 
     An effect larger after ``budget`` epochs and within seed noise at convergence, where the
-    interval at convergence excludes the early estimate, changed how fast the model learns
-    (*speed only*); if that interval still holds the early estimate, the two are *not told
-    apart* (yet, while the grid adds seeds). One larger at both survives training
+    interval at convergence excludes the early estimate, changed how fast the model learns:
+    *speed only* where that interval also rules out every trained effect beyond
+    :data:`~utils.results.stats.EQUIVALENCE_MARGIN` (stated before the data), otherwise
+    *mostly speed*, with the trained effect it cannot rule out; if that interval still
+    holds the early estimate, the two are *not told apart* (yet, while the grid adds
+    seeds). One larger at both survives training
     (*destination*), or *reverses* if its sign flips; one that only appears at convergence,
     the early interval excluding its estimate there, is a *destination only*. A comparison
     not yet decidable at convergence says so, and so does one clear by itself there but not
@@ -684,8 +783,13 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
     ...     {"toggle": "init", "framework": "torch", "budget": CONVERGED, "seeds": 10,
     ...      "mean difference": 0.01, "MDE (80 %)": 0.02, "verdict": WITHIN,
     ...      "CI low": -0.01, "CI high": 0.03}])
-    >>> readings(t).loc[0, "reading"]
-    'speed only: larger after 12 epochs, at convergence no effect larger than 0.020'
+    >>> readings(t).loc[0, "reading"]  # doctest: +NORMALIZE_WHITESPACE
+    'mostly speed: larger after 12 epochs (+0.140), at convergence +0.010; a trained effect
+    up to 0.030 not ruled out'
+    >>> t.loc[1, ["CI low", "CI high"]] = [-0.004, 0.006]
+    >>> readings(t).loc[0, "reading"]  # doctest: +NORMALIZE_WHITESPACE
+    'speed only: larger after 12 epochs (+0.140), at convergence rules out effects larger
+    than 0.006 (margin 0.01)'
     """
     rows = []
     # One comparison short of its seeds moves the q-values of all: the family is filling.
@@ -700,21 +804,55 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
                                        "at convergence", "reading"])
 
 
+# --- how far a verdict depends on the stopping rule ----------------------------------------
+
+REPLAYED_PATIENCE = (5, 10)  # shorter rules replayed exactly from the stored curves
+
+
+def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setting]] | None
+                         = None, patiences: Sequence[int] = REPLAYED_PATIENCE) -> pd.DataFrame:
+    """Each comparison's verdict at convergence under the grids' stopping rule and under
+    each shorter ``patience``, replayed on the same runs' stored curves
+    (:func:`replay_kept`; each rule's table is its own Benjamini–Hochberg family, as the
+    lab's is). Columns: ``toggle``, ``framework``, one per rule (the mean difference and
+    the verdict in a word), and ``stopping rule``: "same verdict" or which rules move it.
+
+    A verdict that moves when the models stop a few epochs earlier is a verdict about the
+    stopping rule as much as about the default (introduced in 08).
+    """
+    results = all_results() if results is None else results
+    pairs = lab_pairs() if pairs is None else pairs
+    own = TRAINED["patience"]
+    tables = {own: budget_summary(pairs, results, (CONVERGED,))}
+    tables |= {p: budget_summary(pairs, results, (CONVERGED,), patience=p)
+               for p in patiences if p < own}
+    rules = sorted(tables, reverse=True)
+    rows = []
+    words = {"alone": "within after BH"}  # clear alone, not after the family adjustment
+    for i, (toggle, _, _) in enumerate(pairs):
+        row = {"toggle": toggle, "framework": tables[own].loc[i, "framework"]}
+        states = {}
+        for p in rules:
+            r = tables[p].loc[i].to_dict()
+            states[p] = words.get(_state(r), _state(r))
+            row[f"patience {p}"] = ("" if states[p] in ("missing", "undecidable") else
+                                    f"{r['mean difference']:+.3f}, {states[p]}")
+        moved = [p for p in rules[1:] if states[p] != states[own]]
+        row["stopping rule"] = (
+            "not decided" if states[own] in ("missing", "undecidable") else
+            "same verdict" if not moved else
+            f"{states[own]} at patience {own}; " + ", ".join(
+                f"{states[p]} at {p}" for p in moved))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # --- the toggle and size tables of notebook 08 --------------------------------------------
-
-def toggle_summary(results=None, preset: str = "classroom",
-                   budgets: Sequence[int | str] = (BUDGET, CONVERGED),
-                   y_test: np.ndarray | None = None):
-    """Every toggle of :func:`toggle_pairs`, in both frameworks, paired by data seed at each
-    budget (introduced in 08): the :func:`budget_summary` of the whole family, so the
-    Benjamini–Hochberg adjustment runs over all of its comparisons at once."""
-
-    return budget_summary(toggle_pairs(preset), results, budgets, y_test)
-
 
 def size_summary(results=None, alpha: float = 0.05,
                  frameworks: Sequence[str] = ("torch", "keras"),
-                 budgets: Sequence[int | str] = (BUDGET, CONVERGED)):
+                 budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                 declared: pd.DataFrame | None = None):
     """Effect versus training-set size (introduced in 08): one row per effect of
     :data:`utils.results.grids.SIZE_EFFECTS`, framework, budget and size (``classroom`` and
     ``SIZE_PRESETS``) — the runs read (:func:`_pair_scores`), clips, paired seeds, the
@@ -725,27 +863,43 @@ def size_summary(results=None, alpha: float = 0.05,
     At a fixed epoch budget a larger set also takes more SGD steps; at convergence every
     run has stopped learning, so only the size differs. A size in no grid
     (:data:`~utils.results.grids.UNPLANNED_SIZE_PRESETS`) gets its column once rows of it
-    are stored."""
+    are stored.
+
+    A comparison the lab's table already decides (the classroom cells of the whole ladder,
+    and of the conv/dense step in PyTorch) shows that verdict, and the size family holds
+    the others (``declared``: :func:`lab_summary`, computed here when None)."""
 
     results = all_results() if results is None else results
+    declared = lab_summary(results, budgets=budgets) if declared is None else declared
+    made = {(r["key"], r["budget"]): r for r in declared.to_dict("records")
+            if r["verdict"] != NOT_STORED}
     rows = []
     for budget in budgets:
         found = []
         for effect, fw, preset, pair in _size_pairs(results, frameworks, budget):
+            a, b = SIZE_EFFECTS[effect]
+            key = comparison_key(Setting("", fw, a, preset), Setting("", fw, b, preset))
             row = {"effect": effect, "framework": fw, "budget": budget,
                    "preset": preset, "runs": SOURCES[pair.source],
-                   "clips": PRESETS[preset].n_train,
+                   "clips": PRESETS[preset].n_train, "key": key,
                    "seeds": len(pair.seeds), "diff": np.nan, "ci_low": np.nan,
-                   "ci_high": np.nan, "mde": np.nan, "verdict": NOT_STORED}
+                   "ci_high": np.nan, "mde": np.nan, "q (BH)": np.nan,
+                   "verdict": NOT_STORED, "family": ""}
             if len(pair.seeds) >= MIN_SEEDS:
                 r = paired(dict(zip(pair.seeds, pair.a)), dict(zip(pair.seeds, pair.b)))
                 row.update({"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                            "mde": r.mde, "paths apart": pair.paths_apart})
-                found.append((row, r))
+                            "mde": r.mde, "rules out": ruled_out(r.ci_low, r.ci_high),
+                            "paths apart": pair.paths_apart})
+                there = made.get((key, budget))
+                if there is not None and there["seeds"] == row["seeds"]:
+                    row.update({"q (BH)": there["q (BH)"], "verdict": there["verdict"],
+                                "family": there["family"]})
+                else:
+                    found.append((row, r))
             rows.append(row)
-        _, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
-        for (row, _), verdict in zip(found, adjusted):
-            row["verdict"] = verdict
+        q, adjusted = family_verdicts([r for _, r in found], alpha, method="bh")
+        for (row, _), qi, verdict in zip(found, q, adjusted):
+            row.update({"q (BH)": qi, "verdict": verdict, "family": "the size table"})
     return pd.DataFrame(rows)
 
 
@@ -879,7 +1033,8 @@ def size_columns(table: pd.DataFrame) -> pd.DataFrame:
         for r in sub.to_dict("records"):
             # The size table's row under the toggle table's names, read by the same helpers.
             same = {"verdict": r["verdict"], "MDE (80 %)": r["mde"], "seeds": r["seeds"],
-                    "mean difference": r["diff"]}
+                    "mean difference": r["diff"], "CI low": r.get("ci_low", np.nan),
+                    "CI high": r.get("ci_high", np.nan)}
             cell, state = _at(same), _state(same)
             if state == "undecidable":  # its estimate still says which way it leans
                 cell = f"{r['diff']:+.3f}, {cell}"
@@ -933,10 +1088,15 @@ def backend_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting
 
 
 def backend_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
-                    y_test: np.ndarray | None = None, preset: str = "classroom"):
-    """:func:`budget_summary` of :func:`backend_pairs`: kernels and defaults in one family."""
+                    y_test: np.ndarray | None = None, preset: str = "classroom",
+                    declared: pd.DataFrame | None = None):
+    """:func:`budget_summary` of :func:`backend_pairs`: kernels and defaults in one family,
+    except the defaults on TensorFlow, which the lab's table decides (``declared``:
+    :func:`lab_summary`, computed here when None)."""
     results = all_results() if results is None else results
-    return budget_summary(backend_pairs(preset), results, budgets, y_test)
+    declared = lab_summary(results, preset, budgets) if declared is None else declared
+    return budget_summary(backend_pairs(preset), results, budgets, y_test, declared=declared,
+                          family="the backends table")
 
 
 def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:

@@ -16,6 +16,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from utils.networks.recipe import TRAINED
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED_TABLES,
@@ -24,15 +25,16 @@ from utils.results.comparisons import (
     backend_table,
     bh_families,
     bracket,
-    budget_summary,
     describe_paths,
+    lab_summary,
     readings,
     size_change,
     size_columns,
     size_summary,
+    stopping_sensitivity,
 )
 from utils.results.grids import GRIDS, Job
-from utils.results.stats import DECISIVE_SEEDS
+from utils.results.stats import DECISIVE_SEEDS, EQUIVALENCE_MARGIN
 from utils.results.store import read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
@@ -214,7 +216,7 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     return t.reindex(columns=["toggle", "framework", "budget", "seeds", "pairs on two paths",
                               "mean difference", "median difference", "seeds b > a",
                               "95 % CI, seeds", "95 % CI, test clips", "limited by",
-                              "MDE (80 %)", "p", "q (BH)", "verdict"])
+                              "rules out", "MDE (80 %)", "p", "q (BH)", "verdict", "family"])
 
 
 def _said(text: str) -> list[str]:
@@ -250,10 +252,12 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     """The whole page, from the stored tables as they are now. ``toggles``, ``sizes``,
     ``backends`` and ``changes`` are the summaries a caller already has (computed here when
     None)."""
-    toggles = budget_summary(y_test=y_test) if toggles is None else toggles
-    sizes = (size_summary() if sizes is None else sizes).copy()
+    toggles = lab_summary(y_test=y_test) if toggles is None else toggles
+    sizes = (size_summary(declared=toggles) if sizes is None else sizes).copy()
     sizes["95 % CI"] = [bracket(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
-    backends = backend_summary(y_test=y_test) if backends is None else backends
+    backends = (backend_summary(y_test=y_test, declared=toggles) if backends is None
+                else backends)
+    stopping = stopping_sensitivity()
     changes = size_change() if changes is None else changes
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
@@ -268,12 +272,31 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "interval that inverts it, the minimal detectable effect (MDE) at 80 % power, and "
         "Benjamini–Hochberg (BH) over each budget's table. A comparison is shown from "
         f"{MIN_SEEDS} paired seeds and can be decided from {DECISIVE_SEEDS}.",
+        "**How to read a verdict.** Each comparison is decided once, in one declared family "
+        "(the `family` column): the lab's table of every one-default comparison and the "
+        "whole ladder, or, for what that table does not hold, the size or backends table. "
+        "Every other table, figure and notebook sentence that shows it shows that verdict. "
+        "What a \"within\" verdict rules out is read from its 95 % interval (`rules out`: "
+        "the farther bound's distance from zero); the MDE describes what the design could "
+        "detect at 80 % power and is not a bound on the result. *Speed only* is claimed where "
+        "the trained runs' interval excludes the 12-epoch effect and rules out every trained "
+        f"effect beyond a margin of {EQUIVALENCE_MARGIN:.2f} F1, stated before the data; "
+        "otherwise the reading says *mostly speed* and names the trained effect it cannot "
+        "rule out. After 12 epochs and trained, every comparison reads the same trained "
+        "runs (their curve at epoch 12, and the epoch early stopping kept).",
         "## The tables read",
         "\n".join(_grid_line(name, rows, trained) for name, rows in tables.items()),
         "## Speed or destination",
         f"Each comparison's adjusted verdict after {BUDGET} epochs and at convergence "
         "(early stopping on validation F1), and what the two say together.",
         markdown_table(readings(toggles)),
+        "## How far each verdict depends on the stopping rule",
+        f"The trained runs stop after {TRAINED['patience']} epochs without a better "
+        "validation F1. A shorter patience is replayed exactly on the same runs' stored "
+        "curves (until it stops, the run is the same run), each rule's table adjusted as "
+        "its own BH family. A verdict that moves when the models stop a few epochs earlier "
+        "is a verdict about the stopping rule as much as about the default.",
+        markdown_table(stopping),
         "## Every comparison, paired by data seed",
         "Mean F1 difference b − a over the paired seeds (beside it the median per-seed "
         "difference, and the share of seeds on which b scored higher, a tie counting half: "

@@ -158,8 +158,10 @@ class Paired:
     ``1 - level`` (up to 16 seeds; beyond, both draw sign vectors at random and may differ
     near the boundary): estimate, interval and verdict speak of one quantity. ``mde`` is the
     smallest mean difference the design detects with probability :data:`POWER` at level
-    ``alpha`` (paired t approximation, from the observed spread of the differences): "within
-    seed noise" means "no effect larger than ``mde``". With so few seeds that even a
+    ``alpha`` (paired t approximation, from the observed spread of the differences): it
+    describes the design, not the result. What a "within seed noise" verdict rules out is
+    read from the interval (:func:`ruled_out`), which may reach past ``mde`` when the
+    observed difference is not zero. With so few seeds that even a
     difference of one sign on every seed stays above ``alpha`` (5 at the 5 % level), ``mde``
     is infinite and the interval unbounded: the design cannot detect any effect.
     ``p_better`` is the share of seeds on which ``b`` scored above ``a`` (a tie counts
@@ -353,6 +355,25 @@ def holm(pvalues: ArrayLike) -> np.ndarray:
     return adjusted
 
 
+# The margin below which an effect counts as none, stated before the sequential seeds were
+# added (the "speed only" claim and the equivalence reading use it): one F1 point.
+EQUIVALENCE_MARGIN = 0.01
+
+
+def ruled_out(ci_low: float, ci_high: float) -> float:
+    """The smallest size X such that the interval excludes every effect larger than X in
+    either direction: the farther bound's distance from zero (inf when unbounded).
+
+    This, not the MDE, is what a result licenses: "rules out effects larger than X".
+
+    Examples
+    --------
+    >>> ruled_out(-0.012, 0.024), ruled_out(-np.inf, np.inf)
+    (0.024, inf)
+    """
+    return float(max(abs(ci_low), abs(ci_high)))
+
+
 def family_verdicts(results: list[Paired], alpha: float = 0.05,
                     method: str = "bh") -> tuple[np.ndarray, list[str]]:
     """Adjusted p-values and verdicts of a family (a table) of comparisons.
@@ -360,11 +381,13 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
     ``method`` ``"bh"``: Benjamini–Hochberg (``scipy.stats.false_discovery_control``; the
     expected share of false "larger" verdicts stays below ``alpha``); ``"holm"``: Holm (the
     chance of any false one does); ``"none"``: each comparison alone. A comparison clear
-    alone but not after the adjustment says so, rather than "no effect larger than" an
-    effect its own estimate may exceed. One whose two settings scored the same on every seed
-    says "identical" (the setting never acted: Adam's epsilon under SGD, a loss guard that no
-    probability reached) rather than "no effect larger than 0.000". With 10 seeds the exact
-    sign-flip test cannot go below p = 2/1024, so Holm over a table of about 30 comparisons
+    alone but not after the adjustment says so, rather than ruling out an effect its own
+    estimate may exceed. A "within" verdict says what its interval rules out
+    (:func:`ruled_out`); the MDE is a property of the design and is reported beside it.
+    One whose two settings scored the same on every seed says "identical" (the setting
+    never acted: Adam's epsilon under SGD, a loss guard that no probability reached) rather
+    than "rules out effects larger than 0.000". With 10 seeds the exact sign-flip test
+    cannot go below p = 2/1024, so Holm over a table of about 30 comparisons
     can never say "larger"; BH can, when several effects are clear.
     """
     p = np.array([r.p for r in results], float)
@@ -389,7 +412,8 @@ def family_verdicts(results: list[Paired], alpha: float = 0.05,
         if not np.isfinite(r.mde):
             return (f"{UNDECIDABLE}: {r.n} paired seeds cannot reach p < {alpha} with the "
                     f"exact sign-flip test")
-        return f"{WITHIN} (no effect larger than {r.mde:.3f})"
+        return (f"{WITHIN} (its interval rules out effects larger than "
+                f"{ruled_out(r.ci_low, r.ci_high):.3f})")
 
     return q, [verdict(r, qi) for r, qi in zip(results, q)]
 

@@ -1,0 +1,112 @@
+"""One verdict per comparison, and no claim beyond its interval, on the stored tables.
+
+Every table that shows a comparison (the lab's table, the size table, the backends table,
+each notebook's headline) must state the verdict the comparison's declared family made;
+every "rules out X" must be a bound of the comparison's own 95 % interval.
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from utils.results.comparisons import (
+    CONVERGED,
+    NOT_STORED,
+    all_results,
+    backend_summary,
+    lab_summary,
+    readings,
+    size_summary,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def tables():
+    from utils.lessons.headline import HEADLINES, headline
+
+    results = all_results()
+    lab = lab_summary(results)
+    sizes = size_summary(results, declared=lab).rename(
+        columns={"ci_low": "CI low", "ci_high": "CI high", "diff": "mean difference",
+                 "effect": "toggle"})
+    out = {"lab": lab, "sizes": sizes, "backends": backend_summary(results, declared=lab)}
+    for nb in HEADLINES:
+        out[f"headline {nb}"] = headline(nb, results).table
+    return out
+
+
+def _verdicts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    frames = [t.assign(table=name) for name, t in tables.items()]
+    rows = pd.concat(frames, ignore_index=True)
+    return rows[rows.verdict != NOT_STORED]
+
+
+def test_every_comparison_has_one_verdict_wherever_it_is_shown(tables):
+    rows = _verdicts(tables)
+    shown = rows.groupby(["key", "budget"]).agg(verdicts=("verdict", set),
+                                                tables=("table", set))
+    shared = shown[shown.tables.map(len) > 1]
+    # The check has something to check: the ladder appears in four tables, at least.
+    assert len(shared) >= 4
+    split = shared[shared.verdicts.map(len) > 1]
+    assert split.empty, f"one comparison, two verdicts:\n{split}"
+
+
+def test_a_comparison_shown_twice_is_not_adjusted_twice(tables):
+    """The size and backends tables leave the lab's comparisons out of their own families:
+    the row they share carries the lab's family name and q."""
+    rows = _verdicts(tables)
+    lab = rows[rows.table == "lab"].set_index(["key", "budget"])
+    for name in ("sizes", "backends"):
+        other = rows[rows.table == name].set_index(["key", "budget"])
+        both = lab.index.intersection(other.index)
+        assert len(both), name
+        assert (other.loc[both, "family"] == lab.loc[both, "family"]).all()
+        assert np.allclose(other.loc[both, "q (BH)"], lab.loc[both, "q (BH)"])
+
+
+NUMBER = r"(\d+\.\d+)"
+
+
+def test_no_rules_out_exceeds_its_interval(tables):
+    """Wherever a table or a reading says "rules out effects larger than X", X is the
+    farther bound of that comparison's interval: the interval excludes everything beyond
+    it, and nothing smaller is claimed."""
+    checked = 0
+    for name, t in tables.items():
+        for r in t.to_dict("records"):
+            for text in (str(r.get("verdict", "")),):
+                m = re.search(r"rules out effects larger than " + NUMBER, text)
+                if m:
+                    bound = max(abs(r["CI low"]), abs(r["CI high"]))
+                    assert float(m.group(1)) == pytest.approx(bound, abs=6e-4), (name, r)
+                    checked += 1
+        if name == "sizes":
+            continue
+        by = {(r["toggle"], r["framework"], r["budget"]): r for r in t.to_dict("records")}
+        for r in readings(t).to_dict("records"):
+            late = by.get((r["toggle"], r["framework"], CONVERGED))
+            for m in re.finditer(r"(?:rules out effects larger than|up to) " + NUMBER,
+                                 r["reading"]):
+                if "at convergence" in r["reading"][:m.start()] or "trained" in m.group(0):
+                    bound = max(abs(late["CI low"]), abs(late["CI high"]))
+                    assert float(m.group(1)) <= bound + 6e-4, (name, r)
+                    checked += 1
+    assert checked > 20
+
+
+def test_the_check_would_catch_a_bound_taken_from_the_mde(tables):
+    """The interval check fails where a sentence states the MDE as its bound (the old
+    wording): at least one stored comparison's interval reaches past its MDE."""
+    lab = tables["lab"]
+    within = lab[lab.verdict.str.startswith("within seed noise (")]
+    reach = within[[max(abs(lo), abs(hi)) > mde + 6e-4 for lo, hi, mde in
+                    zip(within["CI low"], within["CI high"], within["MDE (80 %)"])]]
+    assert len(reach), "no interval reaches past its MDE: the test above checks nothing new"
