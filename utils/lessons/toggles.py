@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import matplotlib.pyplot as plt
+from IPython.display import display
 
+from utils.lessons.folding import fold
+from utils.lessons.headline import Headline, draw_pairs
 from utils.lessons.plots import plot_curves, plot_f1_strips, plot_gap_over_budgets, savefig
 from utils.results.comparisons import (
     BUDGET,
-    CONVERGED,
     MIN_SEEDS,
     Setting,
     all_results,
@@ -23,65 +25,79 @@ from utils.results.comparisons import (
     describe_budgets,
     describe_paths,
     gap_over_budgets,
+    lab_summary,
     readings,
     run_live,
-    stored_rows,
+    scores_at,
 )
 from utils.task.dataset import load_dataset
+
+
+def _trained_curves(results, s: Setting) -> list[list[float]]:
+    """The validation curves of ``s``'s stored trained runs (the runs every figure reads)."""
+    return [list(v["row"].epoch_valid_f1) for v in scores_at(results, s, BUDGET).values()]
 
 
 def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
          live_seeds: Sequence[int] = (), smoke: bool = False, title: str = "",
          figure_name: str | None = None, results=None, live_labels: Sequence[str] | None = None,
-         data: str | None = None):
-    """Stored distributions with live runs overlaid, training curves, verdicts.
+         data: str | None = None, detail: bool = False):
+    """Each comparison at both budgets, one generated sentence each, the detail folded.
 
-    The strips and curves are the fixed-budget runs (the live runs' budget). Where the
-    trained-model grid pairs enough seeds, a second figure shows the paired gap after every
-    epoch budget (speed or destination, as in notebook 03). The verdicts
-    pair each comparison by data seed at that budget and at convergence (the trained-model
-    rows, where stored), with the minimal detectable effect, the interval over test clips
-    outside smoke mode, and Benjamini–Hochberg over the call's pairs at each budget
-    (:func:`~utils.results.comparisons.budget_summary`).
+    The figure shows every pair after 12 epochs and trained (the stored trained runs: their
+    curve at epoch 12 and the epoch early stopping kept, so the figure and the sentence
+    read the same runs), the learner's live 12-epoch runs as crosses beside the stored
+    12-epoch values. Each sentence carries the comparison's one verdict: the lab's table
+    decides every comparison it holds (:func:`~utils.results.comparisons.lab_summary`), the
+    call's other pairs are adjusted together (Benjamini–Hochberg).
+
+    Folded under it (open it, or pass ``detail=True`` to print it): every pair's interval,
+    test and verdict at both budgets (with the interval over test clips outside smoke
+    mode), the BH families, the pairs on two floating-point paths, speed or destination in
+    words, the seeds' strips and training curves, and the paired gap after every budget.
 
     ``live_labels`` limits the live runs to some settings (each is a full run on the
     setting's dataset). ``data`` names the dataset of every setting — its stored rows, and
     its live runs outside smoke mode; None keeps each setting's own ("classroom" unless
-    given). Returns ``(verdict table, live results)``; prints one sentence per pair and
-    budget, then how full each BH family is and what its seeds allow
-    (:func:`~utils.results.comparisons.bh_families`).
+    given). Returns ``(verdict table, live results)``.
     """
     results = all_results() if results is None else results
     if data is not None:
         settings = [replace(s, preset=data) for s in settings]
-    rows = {s.label: stored_rows(results, s) for s in settings}
-    f1 = {k: r.test_f1.to_numpy() for k, r in rows.items()}
+    by_label = {s.label: s for s in settings}
     chosen = [s for s in settings if live_labels is None or s.label in live_labels]
     live = run_live(chosen, live_seeds, smoke) if live_seeds and chosen else {}
-    live_f1 = {k: [r.test_f1 for r in v] for k, v in live.items()}
-    fig, (ax_f1, ax_curve) = plt.subplots(
-        1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
-        gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
-    plot_f1_strips(f1, live=live_f1 if not smoke else None, ax=ax_f1, title=title)
-    ax_f1.tick_params(axis="x", labelrotation=15)
-    plot_curves({k: list(r.epoch_valid_f1) for k, r in rows.items()},
-                {k: [r.epoch_valid_f1 for r in v] for k, v in live.items()}, ax=ax_curve)
-    fig.tight_layout()
+    # A smoke run is one epoch on tiny data: it tests the cell and is never set beside
+    # the stored 12-epoch runs.
+    live_f1 = {} if smoke else {k: [r.test_f1 for r in v] for k, v in live.items()}
+    y_test = None if smoke else load_dataset(settings[0].preset, progress=False)["test"].y
+    named = [(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs]
+    v = budget_summary(named, results, y_test=y_test,
+                       declared=lab_summary(results, settings[0].preset),
+                       family="this figure")
+    fig, sentences = draw_pairs(results, named, v, title, live_f1)
+    caption = (f"{title}: test micro-F1 after {BUDGET} epochs and trained (early stopping), "
+               "stored trained runs; a grey line joins one data seed's two runs, the marks "
+               "are the medians" + ("; crosses: your live runs." if live_f1 else "."))
     if figure_name:
         savefig(fig, figure_name)
-    by_label = {s.label: s for s in settings}
-    y_test = None if smoke else load_dataset(settings[0].preset, progress=False)["test"].y
-    v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
-                       results, (BUDGET, CONVERGED), y_test)
-    print("\n".join(describe_budgets(v)))
-    print(bh_families(v))  # how full each family is, and what its seeds allow
-    if paths := describe_paths(v):  # a grid filled on more than one CPU
-        print(paths)
-    # The two budgets read together: speed only, destination, or not decided yet.
-    print("\n".join(f"Speed or destination, {r['toggle']} ({r['framework']}): {r['reading']}"
-                    for r in readings(v).to_dict("records")))
-    # Speed or destination: where the trained-model grid pairs enough seeds, the paired gap
-    # after every epoch budget (notebook 03's figure), one panel per comparison.
+    plt.show()
+    display(Headline(fig, sentences, v, caption))
+
+    # The detail, folded: the same runs' strips and curves, the gap after every budget.
+    strips, (ax_f1, ax_curve) = plt.subplots(
+        1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
+        gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
+    plot_f1_strips({s.label: [x["f1"] for x in scores_at(results, s, BUDGET).values()]
+                    for s in settings}, live=live_f1 or None, ax=ax_f1,
+                   title=f"after {BUDGET} epochs")
+    ax_f1.tick_params(axis="x", labelrotation=15)
+    plot_curves({s.label: _trained_curves(results, s) for s in settings},
+                {k: [r.epoch_valid_f1 for r in runs] for k, runs in live.items()},
+                ax=ax_curve)
+    strips.tight_layout()
+    figures = [(strips, f"{title}: test F1 per seed after {BUDGET} epochs and the trained "
+                        "runs' validation curves")]
     gaps = [(f"{b} minus {a}", gap_over_budgets(results, by_label[a], by_label[b]))
             for a, b in pairs]
     gaps = [(label, g) for label, g in gaps if g.seed.nunique() >= MIN_SEEDS]
@@ -93,8 +109,18 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
         fig_gap.tight_layout()
         if figure_name:
             savefig(fig_gap, f"{figure_name}_budgets")
+        figures.append((fig_gap, f"{title}: the paired gap after every epoch budget"))
+    lines = [*describe_budgets(v), bh_families(v)]
+    if paths := describe_paths(v):  # a grid filled on more than one CPU
+        lines.append(paths)
+    lines += [f"Speed or destination, {r['toggle']} ({r['framework']}): {r['reading']}"
+              for r in readings(v).to_dict("records")]
     if smoke and live:
-        print("(smoke mode: live runs are one epoch on the tiny smoke data, shown as curves "
-              "only — they test the cell, they are not results)")
-    plt.show()
+        lines.append("(smoke mode: live runs are one epoch on the tiny smoke data, shown as "
+                     "curves only — they test the cell, they are not results)")
+    if detail:
+        print("\n".join(lines))
+        for f, _ in figures:
+            display(f)
+    display(fold("Detail: intervals, tests, families, strips and curves", lines, figures))
     return v, live

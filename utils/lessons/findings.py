@@ -1,0 +1,263 @@
+"""What the lab found: the ladder at both budgets, every default in one chart, the conclusion.
+
+Introduced in ``12_what_the_lab_found.ipynb``; :func:`conclusion_sentence` is also the
+sentence of the README's first section and of notebook 00's teaser
+(``python -m utils.notebooks conclusion`` writes it into the README, and a test fails when
+the README and the tables disagree). Every number is computed from the stored trained runs
+through the lab's table (:func:`~utils.results.comparisons.lab_summary`), so each verdict
+here is the one every other page shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from utils.lessons.headline import (
+    FRAMEWORKS,
+    LADDER,
+    PIPELINE,
+    SIDE_STYLE,
+    THREAD_CULPRITS,
+    TRAINED_LABEL,
+    kind,
+)
+from utils.results.comparisons import (
+    BUDGET,
+    CONVERGED,
+    NOT_STORED,
+    Setting,
+    all_results,
+    lab_pairs,
+    lab_summary,
+    readings,
+    scores_at,
+    stopping_sensitivity,
+)
+from utils.results.grids import KERAS_LADDER, TORCH_LADDER
+from utils.results.stats import bootstrap_ci
+
+README_START, README_END = "<!-- conclusion -->", "<!-- /conclusion -->"
+
+
+def _row(lab: pd.DataFrame, toggle: str, framework: str, budget) -> dict | None:
+    hit = lab[(lab.toggle == toggle) & (lab.framework == framework) & (lab.budget == budget)]
+    if hit.empty or hit.iloc[0]["verdict"] == NOT_STORED:
+        return None
+    return hit.iloc[0].to_dict()
+
+
+def _reading(lab: pd.DataFrame, toggle: str, framework: str) -> str:
+    sub = lab[(lab.toggle == toggle) & (lab.framework == framework)]
+    return kind(readings(sub).iloc[0]["reading"]) if len(sub) else "missing"
+
+
+def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
+    """The lab's finding in one sentence, generated from the lab's table: the whole
+    ladder's effect in each framework after 12 epochs and trained, and how much of it is
+    left once the models are trained.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([{"toggle": LADDER, "framework": fw, "budget": b, "seeds": 10,
+    ...                    "mean difference": d, "verdict": "larger than seed noise"}
+    ...                   for fw in ("torch", "keras")
+    ...                   for b, d in ((12, 0.1), ("converged", 0.02))])
+    >>> conclusion_sentence(t)  # doctest: +NORMALIZE_WHITESPACE
+    "Switching every framework default from PyTorch's to Keras-2017's is worth +0.100 test
+    micro-F1 in PyTorch and +0.100 in Keras after 12 epochs, but only +0.020 and +0.020 once
+    the models are trained to a plateau: most of what the defaults change is how fast the
+    CRNN learns, not where it ends."
+    """
+    lab = lab_summary() if lab is None else lab
+    e = [_row(lab, LADDER, fw, BUDGET) for fw in ("torch", "keras")]
+    c = [_row(lab, LADDER, fw, CONVERGED) for fw in ("torch", "keras")]
+    if any(r is None for r in e + c):
+        return ("The whole ladder of defaults is not stored at both budgets yet: run the "
+                "trained-model grids (docs/reproducibility.md).")
+    early = [r["mean difference"] for r in e]
+    late = [r["mean difference"] for r in c]
+    share = np.mean(np.abs(late)) / np.mean(np.abs(early))
+    verdict = ("most of what the defaults change is how fast the CRNN learns, not where it "
+               "ends" if share < 0.5 else
+               "much of what the defaults change survives training")
+    return (f"Switching every framework default from PyTorch's to Keras-2017's is worth "
+            f"{early[0]:+.3f} test micro-F1 in PyTorch and {early[1]:+.3f} in Keras after "
+            f"{BUDGET} epochs, but only {late[0]:+.3f} and {late[1]:+.3f} once the models are "
+            f"trained to a plateau: {verdict}.")
+
+
+def _listed(items: list[str]) -> str:
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
+    """The closing paragraph of notebook 12, generated from the lab's table (``lab``, from
+    ``results`` when None): the ladder, the thread's four culprits, the pipeline choices,
+    what stays open, and which verdicts move with the stopping rule."""
+    results = all_results() if results is None else results
+    lab = lab_summary(results) if lab is None else lab
+
+    def where(toggles, kinds) -> list[str]:
+        return [f"{t} ({FRAMEWORKS[fw]})" for t in toggles for fw in ("torch", "keras")
+                if _reading(lab, t, fw) in kinds]
+
+    culprits_larger = [f"{t} ({FRAMEWORKS[fw]}, {r['mean difference']:+.3f})"
+                       for t in THREAD_CULPRITS for fw in ("torch", "keras")
+                       if (r := _row(lab, t, fw, CONVERGED)) and r["verdict"].startswith(
+                           "larger")]
+    parts = [conclusion_sentence(lab)]
+    parts.append(
+        "Of the thread's four culprits (" + _listed(list(THREAD_CULPRITS)) + "), trained "
+        "models tell apart from seed noise: " + _listed(culprits_larger) + ".")
+    parts.append("Mostly or only speed: " + _listed(where(
+        list(THREAD_CULPRITS) + list(PIPELINE), ("speed", "mostly speed"))) + ".")
+    parts.append("Where training ends changes with: " + _listed(where(
+        list(THREAD_CULPRITS) + list(PIPELINE), ("destination", "reverses"))) + ".")
+    open_ = where(list(THREAD_CULPRITS) + list(PIPELINE), ("open",))
+    if open_:
+        parts.append("Not decided by the stored seeds: " + _listed(open_) + ".")
+    moving = [f"{r['toggle']} ({FRAMEWORKS[r['framework']]})" for r in
+              stopping_sensitivity(results, lab_pairs()).to_dict("records")
+              if r["stopping rule"] not in ("same verdict", "not decided")
+              and r["toggle"] in (*THREAD_CULPRITS, *PIPELINE, LADDER)]
+    if moving:
+        parts.append("These verdicts move when the models stop a few epochs earlier "
+                     "(patience replayed on the same runs), so they depend on the stopping "
+                     "rule: " + _listed(moving) + ".")
+    return " ".join(parts)
+
+
+def trained_medians(results=None, preset: str = "classroom") -> pd.DataFrame:
+    """Median test micro-F1 (and its range) of each preset's stored trained runs, per
+    framework: how close to its ceiling the task lets every setting get."""
+    from utils.networks.recipe import KERAS_2017, PYTORCH
+
+    results = all_results() if results is None else results
+    rows = []
+    for recipe in (KERAS_2017, PYTORCH):
+        for fw in ("torch", "keras"):
+            f1 = [v["f1"] for v in scores_at(results, Setting("", fw, recipe, preset),
+                                              CONVERGED).values()]
+            rows.append({"recipe": recipe.name, "framework": FRAMEWORKS[fw], "runs": len(f1),
+                         "median test F1": np.median(f1) if f1 else np.nan,
+                         "lowest": min(f1, default=np.nan), "highest": max(f1, default=np.nan)})
+    return pd.DataFrame(rows).round(3)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def _median_ci(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        v = float(values[0]) if values else np.nan
+        return v, np.nan, np.nan
+    return bootstrap_ci(values)
+
+
+def plot_ladder_both_budgets(results=None, preset: str = "classroom") -> plt.Figure:
+    """Both ladders, one default per rung (in PyTorch from its defaults to Keras-2017's,
+    in Keras the other way), each rung's median test F1 over the stored trained runs with
+    its 95 % interval, after 12 epochs (hollow, dashed) and trained (filled, solid), one
+    panel per framework."""
+    results = all_results() if results is None else results
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, (fw, lad) in zip(axes, (("torch", TORCH_LADDER), ("keras", KERAS_LADDER))):
+        rungs = list(lad)
+        start, other = ("PYTORCH", "Keras'") if fw == "torch" else ("KERAS_2017", "PyTorch's")
+        labels = [start if i == 0 else f"+ {other} {name}" for i, (name, _) in
+                  enumerate(rungs)]
+        for budget, style, ls, fill in ((BUDGET, SIDE_STYLE[0], "--", "none"),
+                                        (CONVERGED, SIDE_STYLE[1], "-", None)):
+            stats = [_median_ci([v["f1"] for v in scores_at(
+                results, Setting("", fw, r, preset), budget).values()]) for _, r in rungs]
+            mid = np.array([s[0] for s in stats])
+            err = np.array([[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]])
+            ax.errorbar(range(len(rungs)), mid, yerr=np.nan_to_num(err), ls=ls, capsize=3,
+                        color=style["color"], marker=style["marker"], ms=7,
+                        mfc=fill or style["color"], mec=style["color"],
+                        label=f"after {BUDGET} epochs" if budget == BUDGET else TRAINED_LABEL)
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.set_title(f"the ladder in {FRAMEWORKS[fw]}", fontsize=11)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("test micro-F1 (median, 95 % CI)")
+    axes[0].legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
+    """Every comparison of the lab's table in one chart: its paired mean difference with
+    the 95 % interval after 12 epochs (hollow) and trained (filled), framework defaults
+    above the line, pipeline choices below, one panel per framework."""
+    lab = lab_summary() if lab is None else lab
+    toggles = list(dict.fromkeys(lab.toggle))
+    defaults = [t for t in toggles if t not in PIPELINE]
+    order = defaults + [t for t in toggles if t in PIPELINE]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(order) + 1.6), sharey=True)
+    for ax, fw in zip(axes, ("torch", "keras")):
+        for y, t in enumerate(order):
+            for budget, style, dy, fill in ((BUDGET, SIDE_STYLE[0], -0.17, "none"),
+                                            (CONVERGED, SIDE_STYLE[1], 0.17, None)):
+                r = _row(lab, t, fw, budget)
+                if r is None:
+                    continue
+                lo, hi = r["CI low"], r["CI high"]
+                ax.errorbar(r["mean difference"], y + dy, ls="none", capsize=2,
+                            xerr=[[r["mean difference"] - lo], [hi - r["mean difference"]]]
+                            if np.isfinite(lo) else None, marker=style["marker"],
+                            color=style["color"], mfc=fill or style["color"], ms=6,
+                            label=(f"after {BUDGET} epochs" if budget == BUDGET else
+                                   TRAINED_LABEL) if y == 0 else None)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.axhline(len(defaults) - 0.5, color="0.4", lw=1, ls=":")
+        ax.set_title(f"in {FRAMEWORKS[fw]}", fontsize=11)
+        ax.set_xlabel("paired mean F1 difference (b − a), 95 % CI")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(order)), order)
+    axes[0].invert_yaxis()
+    axes[1].legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    fig.text(0.01, 0, "Above the dotted line: framework defaults (+ means Keras-2017's default "
+             "scores higher); below: pipeline choices (+ means the named choice scores "
+             "higher). Stored trained runs, paired by data seed.", fontsize=9, va="top")
+    return fig
+
+
+# --- the README's generated sentence ------------------------------------------------------
+
+def readme_block(text: str) -> str:
+    """The README's conclusion block around ``text``."""
+    return f"{README_START}\n{text}\n{README_END}"
+
+
+def readme_conclusion(readme: str) -> str:
+    """The sentence inside the README's conclusion block (error if the block is missing).
+
+    Examples
+    --------
+    >>> readme_conclusion("intro\\n" + readme_block("It works.") + "\\nmore")
+    'It works.'
+    """
+    m = re.search(re.escape(README_START) + r"\n(.*?)\n" + re.escape(README_END), readme,
+                  re.S)
+    if not m:
+        raise ValueError(f"README.md: no conclusion block ({README_START} … {README_END})")
+    return m.group(1)
+
+
+def write_readme(path, lab: pd.DataFrame | None = None) -> str:
+    """Put :func:`conclusion_sentence` into the README's conclusion block; return it."""
+    from pathlib import Path
+
+    from utils.common.files import atomic_write_text
+
+    text = Path(path).read_text()
+    old = readme_conclusion(text)
+    new = conclusion_sentence(lab)
+    atomic_write_text(path, text.replace(readme_block(old), readme_block(new)))
+    return new
