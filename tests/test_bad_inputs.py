@@ -484,6 +484,12 @@ CASES = [
     Case("CLI: run an unknown grid", lambda t: _cli(
         ["utils.experiments", "run", "--grid", "everything"]), SystemExit,
          ("'everything'", "reference")),
+    Case("CLI: run --scheduler ''", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--scheduler", ""]), SystemExit,
+         ("--scheduler ''", "expected a Dask scheduler's address", "omit --scheduler")),
+    Case("CLI: run --scheduler with a port above 65535", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--scheduler",
+         "tcp://127.0.0.1:70000"]), SystemExit, ("port 70000", "outside 1..65535")),
     Case("CLI: build with zero workers", lambda t: _cli(
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),

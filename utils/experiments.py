@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="local: a process pool (default); dask: a Dask cluster, local "
                         "unless --scheduler names one")
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="a running Dask scheduler (tcp://host:8786); implies --engine dask")
+                   help="a running Dask scheduler (tcp://host:8786); implies --engine dask. "
+                        "Each wait on it (connection, handshake, first worker) has a "
+                        "deadline; DEFAULTS_LAB_SCHEDULER_TIMEOUT (seconds) sets them")
     r.add_argument("--limit", type=_positive_int, default=None,
                    help="run at most N missing rows")
     r.add_argument("--data", metavar="NAME", default=None,
@@ -98,9 +100,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_engine(args: argparse.Namespace):
     """The engine ``run`` asked for: a process pool, or a Dask cluster (local or running)."""
-    if args.scheduler and args.engine == "local":
+    # "is not None": an empty --scheduler is refused by the engine, not taken as absent.
+    if args.scheduler is not None and args.engine == "local":
         raise ValueError("--scheduler names a Dask scheduler: use it with --engine dask")
-    if args.scheduler or args.engine == "dask":
+    if args.scheduler is not None or args.engine == "dask":
         return DaskEngine(address=args.scheduler, workers=args.workers)
     # Worker processes even for one worker: this process has loaded PyTorch already, and
     # only a process started with the ISA pins takes the stored rows' floating-point path.

@@ -193,30 +193,39 @@ def table_lock(path: Path):
     """Hold an exclusive lock on the table ``path`` (a ``.lock`` file beside it).
 
     Two runs of one grid at once would append the same rows and leave a table that no
-    read accepts; the second run is refused at once instead, naming the holder.
+    read accepts; the second run is refused at once instead, naming the holder. The lock
+    file is removed as the lock is let go, however the run ends.
     """
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(path.name + ".lock")
-    with open(lock, "a+", encoding="utf-8") as f:
+    while True:
+        f = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 -- closed below on every path
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
             holder = f.read().strip() or "another process"
+            f.close()
             raise ResultsError(f"{path}: another run is writing this table ({holder}); wait "
                                f"for it to finish, or stop it, then rerun to resume") from None
-        f.seek(0)
-        f.truncate()
+        # The holder before us removes the file as it lets go: a lock on a removed file
+        # guards nothing, so take the lock again on the file now at the path.
+        try:
+            if os.fstat(f.fileno()).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        f.close()
+    try:
+        f.truncate(0)  # a holder killed before it let go left its line
         f.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
         f.flush()
-        try:
-            yield
-        finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
-
+        yield
+    finally:
+        # Removed while still held, so no run ever finds a stale lock file beside a table.
+        lock.unlink(missing_ok=True)
+        f.close()
 
 
 def _record_wall_time(path: Path, seconds: float, rows: int, prov: dict, run_id: str) -> None:
