@@ -159,6 +159,9 @@ def _dcase_source(tmp: Path, spoil: str):
         train.write_text(text.replace("\tAir horn, truck horn\n", "\tAir horns\n", 1))
     elif spoil == "unreadable audio":
         test_audio[0].write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    elif spoil == "clip in two files":  # a testing clip listed again for training
+        test_file = fx.root / DD.LABEL_FILES["test"][0]
+        train.write_text(train.read_text() + test_file.read_text().splitlines()[0] + "\n")
     elif spoil == "zero clips":
         for f in test_audio:
             f.unlink()
@@ -506,6 +509,10 @@ CASES = [
          io.DcaseFormatError, ("Yf-te_000000", "corrupt")),
     Case("DCASE build: zero clips in a split", lambda t: _dcase_source(t, "zero clips"),
          DD.DcaseSourceError, ("split 'test'", "found none", "3 listed clips")),
+    Case("DCASE build: a clip in two label files", lambda t: _dcase_source(
+        t, "clip in two files"), DD.DcaseSourceError,
+         ("groundtruth_weak_label_testing_set.csv line 1",
+          "groundtruth_weak_label_training_set.csv line", "expected each clip in one label")),
 ]
 
 

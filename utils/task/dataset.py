@@ -676,6 +676,35 @@ class Dataset:
     def __getitem__(self, split: str) -> Split:
         return self.splits[split]
 
+    def shared_clips(self) -> list[str]:
+        """Clips found in two splits: by clip id, or by identical features under two ids.
+
+        Empty for a sound dataset; a clip in two splits inflates the scores measured on the
+        second (the model has trained or chosen its thresholds on it).
+
+        Examples
+        --------
+        >>> z = np.zeros((1, 2, 3), np.float32)
+        >>> a = Split("train", z, z[:, 0], np.array(["c1"]), None)
+        >>> b = Split("test", z + 1, z[:, 0], np.array(["c1"]), [])
+        >>> Dataset(PRESETS["smoke"], {"train": a, "test": b}, None, Path()).shared_clips()
+        ["clip id 'c1' in splits 'train' and 'test'"]
+        """
+        found: list[str] = []
+        seen_id: dict[str, str] = {}
+        seen_x: dict[bytes, tuple[str, str]] = {}
+        for name, split in self.splits.items():
+            for cid, x in zip(split.clip_ids.tolist(), split.x, strict=True):
+                if seen_id.setdefault(cid, name) != name:
+                    found.append(f"clip id {cid!r} in splits {seen_id[cid]!r} and {name!r}")
+                digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(),
+                                         digest_size=16).digest()
+                other = seen_x.setdefault(digest, (name, cid))
+                if other[0] != name:
+                    found.append(f"the features of clip {other[1]!r} ({other[0]!r}) again as "
+                                 f"{cid!r} ({name!r})")
+        return found
+
 
 def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
     rows = []

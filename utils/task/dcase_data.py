@@ -155,6 +155,39 @@ def stratified_valid(clips: list[Clip], fraction: float = VALID_FRACTION,
             if np.floor((j + 1) * fraction) > np.floor(j * fraction)]
 
 
+def _refuse_shared_clips(root: Path, listed: dict[str, list[Clip]]) -> None:
+    """Refuse a clip listed in more than one weak-label file: it would land in two splits,
+    each with its own labels, and a model would be scored on clips it trained on.
+
+    Examples
+    --------
+    >>> a, b = Clip("x", ("Car",), None, "train.csv", 3), Clip("x", ("Bus",), None, "test.csv", 7)
+    >>> try:
+    ...     _refuse_shared_clips(Path("src"), {"train": [a], "test": [b]})
+    ... except DcaseSourceError as e:
+    ...     print(str(e).split(";")[0])
+    src: clip x is listed in train.csv line 3 and in test.csv line 7
+    """
+    first: dict[str, Clip] = {}
+    shared: list[tuple[Clip, Clip]] = []
+    for cs in listed.values():
+        for c in cs:
+            if c.clip_id in first:
+                shared.append((first[c.clip_id], c))
+            else:
+                first[c.clip_id] = c
+    if not shared:
+        return
+    (a, b), more = shared[0], len(shared) - 1
+    others = "; ".join(f"{y.clip_id} in {x.file} line {x.line} and {y.file} line {y.line}"
+                       for x, y in shared[1:4])
+    tail = (f" ({more} more: {others}{', ...' if more > 3 else ''})" if more else "")
+    raise DcaseSourceError(
+        f"{root}: clip {a.clip_id} is listed in {a.file} line {a.line} and in {b.file} line "
+        f"{b.line}; expected each clip in one label file (one split), or the test F1 counts "
+        f"clips the model trained on{tail}. Remove it from all but one file")
+
+
 def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTION,
                 seed: int = VALID_SEED) -> SourcePlan:
     """Read and check the label files and the audio index of ``source``; write nothing.
@@ -162,9 +195,10 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
     Raises
     ------
     DcaseSourceError
-        The folder is missing, a required label file is absent (or present twice), or a
-        split has no clip with audio. Label-file format errors raise
-        :class:`~utils.task.dcase_io.DcaseFormatError` with file and line.
+        The folder is missing, a required label file is absent (or present twice), a clip
+        is listed in two label files (two splits), or a split has no clip with audio.
+        Label-file format errors raise :class:`~utils.task.dcase_io.DcaseFormatError` with
+        file and line.
     """
     root = Path(source)
     if not root.is_dir():
@@ -199,6 +233,7 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
             strong_rows[split] = [(io.clip_id(e.filename), e.onset, e.offset, e.label)
                                   for e in io.read_strong_labels(strong)]
             label_files[strong.name] = sha256_of(strong)
+    _refuse_shared_clips(root, listed)
     missing = [(s, c) for s, cs in listed.items() for c in cs if c.audio is None]
     usable = {s: [c for c in cs if c.audio is not None] for s, cs in listed.items()}
     valid_ids = stratified_valid(usable["train"], valid_fraction, seed)
