@@ -304,6 +304,10 @@ CASES = [
          ("1 of 1", "audio file names")),
     Case("find_audio: one string for the clip list", lambda t: _with_wav(
         t, AUDIO_NAME, lambda: io.find_audio(t, CLIP)), io.DcaseFormatError, ("one name",)),
+    Case("find_audio: the file differs from the clip only in case", lambda t: _with_wav(
+        t, AUDIO_NAME.upper().replace(".WAV", ".wav"), lambda: io.find_audio(t, [CLIP])),
+         io.DcaseFormatError, ("1 of 1", f"found {AUDIO_NAME.upper().replace('.WAV', '.wav')}",
+                               "differs only in case")),
     Case("audio: sample rate 0", lambda t: _with_wav(
         t, AUDIO_NAME, lambda: io.load_audio(t / AUDIO_NAME, sr=0)), io.DcaseFormatError,
          (AUDIO_NAME, "sr > 0")),

@@ -396,6 +396,7 @@ class DcaseBuild:
     computed: int
     reused: int
     seconds: float
+    hints: tuple[str, ...] = ()  # what the user may want to fix (printed by the CLI)
 
     def line(self) -> str:
         return (f"dataset={self.path.name} clips={sum(self.clips.values())} "
@@ -424,8 +425,10 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
     ids are in the manifest), ``test`` the official testing set, ``eval`` the evaluation
     set when its weak labels are present. Audio rule (stated in the manifest too): channels
     averaged to mono, resampled to 16 kHz, **zero-padded at the end to 10 s** when shorter,
-    cut to 10 s when longer. Clips listed in a label file without audio are written to
-    ``missing_clips.txt`` (split, file, line, clip) and counted in the manifest.
+    cut to 10 s when longer. Audio extensions match in any case (``.WAV``). Clips listed in
+    a label file without audio are written to ``missing_clips.txt`` (split, file, line,
+    clip) and counted in the manifest, which also names any file whose name differs from a
+    missing clip's only in case (``missing_case_variants``; the build's ``hints``).
 
     Features are computed in parallel, a chunk of clips at a time, into
     ``.<name>.partial/`` next to the dataset: an interrupted build keeps its finished chunks
@@ -467,6 +470,7 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
                 "missing_by_split": {s: sum(1 for m, _ in plan.missing if m == s)
                                      for s in ("train", "test", "eval")},
                 "unlisted_audio_files": plan.extra_audio,
+                "missing_case_variants": plan.case_variants,
                 "valid": {"fraction": plan.valid_fraction, "seed": dcase_data.VALID_SEED,
                           "rule": dcase_data.VALID_RULE, "clip_ids": plan.valid_ids},
                 "clips_computed": computed, "clips_reused": reused}}
@@ -477,8 +481,11 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
             shutil.rmtree(tmp, ignore_errors=True)  # finished chunks stay in .partial
             raise
         shutil.rmtree(partial, ignore_errors=True)
+    hints = tuple(f"missing clip {cid}: found {found}, a name that differs only in case "
+                  f"(YouTube ids are case-sensitive: rename it if it is this clip's audio)"
+                  for cid, found in plan.case_variants.items())
     return DcaseBuild(final, {s: n for s, n in sizes.items() if n}, n_missing, computed,
-                      reused, seconds)
+                      reused, seconds, hints)
 
 
 def _dcase_chunks(plan, p: DatasetPreset, partial: Path, workers: int | None,
@@ -878,7 +885,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workers {args.workers}: expected an integer >= 1")
     try:
         if args.cmd == "build" and args.from_dcase is not None:
-            print(build_dcase(args.from_dcase, args.name, args.workers, args.features).line())
+            done = build_dcase(args.from_dcase, args.name, args.workers, args.features)
+            for hint in done.hints:
+                print(f"note: {hint}", file=sys.stderr)
+            print(done.line())
         elif args.cmd == "project":
             print("\n".join(projections(args.name, args.epoch_seconds, args.epoch_clips)))
         elif args.cmd == "build":

@@ -92,6 +92,9 @@ class SourcePlan:
     valid_ids: list[str]
     valid_fraction: float
     extra_audio: int = 0  # audio files no label file lists
+    # missing clip id -> a file (relative to root) whose name differs only in case: never
+    # taken for the clip (YouTube ids are case-sensitive), named for the user to check
+    case_variants: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -107,19 +110,23 @@ def _find_one(root: Path, name: str) -> Path | None:
 def audio_index(root: Path) -> dict[str, Path]:
     """Clip id -> audio file, for every ``Y<ytid>_<start>_<end>.wav|.flac`` below ``root``.
 
-    ``.wav`` wins over ``.flac``; among equal names, the first path in sorted order.
-    Files whose names are not clip names are ignored.
+    The extension matches in any case (``.WAV``, ``.Flac``). ``.wav`` wins over ``.flac``;
+    among equal names, the first path in sorted order. Files whose names are not clip names
+    are ignored.
     """
+    return _audio_index(root)[0]
+
+
+def _audio_index(root: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """:func:`audio_index`, and every audio name lower-cased (for the case-variant hint)."""
+    found, lowered = io.audio_files(sorted(root.rglob("*")))
     files: dict[str, Path] = {}
-    for ext in (".flac", ".wav"):  # .wav last, so it wins
-        for p in sorted(root.rglob(f"Y*{ext}"), reverse=True):
-            if not p.is_file():
-                continue
-            try:
-                files[io.clip_id(p.name, audio=True)] = p
-            except io.DcaseFormatError:
-                continue
-    return files
+    for p in found.values():
+        try:
+            files[io.clip_id(p.name, audio=True)] = p
+        except io.DcaseFormatError:
+            continue
+    return files, lowered
 
 
 def _first_lines(path: Path) -> dict[str, int]:
@@ -214,7 +221,7 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
                 f"{root}: expected the label file {weak_name} in it or below it (as in the "
                 f"task repository's groundtruth_release/), found none")
         paths[split] = (weak, strong)
-    audio = audio_index(root)
+    audio, lowered = _audio_index(root)
     label_files: dict[str, str] = {}
     listed: dict[str, list[Clip]] = {}
     strong_rows: dict[str, list[tuple[str, float, float, str]]] = {}
@@ -235,6 +242,8 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
             label_files[strong.name] = sha256_of(strong)
     _refuse_shared_clips(root, listed)
     missing = [(s, c) for s, cs in listed.items() for c in cs if c.audio is None]
+    variants = {c.clip_id: str(v.relative_to(root)) for _, c in missing
+                if (v := io.case_variant(c.clip_id, lowered)) is not None}
     usable = {s: [c for c in cs if c.audio is not None] for s, cs in listed.items()}
     valid_ids = stratified_valid(usable["train"], valid_fraction, seed)
     chosen = set(valid_ids)
@@ -256,7 +265,8 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
               for s in splits if s != "train"}
     n_listed = len({c.clip_id for cs in listed.values() for c in cs})
     return SourcePlan(root, splits, missing, strong, label_files, valid_ids, valid_fraction,
-                      extra_audio=max(0, len(audio) - (n_listed - len(missing))))
+                      extra_audio=max(0, len(audio) - (n_listed - len(missing))),
+                      case_variants=variants)
 
 
 def chunk_key(clips: list[Clip], cfg: FeatureConfig, code: str) -> str:
