@@ -318,6 +318,9 @@ CASES = [
     Case("submission: one clip as .wav and .flac", lambda t: _submit(
         t, [CLIP, CLIP[:-4] + ".flac"], np.eye(17, dtype=bool)[:2]), io.DcaseFormatError,
          ("sub.csv", "repeats")),
+    Case("submission: a .wav name whose id is not YouTube's", lambda t: _submit(
+        t, ["abc_30.000_40.000.wav"]), io.DcaseFormatError,
+         ("sub.csv", "11-character YouTube id", "'abc_30.000_40.000.wav'")),
     Case("submission: one string for the clip list", lambda t: _submit(t, CLIP),
          io.DcaseFormatError, ("sub.csv", "one name")),
     Case("submission: missing folder", lambda t: lambda: io.write_submission(

@@ -441,7 +441,7 @@ def test_find_audio_lists_only_first_few(tmp_path):
 
 # ------------------------------------------------------------------------------ submission
 
-CLIPS = ["2ceUOv8A3FE_20.000_30.000.wav", "-Gbohom8C4Q_30.000_40.000", "Yy_x_0_10.000.wav"]
+CLIPS = ["2ceUOv8A3FE_20.000_30.000.wav", "-Gbohom8C4Q_30.000_40.000", "Yy_x0123456_0_10.000.wav"]
 
 
 def make_predictions() -> np.ndarray:
@@ -458,7 +458,7 @@ def test_submission_round_trip(tmp_path):
     assert read_weak_labels(path) == {
         "2ceUOv8A3FE_20.000_30.000.wav": ["Train horn", "Train"],
         "-Gbohom8C4Q_30.000_40.000.wav": ["Air horn, truck horn"],
-        "Yy_x_0_10.000.wav": ["Fire engine, fire truck (siren)", "Car"],
+        "Yy_x0123456_0_10.000.wav": ["Fire engine, fire truck (siren)", "Car"],
     }
     first = path.read_text().splitlines()[0]
     assert first == "2ceUOv8A3FE_20.000_30.000.wav\t20.000\t30.000\tTrain horn"

@@ -543,6 +543,15 @@ def _split_clip(name: str, where: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+def _is_youtube_id(text: str) -> bool:
+    """Whether ``text`` is a YouTube id: exactly 11 characters from ``[A-Za-z0-9_-]``.
+
+    >>> _is_youtube_id("-Gbohom8C4Q"), _is_youtube_id("abc"), _is_youtube_id("Y-Gbohom8C4Q")
+    (True, False, False)
+    """
+    return len(text) == 11 and all(c.isascii() and (c.isalnum() or c in "_-") for c in text)
+
+
 def _looks_like_audio_name(clip: str) -> bool:
     """Whether a clip id is an audio file's ``Y`` + 11-character YouTube id.
 
@@ -550,8 +559,7 @@ def _looks_like_audio_name(clip: str) -> bool:
     that starts with ``Y`` is an audio file name whose prefix was not stripped.
     """
     ytid = clip.rsplit("_", 2)[0]
-    return len(ytid) == 12 and ytid[0] == "Y" and all(
-        c.isascii() and (c.isalnum() or c in "_-") for c in ytid)
+    return ytid[:1] == "Y" and _is_youtube_id(ytid[1:])
 
 
 def audio_extension(name: PathLike) -> str | None:
@@ -930,7 +938,8 @@ def write_submission(
     ------
     DcaseFormatError
         Wrong shapes, non-0/1 predictions, a malformed or repeated clip name (``a.wav``
-        and ``a.flac`` are one clip), an audio file name without ``audio=True``, a clip
+        and ``a.flac`` are one clip), an audio file name without ``audio=True``, a file
+        name (``.wav``, ``.flac``) whose id is not an 11-character YouTube id, a clip
         with no tag and no ``scores``, or a missing folder.
 
     Examples
@@ -956,6 +965,7 @@ def write_submission(
         raise DcaseFormatError(
             f"{_where(path)}: expected a sequence of clip names, found one name {clip_ids!r}"
         )
+    clip_ids = list(clip_ids)  # read twice below: a generator would be spent at once
     try:
         clips = [clip_id(c, audio=audio) for c in clip_ids]
     except (DcaseFormatError, TypeError) as exc:
@@ -969,6 +979,17 @@ def write_submission(
             f"{len(named_like_audio)} audio file names with the 'Y' prefix: "
             f"{_first_few(named_like_audio)} (the official scorer would match none and "
             "report F1 = 0); pass audio=True to strip the prefix"
+        )
+    # A name spelt as a DCASE file (.wav, .flac) claims a clip of the official sets, whose
+    # ids are YouTube's: any other id matches no clip, and the scorer says nothing of it.
+    not_youtube = [str(c) for c, cid in zip(clip_ids, clips, strict=True)
+                   if audio_extension(c) and not _is_youtube_id(cid.rsplit("_", 2)[0])]
+    if not_youtube:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected file names <ytid>_<start>_<end>.wav with an "
+            f"11-character YouTube id ([A-Za-z0-9_-]), found {len(not_youtube)} with "
+            f"another id: {_first_few(not_youtube)} (the official scorer would match none "
+            f"of them); name such clips without an extension if they are not DCASE clips"
         )
     pred = np.asarray(predictions)
     expected = (len(clips), N_CLASSES)
