@@ -412,6 +412,8 @@ CASES = [
          ("patience", "-1", ">= 0")),
     Case("recipe: cap below patience", lambda t: lambda: Recipe(patience=20, epochs=10),
          ValueError, ("epochs", "10", "patience = 20")),
+    Case("recipe: cap equal to patience", lambda t: lambda: Recipe(patience=12, epochs=12),
+         ValueError, ("epochs", "12", "a cap above patience = 12")),
     Case("CLI: train with a negative data seed", lambda t: _cli(
         ["utils.train", "--framework", "torch", "--data-seed", "-3"]), SystemExit,
          ("--data-seed -3",)),
