@@ -32,7 +32,7 @@ from utils.task import metrics as M
 from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
 from utils.task.labels import clip_fraction
 from utils.task.synthesis import SynthParams, plan_clip, render_event
-from utils.training.trainer import decode_probs
+from utils.training.trainer import decode_probs, train
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
 AUDIO_NAME = "Y" + CLIP  # the audio file's name: not what a submission lists
@@ -104,6 +104,7 @@ def _cache_row(tmp, row):
 
 
 _HEADER = ",".join(S.COLUMNS) + "\n"
+_SMOKE_TRAIN = D.PRESETS["smoke"].n_train
 
 
 # One stored row, as text and as the dict the writer takes, for the results cases.
@@ -414,6 +415,10 @@ CASES = [
          ValueError, ("epochs", "10", "patience = 20")),
     Case("recipe: cap equal to patience", lambda t: lambda: Recipe(patience=12, epochs=12),
          ValueError, ("epochs", "12", "a cap above patience = 12")),
+    Case("train: batch_size above the training split", lambda t: lambda: train(
+        Recipe(batch_size=500, epochs=1), "smoke", framework="torch", progress=False),
+         ValueError, ("batch_size = 500", f"training split of dataset 'smoke' ({_SMOKE_TRAIN} "
+                      f"clips)", f"at most {_SMOKE_TRAIN}")),
     Case("CLI: train with a negative data seed", lambda t: _cli(
         ["utils.train", "--framework", "torch", "--data-seed", "-3"]), SystemExit,
          ("--data-seed -3",)),
