@@ -142,6 +142,20 @@ def _locked_run(tmp: Path):
     return call
 
 
+def _run_with_meta(tmp: Path, text: str):
+    """A run of a grid whose run log ``<grid>.meta.json`` holds ``text`` (set-up)."""
+    _file(tmp, "t.meta.json", text)
+
+    def call():
+        S.RESULTS_DIR, old = tmp, S.RESULTS_DIR
+        try:
+            R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=EN.SerialEngine(),
+                       progress=False)
+        finally:
+            S.RESULTS_DIR = old
+    return call
+
+
 def _dcase_source(tmp: Path, spoil: str):
     """A small DCASE-format source folder spoilt one way (set-up); the build that must fail.
 
@@ -455,6 +469,10 @@ CASES = [
          ("refusing to store", "test_f1", "nan")),
     Case("results: run a grid another run holds", lambda t: _locked_run(t), S.ResultsError,
          ("another run is writing",)),
+    Case("results: run log not JSON", lambda t: _run_with_meta(t, '{"runs": [{"rows": 3,'),
+         S.ResultsError, ("t.meta.json", "not valid JSON", "line 1 column", "run log")),
+    Case("results: run log without runs", lambda t: _run_with_meta(t, '{"runs": 3}'),
+         S.ResultsError, ("t.meta.json", "no list 'runs'", "run log")),
     Case("results: verify a preset with no rows", lambda t: lambda: V.verify(
         "reference", sample=1, preset="x16"), S.ResultsError, ("no stored rows", "'x16'")),
     Case("results: verify zero rows", lambda t: lambda: V.verify("reference", sample=0),

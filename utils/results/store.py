@@ -228,11 +228,55 @@ def table_lock(path: Path):
         f.close()
 
 
+def read_meta(path: Path) -> dict:
+    """The run log ``<grid>.meta.json`` of the table ``path`` (``{"runs": []}`` if absent).
+
+    Raises
+    ------
+    ResultsError
+        The file is not UTF-8 JSON (naming the line and column), or not the object with a
+        list of run entries that :func:`_record_wall_time` writes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "grid.csv"
+    >>> read_meta(table)
+    {'runs': []}
+    >>> _ = table.with_suffix(".meta.json").write_text('{"runs": [')
+    >>> try:
+    ...     read_meta(table)
+    ... except ResultsError as e:
+    ...     print(str(e).split(": ", 1)[1].split(";")[0])
+    not valid JSON (Expecting value at line 1 column 11)
+    """
+    meta_path = path.with_suffix(".meta.json")
+    if not meta_path.exists():
+        return {"runs": []}
+    fix = (f"expected the run log this lab writes ({{\"runs\": [...]}}); restore it (git "
+           f"checkout -- {meta_path.name}) or remove it to start its wall-time record afresh")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ResultsError(f"{meta_path}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                           f"{fix}") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{meta_path}: not valid JSON ({e.msg} at line {e.lineno} column "
+                           f"{e.colno}); {fix}") from None
+    runs = meta.get("runs") if isinstance(meta, dict) else None
+    if not isinstance(runs, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("wall_seconds"), (int, float))
+            and isinstance(r.get("rows"), int) for r in runs):
+        raise ResultsError(f"{meta_path}: found no list 'runs' of entries with wall_seconds "
+                           f"and rows; {fix}")
+    return meta
+
+
 def _record_wall_time(path: Path, seconds: float, rows: int, prov: dict, run_id: str) -> None:
     """Keep the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``: one
     entry per run (start date and process), updated as rows arrive."""
     meta_path = path.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"runs": []}
+    meta = read_meta(path)
     entry = {"run": run_id, "wall_seconds": round(seconds, 1), "rows": rows,
              "machine": prov["machine"], "commit": prov["commit"], "command": prov["command"],
              "date": prov["date"]}
