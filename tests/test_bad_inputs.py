@@ -184,6 +184,19 @@ def _dcase_source(tmp: Path, spoil: str):
     return lambda: D.build_dcase(fx.root, "bad", workers=1, progress=False)
 
 
+def _torn_dcase(tmp: Path, args: list[str]):
+    """A built DCASE dataset ``torn`` whose manifest lost its second half (set-up); the
+    command line ``args`` that must refuse it."""
+    from utils.task.dcase_fixture import make_fixture
+
+    fx = make_fixture(tmp / "src", n_train=12, n_test=3, n_eval=0)
+    setattr_env(D.DATA_ENV, str(tmp.parent / f"{tmp.name}-data"))
+    manifest = D.build_dcase(fx.root, "torn", workers=1, progress=False).path / "manifest.json"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text[: len(text) // 2], encoding="utf-8")
+    return _cli(args)
+
+
 def _cli(args: list[str]):
     def run():
         out = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
@@ -529,6 +542,13 @@ CASES = [
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),
     # --- datasets from DCASE files (build --from-dcase) ---------------------------------------
+    Case("CLI: run --data on a DCASE dataset with a torn manifest", lambda t: _torn_dcase(
+        t, ["utils.experiments", "run", "--grid", "reference", "--data", "torn"]), SystemExit,
+         ("--data 'torn'", "manifest.json: not a valid JSON manifest",
+          "python -m utils.data build --from-dcase DIR --name torn")),
+    Case("CLI: run --data on a dataset never built", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "reference", "--data", "nope"]), SystemExit,
+         ("--data 'nope'", "python -m utils.data build --from-dcase DIR --name nope")),
     Case("DCASE build: missing folder", lambda t: _cli(
         ["utils.data", "build", "--from-dcase", str(t / "nowhere")]), SystemExit,
          ("nowhere", "expected a folder", "no such folder")),

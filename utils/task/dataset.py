@@ -759,10 +759,7 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
     problem = check_cache(p)
     if problem is not None:
         if not build_if_needed or p.source == "dcase":
-            how = (f"--from-dcase DIR --name {p.name}" if p.source == "dcase"
-                   else f"--preset {p.name}")
-            raise DatasetError(f"dataset {p.name!r} is not usable: {problem}. "
-                               f"Run: python -m utils.data build {how}")
+            raise DatasetError(_not_usable(p, problem))
         with _build_lock(folder):
             if check_cache(p) is not None:  # another process may have built it meanwhile
                 if progress and not problem.startswith("no cache"):
@@ -776,6 +773,53 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
     with np.load(folder / "train_stats.npz", allow_pickle=False) as z:
         stats = FeatureStats.from_arrays(z)
     return Dataset(p, loaded, stats, folder)
+
+
+def build_command(p: DatasetPreset) -> str:
+    """The command that builds dataset ``p``.
+
+    >>> build_command(PRESETS["classroom"])
+    'python -m utils.data build --preset classroom'
+    """
+    how = f"--from-dcase DIR --name {p.name}" if p.source == "dcase" else f"--preset {p.name}"
+    return f"python -m utils.data build {how}"
+
+
+def _not_usable(p: DatasetPreset, problem: str) -> str:
+    return f"dataset {p.name!r} is not usable: {problem}. Run: {build_command(p)}"
+
+
+def require_dataset(name: str | DatasetPreset) -> DatasetPreset:
+    """The dataset ``name`` names, checked before anything is trained or looked up on it.
+
+    An embedded preset passes (it is built on first load); a DCASE dataset passes only if
+    its cache can be read, since only its source folder can rebuild it.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is neither an embedded preset nor a built DCASE dataset (the message gives
+        the command that builds one).
+    DatasetError
+        A DCASE dataset whose manifest or files are missing, torn or stale (the message
+        names the file and the command that rebuilds it).
+
+    Examples
+    --------
+    >>> require_dataset("smoke").n_train == PRESETS["smoke"].n_train
+    True
+    >>> try:
+    ...     require_dataset("mydcase")
+    ... except ValueError as e:
+    ...     print(str(e).split("(")[-1])
+    or build a DCASE dataset: python -m utils.data build --from-dcase DIR --name mydcase)
+    """
+    p = get_preset(name)
+    if p.source == "dcase":
+        problem = check_cache(p, verify_checksums=False)
+        if problem is not None:
+            raise DatasetError(_not_usable(p, problem))
+    return p
 
 
 @contextlib.contextmanager
