@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from utils.common.versions import read_pins
+from utils.lessons.env_check import report
+from utils.lessons.notebooks import set_repo
 from utils.networks.recipe import KERAS_2017, Recipe, get_recipe
 from utils.results import engines as EN
 from utils.results import grids as G
@@ -549,6 +551,19 @@ CASES = [
     Case("CLI: run --data on a dataset never built", lambda t: _cli(
         ["utils.experiments", "run", "--grid", "reference", "--data", "nope"]), SystemExit,
          ("--data 'nope'", "python -m utils.data build --from-dcase DIR --name nope")),
+    Case("notebook: unknown DATA in smoke mode", lambda t: lambda: report(
+        mode="smoke", data="nope"), ValueError,
+         ("'nope'", "python -m utils.data build --from-dcase DIR --name nope")),
+    Case("set-repo: a dot in the owner", lambda t: lambda: set_repo("some.one/lab", root=t),
+         ValueError, ("'some.one/lab'", "owner 'some.one'", "single hyphens")),
+    Case("set-repo: a .git suffix", lambda t: lambda: set_repo("me/lab.git", root=t),
+         ValueError, ("'me/lab.git'", "'.git'")),
+    Case("set-repo: an owner of 40 characters", lambda t: lambda: set_repo(
+        "o" * 40 + "/lab", root=t), ValueError, ("owner", "1 to 39")),
+    Case("set-repo: a repository name of 101 characters", lambda t: lambda: set_repo(
+        "me/" + "n" * 101, root=t), ValueError, ("repository name", "1 to 100")),
+    Case("set-repo: repository name '..'", lambda t: lambda: set_repo("me/..", root=t),
+         ValueError, ("repository name '..'", "must not be '.' or '..'")),
     Case("DCASE build: missing folder", lambda t: _cli(
         ["utils.data", "build", "--from-dcase", str(t / "nowhere")]), SystemExit,
          ("nowhere", "expected a folder", "no such folder")),
