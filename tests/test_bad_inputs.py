@@ -158,6 +158,43 @@ def _run_with_meta(tmp: Path, text: str):
     return call
 
 
+def _http_scheduler(tmp: Path):
+    """An HTTP server on a local port (set-up); a Dask engine pointed at it, a short deadline."""
+    import http.server
+    import threading
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def call():
+        try:
+            list(EN.DaskEngine(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=2.0)
+                 .map(len, []))
+        finally:
+            server.shutdown()
+            server.server_close()
+    return call
+
+
+def _scheduler_wait(text: str):
+    """A Dask engine whose deadline comes from the environment's ``text``."""
+    import os
+
+    def call():
+        old = os.environ.get(EN.TIMEOUT_ENV)
+        os.environ[EN.TIMEOUT_ENV] = text
+        try:
+            list(EN.DaskEngine("tcp://127.0.0.1:1").map(len, []))
+        finally:
+            os.environ.pop(EN.TIMEOUT_ENV) if old is None else os.environ.update(
+                {EN.TIMEOUT_ENV: old})
+    return call
+
+
 def _dcase_source(tmp: Path, spoil: str):
     """A small DCASE-format source folder spoilt one way (set-up); the build that must fail.
 
@@ -540,6 +577,11 @@ CASES = [
     Case("CLI: run --scheduler with a port above 65535", lambda t: _cli(
         ["utils.experiments", "run", "--grid", "smoke", "--scheduler",
          "tcp://127.0.0.1:70000"]), SystemExit, ("port 70000", "outside 1..65535")),
+    Case("scheduler: an HTTP server at the address", lambda t: _http_scheduler(t),
+         S.ResultsError, ("cannot reach the Dask scheduler at tcp://127.0.0.1:",
+                          'an HTTP server (it answered "HTTP/1.0 501', "not a Dask scheduler")),
+    Case("scheduler: a deadline that is not a number", lambda t: _scheduler_wait("soon"),
+         ValueError, ("DEFAULTS_LAB_SCHEDULER_TIMEOUT='soon'", "number of seconds")),
     Case("CLI: build with zero workers", lambda t: _cli(
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),

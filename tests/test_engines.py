@@ -180,7 +180,7 @@ def test_an_http_server_is_not_taken_for_a_scheduler(http_server, results_dir, m
                                                     capsys):
     message, seconds = _run_against(http_server, results_dir)
     assert message.startswith(f"cannot reach the Dask scheduler at {http_server}: an HTTP "
-                              f"server ('HTTP/1.0 "), message
+                              f'server (it answered "HTTP/1.0 '), message
     assert "not a Dask scheduler" in message
     # The connection and the handshake each have a deadline; the HTTP answer comes at once.
     assert seconds < 3 * DEADLINE_S
@@ -190,7 +190,7 @@ def test_an_http_server_is_not_taken_for_a_scheduler(http_server, results_dir, m
     assert not list(results_dir.glob("*.lock"))
 
 
-def test_a_scheduler_without_workers_is_one_clear_error(results_dir):
+def test_a_scheduler_without_workers_is_one_clear_error(results_dir, capsys):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         empty = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
@@ -202,6 +202,7 @@ def test_a_scheduler_without_workers_is_one_clear_error(results_dir):
                        f"{DEADLINE_S:g} s: start one (dask worker {empty.scheduler_address}) "
                        f"or omit --scheduler for a local cluster")
     assert DEADLINE_S <= seconds < 4 * DEADLINE_S
+    assert f"has no worker yet: waiting up to {DEADLINE_S:g} s" in capsys.readouterr().err
 
 
 def test_scheduler_deadlines_are_checked(monkeypatch):

@@ -18,6 +18,7 @@ import math
 import multiprocessing as mp
 import os
 import socket
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -84,7 +85,7 @@ DASK_CONFIG = {
 # tests use a few seconds). A running scheduler answers at once; workers may take a while to
 # join one just started.
 CONNECT_TIMEOUT_S = 10  # connection and handshake
-WORKER_TIMEOUT_S = 60  # the first worker
+WORKER_TIMEOUT_S = 600  # the first worker (a batch queue may take minutes to start one)
 TIMEOUT_ENV = "DEFAULTS_LAB_SCHEDULER_TIMEOUT"
 
 
@@ -174,13 +175,13 @@ def _what_answered(address: str, timeout: float) -> str:
         return "a server that did not answer as a Dask scheduler"
     try:
         with socket.create_connection(parse_host_port(location), timeout=timeout) as s:
-            s.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
             first = s.recv(80)
     except OSError:
         first = b""
     if first.startswith(b"HTTP/"):
         status = first.split(b"\r\n")[0].decode("latin-1")
-        return f"an HTTP server ({status!r}), not a Dask scheduler"
+        return f'an HTTP server (it answered "{status}"), not a Dask scheduler'
     if first:
         return f"a server that answered {first[:40]!r}, not a Dask scheduler"
     return f"a server that accepted the connection but gave no Dask answer within {timeout:g} s"
@@ -253,6 +254,9 @@ class DaskEngine:
                     f"Python path (PYTHONPATH) and its pinned environment") from e
         if self.address is not None:
             wait = _deadline(self.timeout, WORKER_TIMEOUT_S)
+            if not self._client.scheduler_info().get("workers"):
+                print(f"the Dask scheduler at {self.address} has no worker yet: waiting up to "
+                      f"{wait:g} s for one ({TIMEOUT_ENV} sets the wait)", file=sys.stderr)
             try:
                 self._client.wait_for_workers(1, timeout=wait)
             except TimeoutError:
