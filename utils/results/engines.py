@@ -22,6 +22,7 @@ import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dask
@@ -164,7 +165,10 @@ def _identity(address: str, timeout: float) -> dict:
         finally:
             comm.abort()
 
-    return asyncio.run(asyncio.wait_for(ask(), timeout))
+    # A loop of its own, in a thread of its own: the caller may be inside a running loop
+    # (a Jupyter kernel), where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(ask(), timeout)).result()
 
 
 def _what_answered(address: str, timeout: float) -> str:
