@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from utils.common.versions import read_pins
+from utils.lessons.env_check import report
+from utils.lessons.notebooks import set_repo
 from utils.networks.recipe import KERAS_2017, Recipe, get_recipe
 from utils.results import engines as EN
 from utils.results import grids as G
@@ -32,7 +34,7 @@ from utils.task import metrics as M
 from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
 from utils.task.labels import clip_fraction
 from utils.task.synthesis import SynthParams, plan_clip, render_event
-from utils.training.trainer import decode_probs
+from utils.training.trainer import decode_probs, train
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
 AUDIO_NAME = "Y" + CLIP  # the audio file's name: not what a submission lists
@@ -104,6 +106,7 @@ def _cache_row(tmp, row):
 
 
 _HEADER = ",".join(S.COLUMNS) + "\n"
+_SMOKE_TRAIN = D.PRESETS["smoke"].n_train
 
 
 # One stored row, as text and as the dict the writer takes, for the results cases.
@@ -141,6 +144,57 @@ def _locked_run(tmp: Path):
     return call
 
 
+def _run_with_meta(tmp: Path, text: str):
+    """A run of a grid whose run log ``<grid>.meta.json`` holds ``text`` (set-up)."""
+    _file(tmp, "t.meta.json", text)
+
+    def call():
+        S.RESULTS_DIR, old = tmp, S.RESULTS_DIR
+        try:
+            R.run_grid(G.GRIDS["smoke"]()[:1], name="t", engine=EN.SerialEngine(),
+                       progress=False)
+        finally:
+            S.RESULTS_DIR = old
+    return call
+
+
+def _http_scheduler(tmp: Path):
+    """An HTTP server on a local port (set-up); a Dask engine pointed at it, a short deadline."""
+    import http.server
+    import threading
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def call():
+        try:
+            list(EN.DaskEngine(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=2.0)
+                 .map(len, []))
+        finally:
+            server.shutdown()
+            server.server_close()
+    return call
+
+
+def _scheduler_wait(text: str):
+    """A Dask engine whose deadline comes from the environment's ``text``."""
+    import os
+
+    def call():
+        old = os.environ.get(EN.TIMEOUT_ENV)
+        os.environ[EN.TIMEOUT_ENV] = text
+        try:
+            list(EN.DaskEngine("tcp://127.0.0.1:1").map(len, []))
+        finally:
+            os.environ.pop(EN.TIMEOUT_ENV) if old is None else os.environ.update(
+                {EN.TIMEOUT_ENV: old})
+    return call
+
+
 def _dcase_source(tmp: Path, spoil: str):
     """A small DCASE-format source folder spoilt one way (set-up); the build that must fail.
 
@@ -159,11 +213,27 @@ def _dcase_source(tmp: Path, spoil: str):
         train.write_text(text.replace("\tAir horn, truck horn\n", "\tAir horns\n", 1))
     elif spoil == "unreadable audio":
         test_audio[0].write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    elif spoil == "clip in two files":  # a testing clip listed again for training
+        test_file = fx.root / DD.LABEL_FILES["test"][0]
+        train.write_text(train.read_text() + test_file.read_text().splitlines()[0] + "\n")
     elif spoil == "zero clips":
         for f in test_audio:
             f.unlink()
     setattr_env(D.DATA_ENV, str(tmp.parent / f"{tmp.name}-data"))
     return lambda: D.build_dcase(fx.root, "bad", workers=1, progress=False)
+
+
+def _torn_dcase(tmp: Path, args: list[str]):
+    """A built DCASE dataset ``torn`` whose manifest lost its second half (set-up); the
+    command line ``args`` that must refuse it."""
+    from utils.task.dcase_fixture import make_fixture
+
+    fx = make_fixture(tmp / "src", n_train=12, n_test=3, n_eval=0)
+    setattr_env(D.DATA_ENV, str(tmp.parent / f"{tmp.name}-data"))
+    manifest = D.build_dcase(fx.root, "torn", workers=1, progress=False).path / "manifest.json"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text[: len(text) // 2], encoding="utf-8")
+    return _cli(args)
 
 
 def _cli(args: list[str]):
@@ -301,6 +371,10 @@ CASES = [
          ("1 of 1", "audio file names")),
     Case("find_audio: one string for the clip list", lambda t: _with_wav(
         t, AUDIO_NAME, lambda: io.find_audio(t, CLIP)), io.DcaseFormatError, ("one name",)),
+    Case("find_audio: the file differs from the clip only in case", lambda t: _with_wav(
+        t, AUDIO_NAME.upper().replace(".WAV", ".wav"), lambda: io.find_audio(t, [CLIP])),
+         io.DcaseFormatError, ("1 of 1", f"found {AUDIO_NAME.upper().replace('.WAV', '.wav')}",
+                               "differs only in case")),
     Case("audio: sample rate 0", lambda t: _with_wav(
         t, AUDIO_NAME, lambda: io.load_audio(t / AUDIO_NAME, sr=0)), io.DcaseFormatError,
          (AUDIO_NAME, "sr > 0")),
@@ -311,6 +385,9 @@ CASES = [
     Case("submission: one clip as .wav and .flac", lambda t: _submit(
         t, [CLIP, CLIP[:-4] + ".flac"], np.eye(17, dtype=bool)[:2]), io.DcaseFormatError,
          ("sub.csv", "repeats")),
+    Case("submission: a .wav name whose id is not YouTube's", lambda t: _submit(
+        t, ["abc_30.000_40.000.wav"]), io.DcaseFormatError,
+         ("sub.csv", "11-character YouTube id", "'abc_30.000_40.000.wav'")),
     Case("submission: one string for the clip list", lambda t: _submit(t, CLIP),
          io.DcaseFormatError, ("sub.csv", "one name")),
     Case("submission: missing folder", lambda t: lambda: io.write_submission(
@@ -402,6 +479,12 @@ CASES = [
          ("patience", "-1", ">= 0")),
     Case("recipe: cap below patience", lambda t: lambda: Recipe(patience=20, epochs=10),
          ValueError, ("epochs", "10", "patience = 20")),
+    Case("recipe: cap equal to patience", lambda t: lambda: Recipe(patience=12, epochs=12),
+         ValueError, ("epochs", "12", "a cap above patience = 12")),
+    Case("train: batch_size above the training split", lambda t: lambda: train(
+        Recipe(batch_size=500, epochs=1), "smoke", framework="torch", progress=False),
+         ValueError, ("batch_size = 500", f"training split of dataset 'smoke' ({_SMOKE_TRAIN} "
+                      f"clips)", f"at most {_SMOKE_TRAIN}")),
     Case("CLI: train with a negative data seed", lambda t: _cli(
         ["utils.train", "--framework", "torch", "--data-seed", "-3"]), SystemExit,
          ("--data-seed -3",)),
@@ -438,6 +521,10 @@ CASES = [
          ("refusing to store", "test_f1", "nan")),
     Case("results: run a grid another run holds", lambda t: _locked_run(t), S.ResultsError,
          ("another run is writing",)),
+    Case("results: run log not JSON", lambda t: _run_with_meta(t, '{"runs": [{"rows": 3,'),
+         S.ResultsError, ("t.meta.json", "not valid JSON", "line 1 column", "run log")),
+    Case("results: run log without runs", lambda t: _run_with_meta(t, '{"runs": 3}'),
+         S.ResultsError, ("t.meta.json", "no list 'runs'", "run log")),
     Case("results: verify a preset with no rows", lambda t: lambda: V.verify(
         "reference", sample=1, preset="x16"), S.ResultsError, ("no stored rows", "'x16'")),
     Case("results: verify zero rows", lambda t: lambda: V.verify("reference", sample=0),
@@ -484,10 +571,41 @@ CASES = [
     Case("CLI: run an unknown grid", lambda t: _cli(
         ["utils.experiments", "run", "--grid", "everything"]), SystemExit,
          ("'everything'", "reference")),
+    Case("CLI: run --scheduler ''", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--scheduler", ""]), SystemExit,
+         ("--scheduler ''", "expected a Dask scheduler's address", "omit --scheduler")),
+    Case("CLI: run --scheduler with a port above 65535", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "smoke", "--scheduler",
+         "tcp://127.0.0.1:70000"]), SystemExit, ("port 70000", "outside 1..65535")),
+    Case("scheduler: an HTTP server at the address", lambda t: _http_scheduler(t),
+         S.ResultsError, ("cannot reach the Dask scheduler at tcp://127.0.0.1:",
+                          'an HTTP server (it answered "HTTP/1.0 501', "not a Dask scheduler")),
+    Case("scheduler: a deadline that is not a number", lambda t: _scheduler_wait("soon"),
+         ValueError, ("DEFAULTS_LAB_SCHEDULER_TIMEOUT='soon'", "number of seconds")),
     Case("CLI: build with zero workers", lambda t: _cli(
         ["utils.data", "build", "--preset", "smoke", "--workers", "0"]), SystemExit,
          ("--workers 0",)),
     # --- datasets from DCASE files (build --from-dcase) ---------------------------------------
+    Case("CLI: run --data on a DCASE dataset with a torn manifest", lambda t: _torn_dcase(
+        t, ["utils.experiments", "run", "--grid", "reference", "--data", "torn"]), SystemExit,
+         ("--data 'torn'", "manifest.json: not a valid JSON manifest",
+          "python -m utils.data build --from-dcase DIR --name torn")),
+    Case("CLI: run --data on a dataset never built", lambda t: _cli(
+        ["utils.experiments", "run", "--grid", "reference", "--data", "nope"]), SystemExit,
+         ("--data 'nope'", "python -m utils.data build --from-dcase DIR --name nope")),
+    Case("notebook: unknown DATA in smoke mode", lambda t: lambda: report(
+        mode="smoke", data="nope"), ValueError,
+         ("'nope'", "python -m utils.data build --from-dcase DIR --name nope")),
+    Case("set-repo: a dot in the owner", lambda t: lambda: set_repo("some.one/lab", root=t),
+         ValueError, ("'some.one/lab'", "owner 'some.one'", "single hyphens")),
+    Case("set-repo: a .git suffix", lambda t: lambda: set_repo("me/lab.git", root=t),
+         ValueError, ("'me/lab.git'", "'.git'")),
+    Case("set-repo: an owner of 40 characters", lambda t: lambda: set_repo(
+        "o" * 40 + "/lab", root=t), ValueError, ("owner", "1 to 39")),
+    Case("set-repo: a repository name of 101 characters", lambda t: lambda: set_repo(
+        "me/" + "n" * 101, root=t), ValueError, ("repository name", "1 to 100")),
+    Case("set-repo: repository name '..'", lambda t: lambda: set_repo("me/..", root=t),
+         ValueError, ("repository name '..'", "must not be '.' or '..'")),
     Case("DCASE build: missing folder", lambda t: _cli(
         ["utils.data", "build", "--from-dcase", str(t / "nowhere")]), SystemExit,
          ("nowhere", "expected a folder", "no such folder")),
@@ -500,6 +618,10 @@ CASES = [
          io.DcaseFormatError, ("Yf-te_000000", "corrupt")),
     Case("DCASE build: zero clips in a split", lambda t: _dcase_source(t, "zero clips"),
          DD.DcaseSourceError, ("split 'test'", "found none", "3 listed clips")),
+    Case("DCASE build: a clip in two label files", lambda t: _dcase_source(
+        t, "clip in two files"), DD.DcaseSourceError,
+         ("groundtruth_weak_label_testing_set.csv line 1",
+          "groundtruth_weak_label_training_set.csv line", "expected each clip in one label")),
 ]
 
 

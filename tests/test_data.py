@@ -223,3 +223,18 @@ def test_bad_cli_arguments_are_one_line_errors(private_root, capsys):
         D.main(["export", "--preset", "smoke", "--index", "-1", "--out", "x.wav"])
     err = capsys.readouterr().err.strip().splitlines()
     assert "clip index -1" in err[-1] and "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize("preset", ["smoke", "classroom"])
+def test_no_clip_is_in_two_splits_of_an_embedded_preset(preset, smoke_data_root, monkeypatch):
+    if preset == "classroom":  # the repository's own cache (built once, as notebooks use it)
+        monkeypatch.setenv(D.DATA_ENV, str(REPO / "data"))
+    assert D.load_dataset(preset, progress=False).shared_clips() == []
+
+
+def test_a_clip_copied_into_another_split_is_found(smoke_data_root):
+    ds = D.load_dataset("smoke", progress=False)
+    ds["test"].x[3] = ds["train"].x[5]
+    train_id, test_id = str(ds["train"].clip_ids[5]), str(ds["test"].clip_ids[3])
+    assert ds.shared_clips() == [f"the features of clip {train_id!r} ('train') again as "
+                                 f"{test_id!r} ('test')"]

@@ -201,6 +201,49 @@ def test_without_evaluation_labels_there_is_no_eval_split(tmp_path, root):
         D.load_dataset("noeval", splits=("eval",))
 
 
+def test_no_clip_is_in_two_splits_of_a_built_dataset(built):
+    assert D.load_dataset("fx").shared_clips() == []
+
+
+def test_a_clip_in_two_label_files_is_refused(tmp_path, root):
+    fx = make_fixture(tmp_path / "src", n_train=12, n_test=4, n_eval=4)
+    test_file, eval_file = (fx.root / DD.LABEL_FILES[s][0] for s in ("test", "eval"))
+    first_test_row = test_file.read_text().splitlines()[0]  # a testing clip, line 1
+    eval_rows = eval_file.read_bytes().count(b"\r\n")
+    with open(eval_file, "ab") as f:  # listed again, as an evaluation clip (CRLF file)
+        f.write(first_test_row.encode() + b"\r\n")
+    with pytest.raises(DD.DcaseSourceError) as err:
+        D.build_dcase(fx.root, "twice", workers=1, progress=False)
+    cid = io.clip_id(first_test_row.split("\t")[0])
+    assert str(err.value).startswith(
+        f"{fx.root}: clip {cid} is listed in {test_file.name} line 1 and in {eval_file.name} "
+        f"line {eval_rows + 1}; expected each clip in one label file (one split)")
+    assert "twice" not in D.dcase_names()
+
+
+def test_audio_extensions_match_in_any_case(tmp_path, root):
+    fx = make_fixture(tmp_path / "src", n_train=12, n_test=4, n_eval=0)
+    audio = sorted((fx.root / "audio").glob("*.wav"))
+    upper, mixed, renamed = audio[0], audio[1], audio[2]
+    upper.rename(upper.with_suffix(".WAV"))
+    mixed.rename(mixed.with_suffix(".Wav"))
+    # A file whose name differs from its clip's in case is another YouTube id: never taken,
+    # but named for the user to check.
+    variant = renamed.with_name(renamed.name.upper().replace(".WAV", ".wav"))
+    renamed.rename(variant)
+    cid = io.clip_id(renamed.name, audio=True)
+    b = D.build_dcase(fx.root, "cases", workers=1, progress=False)
+    assert b.missing == len(fx.missing) + 1
+    assert b.hints == (f"missing clip {cid}: found audio/{variant.name}, a name that differs "
+                       f"only in case (YouTube ids are case-sensitive: rename it if it is "
+                       f"this clip's audio)",)
+    m = json.loads((b.path / "manifest.json").read_text())
+    assert m["source"]["missing_case_variants"] == {cid: f"audio/{variant.name}"}
+    ids = {str(c) for s in ("train", "valid", "test")
+           for c in D.load_dataset("cases")[s].clip_ids}
+    assert {io.clip_id(f.name, audio=True) for f in (upper, mixed)} <= ids and cid not in ids
+
+
 def test_grid_jobs_move_to_the_built_dataset():
     jobs = G.with_preset(G.GRIDS["smoke"](), "fx")
     assert jobs and {j.preset for j in jobs} == {"fx"}

@@ -377,6 +377,31 @@ def test_find_audio_maps_every_clip(tmp_path):
     }
 
 
+def test_find_audio_takes_extensions_in_any_case(tmp_path):
+    (tmp_path / "Ya_0.000_10.000.WAV").write_bytes(b"x")
+    (tmp_path / "Yb_0.000_10.000.Flac").write_bytes(b"x")
+    (tmp_path / "Yc_0.000_10.000.FLAC").write_bytes(b"x")
+    (tmp_path / "Yc_0.000_10.000.Wav").write_bytes(b"x")  # .wav preferred, in any case
+    found = find_audio(tmp_path, ["a_0.000_10.000.wav", "b_0.000_10.000", "c_0.000_10.000"])
+    assert {k: v.name for k, v in found.items()} == {
+        "a_0.000_10.000.wav": "Ya_0.000_10.000.WAV", "b_0.000_10.000": "Yb_0.000_10.000.Flac",
+        "c_0.000_10.000": "Yc_0.000_10.000.Wav"}
+    assert dcase_io.clip_id("Ya_0.000_10.000.WAV", audio=True) == "a_0.000_10.000"
+    # A label file's name is the scorer's: only .wav and .flac as written are stripped.
+    with pytest.raises(DcaseFormatError, match="expected a clip name"):
+        dcase_io.clip_id("a_0.000_10.000.WAV")
+
+
+def test_find_audio_names_a_file_that_differs_only_in_case(tmp_path):
+    (tmp_path / "YAbC_0.000_10.000.wav").write_bytes(b"x")
+    with pytest.raises(DcaseFormatError) as info:
+        find_audio(tmp_path, ["abc_0.000_10.000.wav"])
+    assert str(info.value).endswith(
+        "; found YAbC_0.000_10.000.wav for 'abc_0.000_10.000.wav' (1 such), a name that "
+        "differs only in case: YouTube ids are case-sensitive, so rename it if it is this "
+        "clip's audio")
+
+
 def test_find_audio_missing_folder(tmp_path):
     folder = tmp_path / "audio_eval"
     with pytest.raises(DcaseFormatError, match=r"audio_eval: .*no such folder"):
@@ -416,7 +441,7 @@ def test_find_audio_lists_only_first_few(tmp_path):
 
 # ------------------------------------------------------------------------------ submission
 
-CLIPS = ["2ceUOv8A3FE_20.000_30.000.wav", "-Gbohom8C4Q_30.000_40.000", "Yy_x_0_10.000.wav"]
+CLIPS = ["2ceUOv8A3FE_20.000_30.000.wav", "-Gbohom8C4Q_30.000_40.000", "Yy_x0123456_0_10.000.wav"]
 
 
 def make_predictions() -> np.ndarray:
@@ -433,7 +458,7 @@ def test_submission_round_trip(tmp_path):
     assert read_weak_labels(path) == {
         "2ceUOv8A3FE_20.000_30.000.wav": ["Train horn", "Train"],
         "-Gbohom8C4Q_30.000_40.000.wav": ["Air horn, truck horn"],
-        "Yy_x_0_10.000.wav": ["Fire engine, fire truck (siren)", "Car"],
+        "Yy_x0123456_0_10.000.wav": ["Fire engine, fire truck (siren)", "Car"],
     }
     first = path.read_text().splitlines()[0]
     assert first == "2ceUOv8A3FE_20.000_30.000.wav\t20.000\t30.000\tTrain horn"

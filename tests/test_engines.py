@@ -139,3 +139,77 @@ def test_cli_engine_options(results_dir):
                      "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert CLI.main(["run", "--grid", "smoke", "--scheduler", "tcp://127.0.0.1:1",
                      "--workers", "2"]) == 2
+
+
+DEADLINE_S = 2.0  # the tests' deadline for each wait on a cluster (users get longer ones)
+
+
+@pytest.fixture()
+def http_server():
+    """A plain HTTP server on a local port: it accepts the connection, then answers in HTTP."""
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _run_against(address: str, results_dir) -> tuple[str, float]:
+    """Run the smoke grid against ``address``; the error's text and the seconds it took."""
+    t0 = time.perf_counter()
+    with pytest.raises(S.ResultsError) as err:
+        R.run_grid(_jobs(), name="t", engine=EN.DaskEngine(address, timeout=DEADLINE_S),
+                   progress=False)
+    seconds = time.perf_counter() - t0
+    # The lock is let go and its file removed: the next run of the grid is not refused.
+    assert not (results_dir / "t.csv.lock").exists()
+    with S.table_lock(S.table_path("t")):
+        pass
+    return str(err.value), seconds
+
+
+def test_an_http_server_is_not_taken_for_a_scheduler(http_server, results_dir, monkeypatch,
+                                                    capsys):
+    message, seconds = _run_against(http_server, results_dir)
+    assert message.startswith(f"cannot reach the Dask scheduler at {http_server}: an HTTP "
+                              f'server (it answered "HTTP/1.0 '), message
+    assert "not a Dask scheduler" in message
+    # The connection and the handshake each have a deadline; the HTTP answer comes at once.
+    assert seconds < 3 * DEADLINE_S
+    monkeypatch.setenv(EN.TIMEOUT_ENV, str(DEADLINE_S))
+    assert CLI.main(["run", "--grid", "smoke", "--scheduler", http_server]) == 2
+    assert "an HTTP server" in capsys.readouterr().err
+    assert not list(results_dir.glob("*.lock"))
+
+
+def test_a_scheduler_without_workers_is_one_clear_error(results_dir, capsys):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        empty = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    try:
+        message, seconds = _run_against(empty.scheduler_address, results_dir)
+    finally:
+        empty.close()
+    assert message == (f"the Dask scheduler at {empty.scheduler_address} has no worker after "
+                       f"{DEADLINE_S:g} s: start one (dask worker {empty.scheduler_address}) "
+                       f"or omit --scheduler for a local cluster")
+    assert DEADLINE_S <= seconds < 4 * DEADLINE_S
+    assert f"has no worker yet: waiting up to {DEADLINE_S:g} s" in capsys.readouterr().err
+
+
+def test_scheduler_deadlines_are_checked(monkeypatch):
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        EN.DaskEngine("tcp://127.0.0.1:8786", timeout=0)
+    monkeypatch.setenv(EN.TIMEOUT_ENV, "soon")
+    with pytest.raises(ValueError, match=f"{EN.TIMEOUT_ENV}='soon': expected a number"):
+        EN._deadline(None, EN.CONNECT_TIMEOUT_S)
+    monkeypatch.setenv(EN.TIMEOUT_ENV, "")
+    assert EN._deadline(None, EN.WORKER_TIMEOUT_S) == EN.WORKER_TIMEOUT_S

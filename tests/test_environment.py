@@ -15,6 +15,7 @@ from utils.lessons.env_check import REPO_SLUG
 from utils.lessons.notebooks import (
     NOTEBOOK_MAP,
     binder_url,
+    check_slug,
     colab_url,
     notebook_paths,
     repo_mentions,
@@ -127,6 +128,25 @@ def test_set_repo_rewrites_every_link_for_a_fork(tmp_path):
         set_repo("not a slug", root=tmp_path)
 
 
+@pytest.mark.parametrize("slug", ["a/b", "a-b-c/x.y_z-1", "o" * 39 + "/" + "n" * 100,
+                                  "someone/.github", "someone/..x"])
+def test_set_repo_takes_what_github_takes(slug):
+    assert check_slug(slug) == slug
+
+
+@pytest.mark.parametrize("slug, says", [
+    ("some.one/lab", "owner 'some.one'"), ("-me/lab", "owner '-me'"), ("me-/lab", "owner"),
+    ("m--e/lab", "owner 'm--e'"), ("o" * 40 + "/lab", "owner"), ("me/" + "n" * 101, "1 to 100"),
+    ("me/.", "'.'"), ("me/..", "'..'"), ("me/lab.git", "'.git'"), ("me/lab.GIT", "'.git'"),
+    ("me/la b", "repository name 'la b'"), ("me/", "repository name ''"), ("me", "OWNER/NAME"),
+    ("me/lab/x", "OWNER/NAME"),
+])
+def test_set_repo_refuses_what_github_refuses(slug, says, tmp_path):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        set_repo(slug, root=tmp_path)  # refused before any file is read
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_every_notebook_is_in_the_map():
     assert {p.name for p in notebook_paths()} <= set(NOTEBOOK_MAP)
 
@@ -150,3 +170,35 @@ def test_first_code_cells_set_up_colab(nb):
                    "defaults-lab/requirements-colab.txt", "enable_custom_widget_manager",
                    "report(mode="):
         assert needed in setup, f"{nb.name}: setup cell lacks {needed}"
+
+
+def _code_cells(nb: Path) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "code"]
+
+
+WITH_DATA = [nb for nb in sorted((REPO / "notebooks").glob("*.ipynb"))
+             if re.search(r"^DATA = ", _code_cells(nb)[0], re.M)]
+
+
+def test_the_lessons_have_a_data_parameter():
+    assert WITH_DATA, "no notebook matches the DATA parameter pattern above"
+
+
+@pytest.mark.parametrize("nb", WITH_DATA, ids=lambda p: p.name)
+def test_setup_checks_the_data_parameter_in_every_mode(nb):
+    """A notebook with a ``DATA`` parameter hands it to the environment check, which refuses
+    a name that is no dataset in smoke mode too (it is not trained on there, only looked up)."""
+    cells = _code_cells(nb)
+    assert "report(mode=\"smoke\" if SMOKE else DATA, data=DATA)" in cells[1]
+
+
+def test_the_environment_check_refuses_an_unknown_dataset(capsys, smoke_data_root):
+    from utils.lessons.env_check import report
+
+    with pytest.raises(ValueError, match=r"unknown dataset preset 'nope'.*python -m utils\.data "
+                                         r"build --from-dcase DIR --name nope"):
+        report(mode="smoke", data="nope")
+    assert capsys.readouterr().out == ""  # refused before the check prints anything
+    report(mode="smoke", data="classroom")  # an embedded preset: built when first loaded
+    assert "mode: smoke" in capsys.readouterr().out

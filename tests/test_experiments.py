@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -205,6 +206,18 @@ def test_a_second_run_of_a_grid_is_refused_while_the_first_holds_the_lock(result
     with S.table_lock(path), pytest.raises(S.ResultsError, match="another run is writing"):
         R.run_grid(_small_grid()[:1], name="t", engine=EN.SerialEngine(), progress=False)
     assert not path.exists()  # nothing written by the refused run
+
+
+def test_the_lock_file_goes_with_the_lock_and_a_stale_one_is_taken_over(results_dir):
+    path = S.table_path("t")
+    lock = path.with_name(path.name + ".lock")
+    lock.write_text("pid 1 since 2020-01-01T00:00:00Z")  # left by a run that was killed
+    with S.table_lock(path):
+        assert lock.read_text().startswith(f"pid {os.getpid()} since ")
+    assert not lock.exists()
+    with pytest.raises(ZeroDivisionError), S.table_lock(path):  # an error inside the run
+        1 / 0  # noqa: B018
+    assert not lock.exists()
 
 
 def test_a_complete_last_row_without_its_newline_is_kept(results_dir):

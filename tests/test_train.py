@@ -196,7 +196,8 @@ def test_weight_seed_and_data_seed_are_separate():
 
 @pytest.mark.parametrize("fields, says", [
     ({"patience": -1}, "patience"),
-    ({"patience": 20, "epochs": 10}, "a cap of at least patience = 20"),
+    ({"patience": 20, "epochs": 10}, "a cap above patience = 20"),
+    ({"patience": 12, "epochs": 12}, "a cap above patience = 12"),
     ({"patience": 2.0}, "an integer"),
 ])
 def test_bad_stopping_fields_are_refused(fields, says):

@@ -40,7 +40,7 @@ from utils.results.grids import GRIDS, with_preset
 from utils.results.runner import run_grid
 from utils.results.store import ResultsError, read_table, table_path
 from utils.results.verify import RERUNS, summary_line, verify
-from utils.task.dataset import PRESETS, load_dataset
+from utils.task.dataset import DatasetError, load_dataset, require_dataset
 
 
 def _positive_int(text: str) -> int:
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="local: a process pool (default); dask: a Dask cluster, local "
                         "unless --scheduler names one")
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="a running Dask scheduler (tcp://host:8786); implies --engine dask")
+                   help="a running Dask scheduler (tcp://host:8786); implies --engine dask. "
+                        "Each wait on it (connection, handshake, first worker) has a "
+                        "deadline; DEFAULTS_LAB_SCHEDULER_TIMEOUT (seconds) sets them")
     r.add_argument("--limit", type=_positive_int, default=None,
                    help="run at most N missing rows")
     r.add_argument("--data", metavar="NAME", default=None,
@@ -99,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_engine(args: argparse.Namespace):
     """The engine ``run`` asked for: a process pool, or a Dask cluster (local or running)."""
-    if args.scheduler and args.engine == "local":
+    # "is not None": an empty --scheduler is refused by the engine, not taken as absent.
+    if args.scheduler is not None and args.engine == "local":
         raise ValueError("--scheduler names a Dask scheduler: use it with --engine dask")
-    if args.scheduler or args.engine == "dask":
+    if args.scheduler is not None or args.engine == "dask":
         return DaskEngine(address=args.scheduler, workers=args.workers)
     # Worker processes even for one worker: this process has loaded PyTorch already, and
     # only a process started with the ISA pins takes the stored rows' floating-point path.
@@ -113,9 +116,10 @@ def _command(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         grid = args.grid
         if args.data is not None:
-            if args.data not in PRESETS:
-                raise ValueError(f"--data {args.data!r}: expected a dataset preset or a built "
-                                 f"DCASE dataset, one of {sorted(PRESETS)}")
+            try:  # a torn DCASE manifest would read as a dataset of no clips
+                require_dataset(args.data)
+            except (ValueError, DatasetError) as e:
+                raise ValueError(f"--data {args.data!r}: {e}") from None
             grid = with_preset(GRIDS[args.grid](), args.data)
         path = run_grid(grid, name=args.grid, engine=_run_engine(args), limit=args.limit)
         shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path

@@ -18,7 +18,7 @@ import sys
 from utils.common.machine import available_cpus
 from utils.common.versions import check_versions, same_release
 from utils.lessons.notebooks import repo_slug
-from utils.task.dataset import data_root
+from utils.task.dataset import data_root, require_dataset
 
 # The public home of the lab (owner/name), read from pyproject.toml's [tool.defaults-lab].
 REPO_SLUG = repo_slug()
@@ -43,8 +43,22 @@ def accelerator() -> str:
     return f"CPU: {cpus} ({platform.processor() or platform.machine()})"
 
 
-def report(mode: str = "classroom") -> int:
-    """Print the environment check; return the number of version mismatches."""
+def report(mode: str = "classroom", data: str | None = None) -> int:
+    """Print the environment check; return the number of version mismatches.
+
+    ``data`` is the notebook's ``DATA`` parameter, checked in every mode: in smoke mode the
+    notebook trains on the smoke set but still looks up stored rows of ``DATA``, so a name
+    that is no dataset (or a DCASE dataset that cannot be read) would pass unnoticed or be
+    met later with the wrong advice.
+
+    Raises
+    ------
+    ValueError, DatasetError
+        ``data`` names no dataset, or a DCASE dataset whose cache cannot be read; the
+        message gives the command that builds it (:func:`~utils.task.dataset.require_dataset`).
+    """
+    if data is not None:
+        require_dataset(data)  # before printing anything: the refusal is the cell's output
     mismatches = 0
     print(f"defaults-lab on {where_am_i()} · Python {platform.python_version()} · mode: {mode}")
     print(accelerator())

@@ -166,14 +166,47 @@ def repo_mentions(root: Path = REPO_ROOT) -> list[tuple[str, str, str]]:
     return found
 
 
+# What GitHub accepts: an owner of alphanumerics and single inner hyphens (at most 39), a
+# repository name of [A-Za-z0-9._-] (at most 100) other than "." and "..", not ending ".git".
+_OWNER = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9])*")
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def check_slug(slug: str) -> str:
+    """Refuse an ``OWNER/NAME`` that GitHub would refuse, saying which part and why.
+
+    Examples
+    --------
+    >>> check_slug("someone/my-lab.v2")
+    'someone/my-lab.v2'
+    >>> try:
+    ...     check_slug("some-/lab")
+    ... except ValueError as e:
+    ...     print(str(e).split(',')[0])
+    set-repo 'some-/lab': owner 'some-' must be 1 to 39 letters
+    """
+    if not isinstance(slug, str) or slug.count("/") != 1:
+        raise ValueError(f"set-repo {slug!r}: expected OWNER/NAME, e.g. someone/defaults-lab")
+    owner, name = slug.split("/")
+    if len(owner) > 39 or not _OWNER.fullmatch(owner):
+        raise ValueError(f"set-repo {slug!r}: owner {owner!r} must be 1 to 39 letters, digits "
+                         f"and single hyphens, not starting or ending with one")
+    if len(name) > 100 or not _NAME.fullmatch(name):
+        raise ValueError(f"set-repo {slug!r}: repository name {name!r} must be 1 to 100 "
+                         f"letters, digits, '.', '_' or '-'")
+    if name in (".", "..") or name.lower().endswith(".git"):
+        raise ValueError(f"set-repo {slug!r}: repository name {name!r} must not be '.' or "
+                         f"'..' nor end in '.git' (GitHub refuses such names)")
+    return slug
+
+
 def set_repo(slug: str, root: Path = REPO_ROOT) -> list[Path]:
     """Point pyproject.toml, the README badges and every Colab cell at ``github.com/<slug>``.
 
     Returns the files that changed. Only the repository part of each link is rewritten, so
     the rest of every file stays byte for byte as it was.
     """
-    if not re.fullmatch(SLUG, slug):
-        raise ValueError(f"expected OWNER/NAME, found {slug!r}")
+    check_slug(slug)
     changed = []
     pyproject = root / PYPROJECT.name
     targets = [(pyproject, [_PYPROJECT_RE]), (root / README.name, [_BINDER_RE, _COLAB_RE]),

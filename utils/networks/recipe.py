@@ -141,8 +141,10 @@ class Recipe:
             value = getattr(self, name)
             if not ok(value):
                 _bad(name, value, expected)
-        if self.patience and self.epochs < self.patience:
-            _bad("epochs", self.epochs, f"a cap of at least patience = {self.patience} epochs "
+        # Stopping by patience needs `patience` epochs without gain after the best one,
+        # which is epoch 1 at the earliest: a cap of `patience` epochs never allows it.
+        if self.patience and self.epochs <= self.patience:
+            _bad("epochs", self.epochs, f"a cap above patience = {self.patience} epochs "
                                         f"(the run could never stop by patience)")
 
     # --- serialisation: a results row names its recipe exactly -------------------------

@@ -211,6 +211,9 @@ def epochs_scale(preset: str) -> int:
     """
     classroom = PRESETS["classroom"].n_train
     size = PRESETS[preset].n_train if preset in PRESETS else classroom  # a real dataset
+    if size < 1:
+        raise ValueError(f"dataset {preset!r} has no training clips: expected a dataset "
+                         f"whose manifest lists them ({PRESETS[preset].source} dataset)")
     return max(1, -(-classroom // size))
 
 

@@ -9,7 +9,6 @@ notebooks call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 
@@ -35,7 +34,7 @@ from utils.results.comparisons import (
 )
 from utils.results.grids import GRIDS, Job
 from utils.results.stats import DECISIVE_SEEDS, EQUIVALENCE_MARGIN
-from utils.results.store import read_table, table_path
+from utils.results.store import read_meta, read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
 # A number of the page: what the staleness check compares with a tolerance, because the
@@ -68,8 +67,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     jobs = GRIDS[name]()
-    meta = table_path(name).with_suffix(".meta.json")
-    wall = json.loads(meta.read_text()).get("wall_seconds_total") if meta.exists() else None
+    wall = read_meta(table_path(name)).get("wall_seconds_total")
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
     mine, others = split_rows(rows, jobs)
     return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(others)}{hours}"

@@ -28,7 +28,14 @@ from utils.common.repo import git_commit
 from utils.common.versions import check_versions
 from utils.results.engines import LocalEngine
 from utils.results.grids import GRIDS, Job
-from utils.results.store import _append_row, _record_wall_time, read_table, table_lock, table_path
+from utils.results.store import (
+    _append_row,
+    _record_wall_time,
+    read_meta,
+    read_table,
+    table_lock,
+    table_path,
+)
 from utils.task.dataset import check_cache, load_dataset
 from utils.training.trainer import train
 
@@ -87,6 +94,7 @@ def run_grid(grid: str | list[Job], name: str | None = None, engine=None,
             print(f"{path.name}: {len(done)} rows done, {len(todo)} to run", file=sys.stderr)
         if not todo:
             return path
+        read_meta(path)  # a corrupt run log fails now, not after the first row has trained
         prov = provenance(command or " ".join(["python -m utils.experiments", *sys.argv[1:]]))
         prepare_data((j.preset for j in todo), progress)
         engine = engine or LocalEngine()

@@ -193,37 +193,90 @@ def table_lock(path: Path):
     """Hold an exclusive lock on the table ``path`` (a ``.lock`` file beside it).
 
     Two runs of one grid at once would append the same rows and leave a table that no
-    read accepts; the second run is refused at once instead, naming the holder.
+    read accepts; the second run is refused at once instead, naming the holder. The lock
+    file is removed as the lock is let go, however the run ends.
     """
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(path.name + ".lock")
-    with open(lock, "a+", encoding="utf-8") as f:
+    while True:
+        f = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 -- closed below on every path
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
             holder = f.read().strip() or "another process"
+            f.close()
             raise ResultsError(f"{path}: another run is writing this table ({holder}); wait "
                                f"for it to finish, or stop it, then rerun to resume") from None
-        f.seek(0)
-        f.truncate()
+        # The holder before us removes the file as it lets go: a lock on a removed file
+        # guards nothing, so take the lock again on the file now at the path.
+        try:
+            if os.fstat(f.fileno()).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        f.close()
+    try:
+        f.truncate(0)  # a holder killed before it let go left its line
         f.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
         f.flush()
-        try:
-            yield
-        finally:
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
+        yield
+    finally:
+        # Removed while still held, so no run ever finds a stale lock file beside a table.
+        lock.unlink(missing_ok=True)
+        f.close()
 
+
+def read_meta(path: Path) -> dict:
+    """The run log ``<grid>.meta.json`` of the table ``path`` (``{"runs": []}`` if absent).
+
+    Raises
+    ------
+    ResultsError
+        The file is not UTF-8 JSON (naming the line and column), or not the object with a
+        list of run entries that :func:`_record_wall_time` writes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "grid.csv"
+    >>> read_meta(table)
+    {'runs': []}
+    >>> _ = table.with_suffix(".meta.json").write_text('{"runs": [')
+    >>> try:
+    ...     read_meta(table)
+    ... except ResultsError as e:
+    ...     print(str(e).split(": ", 1)[1].split(";")[0])
+    not valid JSON (Expecting value at line 1 column 11)
+    """
+    meta_path = path.with_suffix(".meta.json")
+    if not meta_path.exists():
+        return {"runs": []}
+    fix = (f"expected the run log this lab writes ({{\"runs\": [...]}}); restore it (git "
+           f"checkout -- {meta_path.name}) or remove it to start its wall-time record afresh")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ResultsError(f"{meta_path}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                           f"{fix}") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{meta_path}: not valid JSON ({e.msg} at line {e.lineno} column "
+                           f"{e.colno}); {fix}") from None
+    runs = meta.get("runs") if isinstance(meta, dict) else None
+    if not isinstance(runs, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("wall_seconds"), (int, float))
+            and isinstance(r.get("rows"), int) for r in runs):
+        raise ResultsError(f"{meta_path}: found no list 'runs' of entries with wall_seconds "
+                           f"and rows; {fix}")
+    return meta
 
 
 def _record_wall_time(path: Path, seconds: float, rows: int, prov: dict, run_id: str) -> None:
     """Keep the grid's wall-clock time over (resumed) runs in ``<grid>.meta.json``: one
     entry per run (start date and process), updated as rows arrive."""
     meta_path = path.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"runs": []}
+    meta = read_meta(path)
     entry = {"run": run_id, "wall_seconds": round(seconds, 1), "rows": rows,
              "machine": prov["machine"], "commit": prov["commit"], "command": prov["command"],
              "date": prov["date"]}

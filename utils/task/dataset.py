@@ -396,6 +396,7 @@ class DcaseBuild:
     computed: int
     reused: int
     seconds: float
+    hints: tuple[str, ...] = ()  # what the user may want to fix (printed by the CLI)
 
     def line(self) -> str:
         return (f"dataset={self.path.name} clips={sum(self.clips.values())} "
@@ -424,8 +425,10 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
     ids are in the manifest), ``test`` the official testing set, ``eval`` the evaluation
     set when its weak labels are present. Audio rule (stated in the manifest too): channels
     averaged to mono, resampled to 16 kHz, **zero-padded at the end to 10 s** when shorter,
-    cut to 10 s when longer. Clips listed in a label file without audio are written to
-    ``missing_clips.txt`` (split, file, line, clip) and counted in the manifest.
+    cut to 10 s when longer. Audio extensions match in any case (``.WAV``). Clips listed in
+    a label file without audio are written to ``missing_clips.txt`` (split, file, line,
+    clip) and counted in the manifest, which also names any file whose name differs from a
+    missing clip's only in case (``missing_case_variants``; the build's ``hints``).
 
     Features are computed in parallel, a chunk of clips at a time, into
     ``.<name>.partial/`` next to the dataset: an interrupted build keeps its finished chunks
@@ -467,6 +470,7 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
                 "missing_by_split": {s: sum(1 for m, _ in plan.missing if m == s)
                                      for s in ("train", "test", "eval")},
                 "unlisted_audio_files": plan.extra_audio,
+                "missing_case_variants": plan.case_variants,
                 "valid": {"fraction": plan.valid_fraction, "seed": dcase_data.VALID_SEED,
                           "rule": dcase_data.VALID_RULE, "clip_ids": plan.valid_ids},
                 "clips_computed": computed, "clips_reused": reused}}
@@ -477,8 +481,11 @@ def build_dcase(source: str | os.PathLike, name: str = "dcase", workers: int | N
             shutil.rmtree(tmp, ignore_errors=True)  # finished chunks stay in .partial
             raise
         shutil.rmtree(partial, ignore_errors=True)
+    hints = tuple(f"missing clip {cid}: found {found}, a name that differs only in case "
+                  f"(YouTube ids are case-sensitive: rename it if it is this clip's audio)"
+                  for cid, found in plan.case_variants.items())
     return DcaseBuild(final, {s: n for s, n in sizes.items() if n}, n_missing, computed,
-                      reused, seconds)
+                      reused, seconds, hints)
 
 
 def _dcase_chunks(plan, p: DatasetPreset, partial: Path, workers: int | None,
@@ -676,6 +683,35 @@ class Dataset:
     def __getitem__(self, split: str) -> Split:
         return self.splits[split]
 
+    def shared_clips(self) -> list[str]:
+        """Clips found in two splits: by clip id, or by identical features under two ids.
+
+        Empty for a sound dataset; a clip in two splits inflates the scores measured on the
+        second (the model has trained or chosen its thresholds on it).
+
+        Examples
+        --------
+        >>> z = np.zeros((1, 2, 3), np.float32)
+        >>> a = Split("train", z, z[:, 0], np.array(["c1"]), None)
+        >>> b = Split("test", z + 1, z[:, 0], np.array(["c1"]), [])
+        >>> Dataset(PRESETS["smoke"], {"train": a, "test": b}, None, Path()).shared_clips()
+        ["clip id 'c1' in splits 'train' and 'test'"]
+        """
+        found: list[str] = []
+        seen_id: dict[str, str] = {}
+        seen_x: dict[bytes, tuple[str, str]] = {}
+        for name, split in self.splits.items():
+            for cid, x in zip(split.clip_ids.tolist(), split.x, strict=True):
+                if seen_id.setdefault(cid, name) != name:
+                    found.append(f"clip id {cid!r} in splits {seen_id[cid]!r} and {name!r}")
+                digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(),
+                                         digest_size=16).digest()
+                other = seen_x.setdefault(digest, (name, cid))
+                if other[0] != name:
+                    found.append(f"the features of clip {other[1]!r} ({other[0]!r}) again as "
+                                 f"{cid!r} ({name!r})")
+        return found
+
 
 def _read_strong(path: Path) -> list[tuple[str, float, float, str, float]]:
     rows = []
@@ -723,10 +759,7 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
     problem = check_cache(p)
     if problem is not None:
         if not build_if_needed or p.source == "dcase":
-            how = (f"--from-dcase DIR --name {p.name}" if p.source == "dcase"
-                   else f"--preset {p.name}")
-            raise DatasetError(f"dataset {p.name!r} is not usable: {problem}. "
-                               f"Run: python -m utils.data build {how}")
+            raise DatasetError(_not_usable(p, problem))
         with _build_lock(folder):
             if check_cache(p) is not None:  # another process may have built it meanwhile
                 if progress and not problem.startswith("no cache"):
@@ -740,6 +773,53 @@ def load_dataset(preset: str | DatasetPreset = "classroom", build_if_needed: boo
     with np.load(folder / "train_stats.npz", allow_pickle=False) as z:
         stats = FeatureStats.from_arrays(z)
     return Dataset(p, loaded, stats, folder)
+
+
+def build_command(p: DatasetPreset) -> str:
+    """The command that builds dataset ``p``.
+
+    >>> build_command(PRESETS["classroom"])
+    'python -m utils.data build --preset classroom'
+    """
+    how = f"--from-dcase DIR --name {p.name}" if p.source == "dcase" else f"--preset {p.name}"
+    return f"python -m utils.data build {how}"
+
+
+def _not_usable(p: DatasetPreset, problem: str) -> str:
+    return f"dataset {p.name!r} is not usable: {problem}. Run: {build_command(p)}"
+
+
+def require_dataset(name: str | DatasetPreset) -> DatasetPreset:
+    """The dataset ``name`` names, checked before anything is trained or looked up on it.
+
+    An embedded preset passes (it is built on first load); a DCASE dataset passes only if
+    its cache can be read, since only its source folder can rebuild it.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is neither an embedded preset nor a built DCASE dataset (the message gives
+        the command that builds one).
+    DatasetError
+        A DCASE dataset whose manifest or files are missing, torn or stale (the message
+        names the file and the command that rebuilds it).
+
+    Examples
+    --------
+    >>> require_dataset("smoke").n_train == PRESETS["smoke"].n_train
+    True
+    >>> try:
+    ...     require_dataset("mydcase")
+    ... except ValueError as e:
+    ...     print(str(e).split("(")[-1])
+    or build a DCASE dataset: python -m utils.data build --from-dcase DIR --name mydcase)
+    """
+    p = get_preset(name)
+    if p.source == "dcase":
+        problem = check_cache(p, verify_checksums=False)
+        if problem is not None:
+            raise DatasetError(_not_usable(p, problem))
+    return p
 
 
 @contextlib.contextmanager
@@ -849,7 +929,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workers {args.workers}: expected an integer >= 1")
     try:
         if args.cmd == "build" and args.from_dcase is not None:
-            print(build_dcase(args.from_dcase, args.name, args.workers, args.features).line())
+            done = build_dcase(args.from_dcase, args.name, args.workers, args.features)
+            for hint in done.hints:
+                print(f"note: {hint}", file=sys.stderr)
+            print(done.line())
         elif args.cmd == "project":
             print("\n".join(projections(args.name, args.epoch_seconds, args.epoch_clips)))
         elif args.cmd == "build":

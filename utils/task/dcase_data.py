@@ -92,6 +92,9 @@ class SourcePlan:
     valid_ids: list[str]
     valid_fraction: float
     extra_audio: int = 0  # audio files no label file lists
+    # missing clip id -> a file (relative to root) whose name differs only in case: never
+    # taken for the clip (YouTube ids are case-sensitive), named for the user to check
+    case_variants: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -107,19 +110,23 @@ def _find_one(root: Path, name: str) -> Path | None:
 def audio_index(root: Path) -> dict[str, Path]:
     """Clip id -> audio file, for every ``Y<ytid>_<start>_<end>.wav|.flac`` below ``root``.
 
-    ``.wav`` wins over ``.flac``; among equal names, the first path in sorted order.
-    Files whose names are not clip names are ignored.
+    The extension matches in any case (``.WAV``, ``.Flac``). ``.wav`` wins over ``.flac``;
+    among equal names, the first path in sorted order. Files whose names are not clip names
+    are ignored.
     """
+    return _audio_index(root)[0]
+
+
+def _audio_index(root: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """:func:`audio_index`, and every audio name lower-cased (for the case-variant hint)."""
+    found, lowered = io.audio_files(sorted(root.rglob("*")))
     files: dict[str, Path] = {}
-    for ext in (".flac", ".wav"):  # .wav last, so it wins
-        for p in sorted(root.rglob(f"Y*{ext}"), reverse=True):
-            if not p.is_file():
-                continue
-            try:
-                files[io.clip_id(p.name, audio=True)] = p
-            except io.DcaseFormatError:
-                continue
-    return files
+    for p in found.values():
+        try:
+            files[io.clip_id(p.name, audio=True)] = p
+        except io.DcaseFormatError:
+            continue
+    return files, lowered
 
 
 def _first_lines(path: Path) -> dict[str, int]:
@@ -155,6 +162,39 @@ def stratified_valid(clips: list[Clip], fraction: float = VALID_FRACTION,
             if np.floor((j + 1) * fraction) > np.floor(j * fraction)]
 
 
+def _refuse_shared_clips(root: Path, listed: dict[str, list[Clip]]) -> None:
+    """Refuse a clip listed in more than one weak-label file: it would land in two splits,
+    each with its own labels, and a model would be scored on clips it trained on.
+
+    Examples
+    --------
+    >>> a, b = Clip("x", ("Car",), None, "train.csv", 3), Clip("x", ("Bus",), None, "test.csv", 7)
+    >>> try:
+    ...     _refuse_shared_clips(Path("src"), {"train": [a], "test": [b]})
+    ... except DcaseSourceError as e:
+    ...     print(str(e).split(";")[0])
+    src: clip x is listed in train.csv line 3 and in test.csv line 7
+    """
+    first: dict[str, Clip] = {}
+    shared: list[tuple[Clip, Clip]] = []
+    for cs in listed.values():
+        for c in cs:
+            if c.clip_id in first:
+                shared.append((first[c.clip_id], c))
+            else:
+                first[c.clip_id] = c
+    if not shared:
+        return
+    (a, b), more = shared[0], len(shared) - 1
+    others = "; ".join(f"{y.clip_id} in {x.file} line {x.line} and {y.file} line {y.line}"
+                       for x, y in shared[1:4])
+    tail = (f" ({more} more: {others}{', ...' if more > 3 else ''})" if more else "")
+    raise DcaseSourceError(
+        f"{root}: clip {a.clip_id} is listed in {a.file} line {a.line} and in {b.file} line "
+        f"{b.line}; expected each clip in one label file (one split), or the test F1 counts "
+        f"clips the model trained on{tail}. Remove it from all but one file")
+
+
 def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTION,
                 seed: int = VALID_SEED) -> SourcePlan:
     """Read and check the label files and the audio index of ``source``; write nothing.
@@ -162,9 +202,10 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
     Raises
     ------
     DcaseSourceError
-        The folder is missing, a required label file is absent (or present twice), or a
-        split has no clip with audio. Label-file format errors raise
-        :class:`~utils.task.dcase_io.DcaseFormatError` with file and line.
+        The folder is missing, a required label file is absent (or present twice), a clip
+        is listed in two label files (two splits), or a split has no clip with audio.
+        Label-file format errors raise :class:`~utils.task.dcase_io.DcaseFormatError` with
+        file and line.
     """
     root = Path(source)
     if not root.is_dir():
@@ -180,7 +221,7 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
                 f"{root}: expected the label file {weak_name} in it or below it (as in the "
                 f"task repository's groundtruth_release/), found none")
         paths[split] = (weak, strong)
-    audio = audio_index(root)
+    audio, lowered = _audio_index(root)
     label_files: dict[str, str] = {}
     listed: dict[str, list[Clip]] = {}
     strong_rows: dict[str, list[tuple[str, float, float, str]]] = {}
@@ -199,7 +240,10 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
             strong_rows[split] = [(io.clip_id(e.filename), e.onset, e.offset, e.label)
                                   for e in io.read_strong_labels(strong)]
             label_files[strong.name] = sha256_of(strong)
+    _refuse_shared_clips(root, listed)
     missing = [(s, c) for s, cs in listed.items() for c in cs if c.audio is None]
+    variants = {c.clip_id: str(v.relative_to(root)) for _, c in missing
+                if (v := io.case_variant(c.clip_id, lowered)) is not None}
     usable = {s: [c for c in cs if c.audio is not None] for s, cs in listed.items()}
     valid_ids = stratified_valid(usable["train"], valid_fraction, seed)
     chosen = set(valid_ids)
@@ -221,7 +265,8 @@ def read_source(source: str | os.PathLike, valid_fraction: float = VALID_FRACTIO
               for s in splits if s != "train"}
     n_listed = len({c.clip_id for cs in listed.values() for c in cs})
     return SourcePlan(root, splits, missing, strong, label_files, valid_ids, valid_fraction,
-                      extra_audio=max(0, len(audio) - (n_listed - len(missing))))
+                      extra_audio=max(0, len(audio) - (n_listed - len(missing))),
+                      case_variants=variants)
 
 
 def chunk_key(clips: list[Clip], cfg: FeatureConfig, code: str) -> str:

@@ -43,7 +43,10 @@ __all__ = [
     "DownloadRow",
     "RemoteZip",
     "StrongLabel",
+    "audio_extension",
     "audio_filename",
+    "audio_files",
+    "case_variant",
     "clip_id",
     "fetch_evaluation_audio",
     "find_audio",
@@ -540,6 +543,15 @@ def _split_clip(name: str, where: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+def _is_youtube_id(text: str) -> bool:
+    """Whether ``text`` is a YouTube id: exactly 11 characters from ``[A-Za-z0-9_-]``.
+
+    >>> _is_youtube_id("-Gbohom8C4Q"), _is_youtube_id("abc"), _is_youtube_id("Y-Gbohom8C4Q")
+    (True, False, False)
+    """
+    return len(text) == 11 and all(c.isascii() and (c.isalnum() or c in "_-") for c in text)
+
+
 def _looks_like_audio_name(clip: str) -> bool:
     """Whether a clip id is an audio file's ``Y`` + 11-character YouTube id.
 
@@ -547,8 +559,76 @@ def _looks_like_audio_name(clip: str) -> bool:
     that starts with ``Y`` is an audio file name whose prefix was not stripped.
     """
     ytid = clip.rsplit("_", 2)[0]
-    return len(ytid) == 12 and ytid[0] == "Y" and all(
-        c.isascii() and (c.isalnum() or c in "_-") for c in ytid)
+    return ytid[:1] == "Y" and _is_youtube_id(ytid[1:])
+
+
+def audio_extension(name: PathLike) -> str | None:
+    """The audio extension of file ``name`` in lower case, whatever case it is written in
+    (``.WAV``, ``.Flac``); ``None`` for any other file.
+
+    Audio files from other tools or file systems often carry upper-case extensions; the
+    clip is the same. Label-file names are not matched this way: the official scorer strips
+    only ``.wav`` and ``.flac`` as written.
+
+    Examples
+    --------
+    >>> audio_extension("Yx_0.000_10.000.WAV"), audio_extension("a.Flac"), audio_extension("a.mp3")
+    ('.wav', '.flac', None)
+    """
+    lower = Path(name).name.lower()
+    return next((ext for ext in _AUDIO_EXTENSIONS if lower.endswith(ext)), None)
+
+
+def audio_files(paths: Iterable[Path]) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Index audio files by their name without extension (``Y<ytid>_<start>_<end>``).
+
+    Returns the index, and every name lower-cased for the hint about a clip whose file
+    differs from its name only in case (:func:`case_variant`). When one name has several
+    files, ``.wav`` wins over ``.flac``, an extension in lower case over another spelling,
+    then the first path in sorted order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("Yx.FLAC", "Yx.WAV", "Yy.Flac"):
+    ...     _ = (Path(tmp.name) / name).write_bytes(b"")
+    >>> found, _ = audio_files(Path(tmp.name).iterdir())
+    >>> sorted((stem, path.name) for stem, path in found.items())
+    [('Yx', 'Yx.WAV'), ('Yy', 'Yy.Flac')]
+    >>> tmp.cleanup()
+    """
+    ranked: dict[str, tuple[tuple[int, bool, str], Path]] = {}
+    for path in paths:
+        ext = audio_extension(path)
+        if ext is None or not path.is_file():
+            continue
+        stem = path.name[: -len(ext)]
+        rank = (_AUDIO_EXTENSIONS.index(ext), not path.name.endswith(ext), str(path))
+        if stem not in ranked or rank < ranked[stem][0]:
+            ranked[stem] = (rank, path)
+    found = {stem: path for stem, (_, path) in ranked.items()}
+    lowered: dict[str, Path] = {}
+    for stem in sorted(found):
+        lowered.setdefault(stem.lower(), found[stem])
+    return found, lowered
+
+
+def case_variant(clip: str, lowered: dict[str, Path]) -> Path | None:
+    """The audio file whose name differs from clip ``clip``'s only in case, if any.
+
+    YouTube ids are case-sensitive, so such a file is never taken for the clip; an error or
+    the build's manifest names it instead, for the user to rename if it is this clip.
+
+    Examples
+    --------
+    >>> _, lowered = audio_files([])  # an empty folder: no variant
+    >>> case_variant("abc_0.000_10.000", lowered) is None
+    True
+    >>> case_variant("abc_0.000_10.000", {"yabc_0.000_10.000": Path("yABC_0.000_10.000.wav")}).name
+    'yABC_0.000_10.000.wav'
+    """
+    return lowered.get(("Y" + clip_id(clip)).lower())
 
 
 def clip_id(filename: PathLike, *, audio: bool = False) -> str:
@@ -586,8 +666,12 @@ def clip_id(filename: PathLike, *, audio: bool = False) -> str:
     'abc_30.000_40.000'
     """
     name = Path(filename).name
-    for ext in _AUDIO_EXTENSIONS:
-        name = name.removesuffix(ext)
+    if audio:  # an audio file's extension in any case (.WAV); a label's only as written
+        ext = audio_extension(name)
+        name = name[: -len(ext)] if ext else name
+    else:
+        for ext in _AUDIO_EXTENSIONS:
+            name = name.removesuffix(ext)
     if audio:
         if not name.startswith("Y"):
             raise DcaseFormatError(
@@ -715,6 +799,10 @@ def load_audio(path: PathLike, sr: int = 16000) -> np.ndarray:
 def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
     """Map every labelled clip to its audio file ``Y<ytid>_<start>_<end>.wav|.flac``.
 
+    The extension matches in any case (``.WAV``, ``.Flac``); the rest of the name exactly,
+    since YouTube ids are case-sensitive (a missing clip's error names a file that differs
+    only in case, when there is one).
+
     Parameters
     ----------
     folder
@@ -749,11 +837,7 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
     if not root.is_dir():
         found = "a file" if root.exists() else "nothing (no such folder)"
         raise DcaseFormatError(f"{_where(folder)}: expected a folder of audio files, found {found}")
-    files: dict[str, Path] = {}
-    for ext in reversed(_AUDIO_EXTENSIONS):  # .wav last, so it wins over .flac
-        for entry in root.glob(f"*{ext}"):
-            if entry.is_file():
-                files[entry.name.removesuffix(ext)] = entry
+    files, lowered = audio_files(root.iterdir())  # extensions in any case: .wav, .WAV
     if not files:
         raise DcaseFormatError(
             f"{_where(folder)}: expected Y<ytid>_<start>_<end>.wav or .flac files, found none"
@@ -789,6 +873,11 @@ def find_audio(folder: PathLike, clips: Iterable[str]) -> dict[str, Path]:
         elif any(clip_id(m) in files for m in missing):
             hint = ("; some exist without the 'Y' prefix that audio files need"
                     " (docs/sources.md#dcase-file-formats)")
+        elif variants := [(m, v) for m in missing if (v := case_variant(m, lowered))]:
+            m, v = variants[0]
+            hint = (f"; found {v.name} for {m!r} ({len(variants)} such), a name that "
+                    f"differs only in case: YouTube ids are case-sensitive, so rename it "
+                    f"if it is this clip's audio")
         raise DcaseFormatError(
             f"{_where(folder)}: expected an audio file for every labelled clip, found "
             f"{len(missing)} of {len(clips)} missing: {_first_few(missing)}{hint}"
@@ -849,7 +938,8 @@ def write_submission(
     ------
     DcaseFormatError
         Wrong shapes, non-0/1 predictions, a malformed or repeated clip name (``a.wav``
-        and ``a.flac`` are one clip), an audio file name without ``audio=True``, a clip
+        and ``a.flac`` are one clip), an audio file name without ``audio=True``, a file
+        name (``.wav``, ``.flac``) whose id is not an 11-character YouTube id, a clip
         with no tag and no ``scores``, or a missing folder.
 
     Examples
@@ -875,6 +965,7 @@ def write_submission(
         raise DcaseFormatError(
             f"{_where(path)}: expected a sequence of clip names, found one name {clip_ids!r}"
         )
+    clip_ids = list(clip_ids)  # read twice below: a generator would be spent at once
     try:
         clips = [clip_id(c, audio=audio) for c in clip_ids]
     except (DcaseFormatError, TypeError) as exc:
@@ -888,6 +979,17 @@ def write_submission(
             f"{len(named_like_audio)} audio file names with the 'Y' prefix: "
             f"{_first_few(named_like_audio)} (the official scorer would match none and "
             "report F1 = 0); pass audio=True to strip the prefix"
+        )
+    # A name spelt as a DCASE file (.wav, .flac) claims a clip of the official sets, whose
+    # ids are YouTube's: any other id matches no clip, and the scorer says nothing of it.
+    not_youtube = [str(c) for c, cid in zip(clip_ids, clips, strict=True)
+                   if audio_extension(c) and not _is_youtube_id(cid.rsplit("_", 2)[0])]
+    if not_youtube:
+        raise DcaseFormatError(
+            f"{_where(path)}: expected file names <ytid>_<start>_<end>.wav with an "
+            f"11-character YouTube id ([A-Za-z0-9_-]), found {len(not_youtube)} with "
+            f"another id: {_first_few(not_youtube)} (the official scorer would match none "
+            f"of them); name such clips without an extension if they are not DCASE clips"
         )
     pred = np.asarray(predictions)
     expected = (len(clips), N_CLASSES)

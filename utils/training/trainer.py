@@ -130,6 +130,25 @@ class TrainResult:
 
 # --- batches --------------------------------------------------------------------------------
 
+def check_batch_size(batch_size: int, n_train: int, dataset: str = "") -> None:
+    """Refuse a batch larger than the training split: class-balanced batching would make no
+    batch at all (an epoch without a step), plain batching one short batch.
+
+    Examples
+    --------
+    >>> check_batch_size(16, 160)
+    >>> try:
+    ...     check_batch_size(500, 160, "smoke")
+    ... except ValueError as e:
+    ...     print(str(e).split(":")[0])
+    batch_size = 500 is larger than the training split of dataset 'smoke' (160 clips)
+    """
+    if batch_size > n_train:
+        of = f" of dataset {dataset!r}" if dataset else ""
+        raise ValueError(f"batch_size = {batch_size} is larger than the training split{of} "
+                         f"({n_train} clips): expected a batch_size of at most {n_train}")
+
+
 def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> list[np.ndarray]:
     """Clip indices of each minibatch of one epoch (``n_train // batch_size`` batches when
     class-balanced, all clips in shuffled batches otherwise).
@@ -148,6 +167,7 @@ def epoch_batches(y: np.ndarray, recipe: Recipe, rng: np.random.Generator) -> li
     (12, 16)
     """
     n, bs = len(y), recipe.batch_size
+    check_batch_size(bs, n)
     if not recipe.balanced_batches:
         order = rng.permutation(n)
         return [order[i:i + bs] for i in range(0, n, bs)]
@@ -366,6 +386,7 @@ def train(recipe: Recipe, data: Dataset | str = "classroom", seed: int = 0,
         # Training reads only the scaled copies: the raw features loaded here would double
         # the data's memory in every grid worker and backend process for the whole run.
         del ds
+    check_batch_size(recipe.batch_size, len(y["train"]), preset)  # before building a model
     base = "keras" if framework in OTHER_BACKENDS else framework
     trainer = make_trainer(base, recipe, seed, x["train"], y["train"], weights)
     rng = np.random.default_rng(data_seed)  # the batch order: identical for both frameworks
