@@ -68,7 +68,7 @@ def layer_name(module: str) -> str:
 
 def test_every_module_is_in_a_layer_or_an_entry_point():
     entries = {p.stem for p in UTILS.glob("*.py")} - {"__init__"}
-    assert entries == {"data", "train", "parity", "experiments", "notebooks"}
+    assert entries == {"data", "train", "parity", "experiments", "notebooks", "book"}
     assert {p.name for p in UTILS.iterdir() if p.is_dir() and p.name != "__pycache__"} \
         == set(LAYERS)
 
