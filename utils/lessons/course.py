@@ -133,11 +133,15 @@ class Estimate:
 
 
 def count_words(text: str) -> int:
-    """Words a reader reads: runs of letters or digits, markup and punctuation left out.
+    """Words a reader reads: runs of letters or digits; markup, punctuation and the targets
+    of links (which the reader never sees) left out.
 
     >>> count_words("**In this notebook** you will `train()` a CRNN, twice.")
     9
+    >>> count_words("a [sign-flip test](../docs/glossary.md#sign-flip-permutation-test)")
+    3
     """
+    text = re.sub(r"\]\([^)\s]*\)", "]", text)
     return len(re.findall(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*", text))
 
 
