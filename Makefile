@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser data run test lint lab bench bench-backends bench-grids throughput screenshots strip clean
+.PHONY: setup browser data run book test lint lab bench bench-backends bench-grids throughput screenshots strip clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ data: setup  ## build (or validate) the embedded classroom dataset
 
 run: data  ## every notebook in classroom mode → build/notebooks, build/html, build/figures
 	$(BIN)/python -m utils.notebooks run --mode classroom --out build
+
+# Never executes a notebook: it renders what make run stored (run that first).
+book: setup  ## the executed notebooks of make run as a static reading copy → build/book/index.html
+	$(BIN)/python -m utils.book --notebooks build/notebooks --out build/book
 
 lint: setup
 	$(BIN)/ruff check .

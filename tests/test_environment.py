@@ -95,6 +95,19 @@ def test_readme_has_badges_for_every_notebook():
         assert f"mybinder.org/v2/gh/{REPO_SLUG}/main?" in readme
 
 
+def test_the_readme_table_has_one_row_per_notebook_with_its_own_badges():
+    """Every notebook of the map has a row, in teaching order, whether or not its file is in
+    this copy yet; every notebook file has a row; each row's badges open that notebook."""
+    readme = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| `(\d\d_\w+)` \|(.*)$", readme, flags=re.M)
+    names = [f"{name}.ipynb" for name, _ in rows]
+    assert names == list(NOTEBOOK_MAP), "README's notebook table and NOTEBOOK_MAP differ"
+    assert {p.name for p in notebook_paths()} <= set(names)
+    for name, rest in zip(names, (rest for _, rest in rows), strict=True):
+        badges = re.findall(r"\)\]\((https://[^)]+)\)", rest)  # [![img](src)](link)
+        assert badges == [binder_url(name), colab_url(name)], name
+
+
 def test_the_repository_url_is_written_in_one_place():
     """pyproject.toml names the repository; every badge and Colab cell agrees with it."""
     assert repository_url() == f"https://github.com/{REPO_SLUG}"

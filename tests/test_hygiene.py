@@ -232,3 +232,44 @@ def test_every_code_reference_in_the_prose_resolves():
             bad += [f"{name}: {what}" for what, ok in found if not ok]
     assert checked > 40  # the rule reads what it should
     assert bad == [], bad
+
+
+# --- links: every relative link of the README, the docs and the notebooks' text resolves ----
+
+def _headings(page: Path) -> set[str]:
+    """The anchors of a Markdown page's headings (outside indented or fenced code)."""
+    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text(encoding="utf-8"))
+    return {github_slug(h) for h in re.findall(r"(?m)^#{1,6}\s+(.+?)\s*#*\s*$", text)}
+
+
+def _link_problems(name: str, text: str) -> tuple[int, list[str]]:
+    """(links checked, links that lead nowhere) of one file's Markdown text."""
+    base = (REPO / name).parent
+    checked, bad = 0, []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):  # https:, mailto: are not ours to check
+            continue
+        path, _, anchor = target.partition("#")
+        dest = (base / path).resolve() if path else REPO / name
+        checked += 1
+        if not dest.exists():
+            bad.append(f"{name}: {target} (no such file)")
+        elif anchor and dest.suffix == ".md" and anchor not in _headings(dest):
+            bad.append(f"{name}: {target} (no heading #{anchor} in {dest.name})")
+    return checked, bad
+
+
+def test_every_relative_link_in_the_prose_resolves():
+    """A page moved out of the README or a renamed heading breaks links that no browser
+    reports; this test does."""
+    results = [_link_problems(name, text) for name, text in _prose().items()]
+    assert sum(n for n, _ in results) > 50  # the rule reads what it should
+    bad = [b for _, found in results for b in found]
+    assert bad == [], bad
+
+
+def test_the_link_check_can_fail():
+    # Spelled in parts so that the citation check above does not read it as a citation.
+    text = "[a](docs/sources" + ".md#no-such-heading) [b](docs/nowhere.md) [c](https://x.org/#y)"
+    checked, bad = _link_problems("README.md", text)
+    assert checked == 2 and len(bad) == 2

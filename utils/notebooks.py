@@ -1,7 +1,9 @@
-"""``python -m utils.notebooks``: run the notebooks, or point their links at a fork.
+"""``python -m utils.notebooks``: run the notebooks, point their links at a fork, or write
+their course headers.
 
 A thin entry point kept so the documented command stays the same; the code is
-:mod:`utils.lessons.notebooks`.
+:mod:`utils.lessons.notebooks`, and for ``course [--check]`` :mod:`utils.lessons.course`
+(which reads the notebook map of the former, so it is dispatched here, above both).
 """
 
 import sys
@@ -9,4 +11,8 @@ import sys
 from utils.lessons.notebooks import main
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["course"]:
+        from utils.lessons.course import main as course_main
+
+        sys.exit(course_main(sys.argv[2:]))
     sys.exit(main())

@@ -16,6 +16,7 @@ Command line::
     python -m utils.notebooks run --mode smoke --out build/smoke
     python -m utils.notebooks set-repo OWNER/NAME                  # badges and Colab cells
     python -m utils.notebooks check-repo                           # do they all agree?
+    python -m utils.notebooks course [--check]     # objectives, minutes (utils.lessons.course)
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ NOTEBOOK_MAP = {
     "09_float_drift.ipynb": "everything matched: how far does float rounding alone move F1?",
     "10_backends.ipynb": "one Keras model on TensorFlow, JAX and PyTorch: kernels vs defaults",
     "11_defaults_audit.ipynb": "installed frameworks' defaults, read at run time, vs the lessons",
+    "12_what_the_lab_found.ipynb": "the ladder after 12 epochs and trained, every default in one "
+                                   "chart, the lab's conclusion",
 }
 
 

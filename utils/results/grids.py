@@ -316,7 +316,7 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     "reference_converged": lambda: [Job(r, f, s) for s in SEEDS for f in ("torch", "keras")
                                     for r in (trained(KERAS_2017), trained(PYTORCH))],
     # The toggles and sizes grids on trained models, in two blocks of seeds (many CPU-hours:
-    # run them in chunks or on a cluster, see the README).
+    # run them in chunks or on a cluster, see docs/reproducibility.md).
     "toggles_converged": lambda: _in_seed_blocks(_trained_jobs(_toggle_jobs())),
     # Ten seeds, not five: with five paired seeds the exact sign-flip test cannot reach
     # p < 0.05, so no size could call an effect. The classroom rows come from the grids

@@ -38,7 +38,7 @@ from utils.results.store import read_meta, read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
 # A number of the page: what the staleness check compares with a tolerance, because the
-# last printed digit may move with the CPU's floating-point path (see README).
+# last printed digit may move with the CPU's floating-point path (see docs/reproducibility.md).
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d+|\d+)(?:e[-+]?\d+)?")
 
 

@@ -1,6 +1,6 @@
 """The official DCASE 2017 Task 4 files as a lab dataset: which clips, labels, splits, features.
 
-Introduced in the README section "Using the real DCASE 2017 Task 4 data";
+Introduced in docs/real-data.md, section "Using the real DCASE 2017 Task 4 data";
 :func:`utils.task.dataset.build_dcase` (``python -m utils.data build --from-dcase DIR``)
 turns what this module reads into a cache of the same format as the embedded presets.
 

@@ -1,6 +1,6 @@
 """A Subtask-A submission from a model's predictions, and its score against the official labels.
 
-Introduced in the README section "Using the real DCASE 2017 Task 4 data"::
+Introduced in docs/real-data.md, section "Using the real DCASE 2017 Task 4 data"::
 
     from utils.task.submission import write_split_submission, score_submission
     write_split_submission("submission.csv", ds["test"].clip_ids, probs, thresholds)
