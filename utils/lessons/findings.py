@@ -11,11 +11,14 @@ here is the one every other page shows.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from utils.common.files import atomic_write_text
+from utils.common.repo import REPO_ROOT
 from utils.lessons.headline import (
     FRAMEWORKS,
     LADDER,
@@ -40,6 +43,7 @@ from utils.results.comparisons import (
 from utils.results.grids import KERAS_LADDER, TORCH_LADDER
 from utils.results.stats import bootstrap_ci
 
+README = REPO_ROOT / "README.md"
 README_START, README_END = "<!-- conclusion -->", "<!-- /conclusion -->"
 
 
@@ -250,14 +254,29 @@ def readme_conclusion(readme: str) -> str:
     return m.group(1)
 
 
-def write_readme(path, lab: pd.DataFrame | None = None) -> str:
+def write_readme(path: Path = README, lab: pd.DataFrame | None = None) -> str:
     """Put :func:`conclusion_sentence` into the README's conclusion block; return it."""
-    from pathlib import Path
-
-    from utils.common.files import atomic_write_text
-
     text = Path(path).read_text()
     old = readme_conclusion(text)
     new = conclusion_sentence(lab)
     atomic_write_text(path, text.replace(readme_block(old), readme_block(new)))
     return new
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m utils.notebooks conclusion [--check]``: write (or check) the README's
+    generated conclusion."""
+    import argparse
+
+    from utils.results.report import differences
+
+    parser = argparse.ArgumentParser(prog="python -m utils.notebooks conclusion")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the README's sentence disagrees with the tables")
+    args = parser.parse_args(argv)
+    if args.check:
+        wrong = differences(readme_conclusion(README.read_text()), conclusion_sentence())
+        print("\n".join(wrong) or "README conclusion: current")
+        return 1 if wrong else 0
+    print(write_readme())
+    return 0

@@ -179,6 +179,18 @@ class Headline:
     def _repr_markdown_(self) -> str:  # how a notebook shows it under the figure
         return "\n".join(f"- **{s}**" for s in self.sentences) + f"\n\n*{self.caption}*"
 
+    def show(self, name: str | None = None) -> None:
+        """Draw the figure, then the sentences and caption under it; with ``name``, also
+        save the figure as a key figure (``make run`` collects them)."""
+        from IPython.display import display
+
+        from utils.lessons.plots import savefig
+
+        if name:
+            savefig(self.figure, name)
+        plt.show()
+        display(self)
+
 
 def _both(results, s: Setting) -> dict:
     return {b: {k: v["f1"] for k, v in scores_at(results, s, b).items()}
@@ -263,3 +275,27 @@ def headline(notebook: str, results=None, data: str = "classroom") -> Headline:
                "the medians.")
     fig.text(0.01, -0.02, caption, fontsize=9, ha="left", va="top", wrap=True)
     return Headline(fig, sentences, table, caption)
+
+
+def what_you_should_have_seen(notebook: str, results=None, data: str = "classroom"):
+    """The closing cell of a toggle notebook: its headline's sentences, generated again
+    from the stored runs, and which of its trained verdicts move when the models stop a
+    few epochs earlier (:func:`~utils.results.comparisons.stopping_sensitivity`)."""
+    from IPython.display import Markdown
+
+    from utils.results.comparisons import stopping_sensitivity
+
+    results = all_results() if results is None else results
+    pairs = HEADLINES[notebook](data)
+    table = budget_summary(pairs, results, declared=lab_summary(results, data),
+                           family="this headline")
+    said = [sentence(t, _framework(a, b), table) for t, a, b in pairs]
+    moves = stopping_sensitivity(results, pairs)
+    moved = [f"{r['toggle']} ({FRAMEWORKS.get(r['framework'], r['framework'])}): "
+             f"{r['stopping rule']}" for r in moves.to_dict("records")
+             if r["stopping rule"] not in ("same verdict", "not decided")]
+    text = ["**What you should have seen**", "", *(f"- {s}" for s in said)]
+    if moved:
+        text += ["", "These trained verdicts move when the models stop a few epochs earlier "
+                     "(patience replayed on the same runs):", *(f"- {m}" for m in moved)]
+    return Markdown("\n".join(text))
