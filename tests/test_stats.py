@@ -178,3 +178,29 @@ def test_what_a_verdict_rules_out_comes_from_its_interval_not_the_mde():
     x = ruled_out(r.ci_low, r.ci_high)
     assert r.ci_low <= 0 <= r.ci_high and x > r.mde  # this design's MDE would claim more
     assert verdict.endswith(f"rules out effects larger than {x:.3f})")
+
+
+def test_the_sequential_plan_decides_at_the_first_look_that_can_and_spends_its_error():
+    from utils.results.stats import (
+        SEQUENTIAL_ALPHA,
+        SEQUENTIAL_LOOKS,
+        Paired,
+        sequential_decision,
+    )
+
+    assert sum(SEQUENTIAL_ALPHA) == pytest.approx(0.05)
+    assert list(SEQUENTIAL_LOOKS) == sorted(SEQUENTIAL_LOOKS)
+
+    def r(p, lo, hi):
+        return Paired(10, 0.5, 0.5, (lo + hi) / 2, lo, hi, p, 0.02, 0.5, 0.0)
+
+    # Look 1: nothing decided (p above the look's level, interval wider than the margin);
+    # look 2: the first is larger, the second within the margin, the third still open.
+    first = [r(0.01, 0.001, 0.04), r(0.5, -0.02, 0.02), r(0.5, -0.03, 0.03)]
+    second = [r(0.0005, 0.01, 0.03), r(0.6, -0.008, 0.009), r(0.4, -0.02, 0.03)]
+    assert sequential_decision([first]) == [(10, "undecided")] * 3
+    assert sequential_decision([first, second]) == [
+        (20, "larger"), (20, "no effect beyond ±0.01"), (20, "undecided")]
+    # A comparison decided at an earlier look keeps that decision.
+    early = [r(0.0001, 0.02, 0.05), *first[1:]]
+    assert sequential_decision([early, second])[0] == (10, "larger")

@@ -31,6 +31,7 @@ from utils.results.comparisons import (
     backend_table,
     lab_summary,
     readings,
+    sequential_summary,
     size_change,
     size_summary,
     stopping_sensitivity,
@@ -149,6 +150,8 @@ def _command(args: argparse.Namespace) -> int:
                      readings(paired_table)),
                     ("Each trained verdict under the grids' stopping rule and under shorter "
                      "patiences replayed on the same runs' curves", stopping),
+                    ("Seeds where it matters: where each comparison of the sequential plan "
+                     "stands (looks at 10, 20, 30 paired seeds)", sequential_summary()),
                     ("Effect versus training-set size, at a 12-epoch budget and at "
                      "convergence (paired by seed, Benjamini-Hochberg over each budget's "
                      "table)", sizes),

@@ -22,6 +22,7 @@ from utils.networks.recipe import KERAS_2017, PYTORCH
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
+    LADDER_TOGGLE,
     NOT_STORED,
     Setting,
     all_results,
@@ -47,8 +48,7 @@ PIPELINE = {
     "input [-128, 128] with BatchNorm": ("standardised + BN", "[-128, 128] + BN"),
     "Adam at lr 1e-3 (vs SGD + Nesterov)": ("SGD + Nesterov", "Adam"),
 }
-THREAD_CULPRITS = ("conv/dense init", "GRU init", "Nesterov formula", "gate activation")
-LADDER = "all defaults (PYTORCH → KERAS_2017)"
+LADDER = LADDER_TOGGLE
 
 
 def _sides(toggle: str) -> tuple[str, str]:

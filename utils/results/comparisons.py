@@ -45,6 +45,8 @@ from utils.results.stats import (
     EQUIVALENCE_MARGIN,
     IDENTICAL,
     LARGER,
+    SEQUENTIAL_ALPHA,
+    SEQUENTIAL_LOOKS,
     WITHIN,
     Change,
     bh_company,
@@ -53,6 +55,7 @@ from utils.results.stats import (
     family_verdicts,
     paired,
     ruled_out,
+    sequential_decision,
     welch_change,
 )
 from utils.results.store import load_results, rows_of
@@ -155,13 +158,18 @@ def toggle_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]
             for toggle, a, b in out]
 
 
+LADDER_TOGGLE = "all defaults (PYTORCH → KERAS_2017)"
+# The thread's own suspects, in the order its author checked them.
+THREAD_CULPRITS = ("conv/dense init", "GRU init", "Nesterov formula", "gate activation")
+
+
 def lab_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
     """The lab's declared family: every one-default comparison of :func:`toggle_pairs` and
     the whole ladder (``PYTORCH`` → ``KERAS_2017``) in both frameworks. Each of them gets its
     verdict here, once, and every other table, figure and sentence that shows one of them
     shows that verdict (``declared`` of :func:`budget_summary`)."""
     return toggle_pairs(preset) + [
-        ("all defaults (PYTORCH → KERAS_2017)", Setting("PYTORCH", fw, PYTORCH, preset),
+        (LADDER_TOGGLE, Setting("PYTORCH", fw, PYTORCH, preset),
          Setting("KERAS_2017", fw, KERAS_2017, preset)) for fw in ("torch", "keras")]
 
 
@@ -843,6 +851,51 @@ def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setti
             "same verdict" if not moved else
             f"{states[own]} at patience {own}; " + ", ".join(
                 f"{states[p]} at {p}" for p in moved))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- seeds where it matters: the sequential plan ---------------------------------------------
+
+def sequential_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
+    """The family the sequential plan adds seeds to: the thread's four defaults and the
+    whole ladder, in both frameworks (:data:`~utils.results.stats.SEQUENTIAL_LOOKS`)."""
+    return [p for p in lab_pairs(preset) if p[0] in (*THREAD_CULPRITS, LADDER_TOGGLE)]
+
+
+def sequential_summary(results=None, preset: str = "classroom") -> pd.DataFrame:
+    """Where each comparison of :func:`sequential_pairs` stands in the plan stated before
+    its added seeds were run (:func:`~utils.results.stats.sequential_decision`): trained
+    runs, the seeds paired, the last look whose seeds are all stored, and the decision
+    (or "undecided" while the next look waits for its seeds)."""
+    results = all_results() if results is None else results
+    pairs = sequential_pairs(preset)
+    scores = []
+    for _, a, b in pairs:
+        sa, sb = scores_at(results, a, CONVERGED), scores_at(results, b, CONVERGED)
+        shared = sorted(set(sa) & set(sb))
+        scores.append(({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared}))
+    by_look = []
+    for n, alpha in zip(SEQUENTIAL_LOOKS, SEQUENTIAL_ALPHA):
+        if any(len(a) < n for a, _ in scores):
+            break  # a look is taken once every comparison of the family has its seeds
+        by_look.append([paired({s: a[s] for s in sorted(a)[:n]}, b, level=1 - alpha)
+                        for a, b in scores])
+    decided = sequential_decision(by_look)
+    rows = []
+    for i, ((toggle, a, _), (sa, _)) in enumerate(zip(pairs, scores)):
+        row = {"toggle": toggle, "framework": a.framework, "seeds": len(sa),
+               "looks taken": len(by_look)}
+        if by_look:
+            r = by_look[len(by_look) - 1][i]
+            row.update({"mean difference": r.diff, "CI low": r.ci_low, "CI high": r.ci_high,
+                        "interval level": 1 - SEQUENTIAL_ALPHA[len(by_look) - 1],
+                        "decision": decided[i][1]})
+            if decided[i][1] == "undecided" and len(by_look) < len(SEQUENTIAL_LOOKS):
+                row["decision"] = (f"undecided: next look at "
+                                   f"{SEQUENTIAL_LOOKS[len(by_look)]} seeds")
+        else:
+            row["decision"] = f"waiting for {SEQUENTIAL_LOOKS[0]} seeds"
         rows.append(row)
     return pd.DataFrame(rows)
 

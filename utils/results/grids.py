@@ -302,6 +302,22 @@ def _size_jobs() -> list[Job]:
     return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
 
 
+# The sequential plan's added seeds (utils.results.stats.SEQUENTIAL_LOOKS): the settings of
+# the thread's four defaults and the whole ladder, trained, both frameworks; seeds 10-19 for
+# the second look, then 20-29 for the third, each look's block complete before the next.
+SEQUENTIAL_RUNGS = ("start", "conv/dense init", "GRU init", "Nesterov formula",
+                    "gate activation")
+
+
+def _sequential_jobs() -> list[Job]:
+    torch = [TORCH_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [KERAS_2017]
+    keras = [KERAS_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [PYTORCH]
+    jobs = [Job(trained(r), fw, s) for block in (range(10, 20), range(20, 30))
+            for s in block for fw, recipes in (("torch", torch), ("keras", keras))
+            for r in recipes]
+    return jobs
+
+
 # Grids the notebooks read. Each is a function so a grid is built only when asked for.
 GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Both presets in both frameworks (notebooks 02 and 03).
@@ -337,6 +353,8 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Candidate stopping rules on three seeds of both presets, both frameworks (the rule
     # every trained grid then uses is chosen from these curves).
     "stopping": _stopping_jobs,
+    # Seeds added where a trained verdict needs them, under the plan stated before they ran.
+    "sequential": _sequential_jobs,
     # Tiny and fast: tests, and checking an installation end to end.
     "smoke": lambda: _jobs((replace(KERAS_2017, epochs=1), replace(PYTORCH, epochs=1)),
                            ("keras", "torch"), range(2), ("smoke",)),

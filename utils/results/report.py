@@ -27,13 +27,19 @@ from utils.results.comparisons import (
     describe_paths,
     lab_summary,
     readings,
+    sequential_summary,
     size_change,
     size_columns,
     size_summary,
     stopping_sensitivity,
 )
 from utils.results.grids import GRIDS, Job
-from utils.results.stats import DECISIVE_SEEDS, EQUIVALENCE_MARGIN
+from utils.results.stats import (
+    DECISIVE_SEEDS,
+    EQUIVALENCE_MARGIN,
+    SEQUENTIAL_ALPHA,
+    SEQUENTIAL_LOOKS,
+)
 from utils.results.store import read_meta, read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
@@ -295,6 +301,22 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "its own BH family. A verdict that moves when the models stop a few epochs earlier "
         "is a verdict about the stopping rule as much as about the default.",
         markdown_table(stopping),
+        "## Seeds where it matters: the sequential plan",
+        "Ten paired seeds detect an effect of about one spread of the per-seed differences "
+        "(the MDE column below), and most trained effects are smaller than that. For the "
+        "thread's four defaults and the whole ladder, in both frameworks, seeds are added "
+        "under a plan stated before any added seed was run (`SEQUENTIAL_LOOKS`, "
+        "`SEQUENTIAL_ALPHA` in `utils/results/stats.py`; grid `sequential`): looks at "
+        + ", ".join(str(n) for n in SEQUENTIAL_LOOKS) + " paired seeds, the two-sided error "
+        "spent as " + ", ".join(f"{a:g}" for a in SEQUENTIAL_ALPHA) + " (summing to 0.05). "
+        "At each look a comparison is decided as larger (BH over the family at that level) "
+        f"or as no effect beyond ±{EQUIVALENCE_MARGIN:g} F1 (its interval at that level "
+        "within the margin), and otherwise waits for the next look; after the last look it "
+        "stays undecided. A look is taken once every comparison of the family has its "
+        "seeds.",
+        markdown_table(sequential_summary().assign(
+            interval=lambda t: [bracket(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
+            if "CI low" in t else "").drop(columns=["CI low", "CI high"], errors="ignore")),
         "## Every comparison, paired by data seed",
         "Mean F1 difference b − a over the paired seeds (beside it the median per-seed "
         "difference, and the share of seeds on which b scored higher, a tie counting half: "

@@ -374,6 +374,53 @@ def ruled_out(ci_low: float, ci_high: float) -> float:
     return float(max(abs(ci_low), abs(ci_high)))
 
 
+# --- adding seeds where it matters: a plan stated before the added seeds are run -------------
+
+# Looks at 10, 20 and 30 paired seeds; the two-sided error is spent across them (a simple
+# increasing spend that sums to 0.05, so stopping early costs power, never error). At each
+# look a comparison is decided as "larger" when BH over its family at that look's level calls
+# it, as "no effect beyond the margin" when its interval at that level lies within
+# ±EQUIVALENCE_MARGIN (two one-sided tests, read from the interval), and otherwise waits for
+# the next look; after the last one it stays undecided, and says so.
+SEQUENTIAL_LOOKS = (10, 20, 30)
+SEQUENTIAL_ALPHA = (0.005, 0.015, 0.03)
+
+
+def sequential_decision(results_by_look: list[list[Paired]],
+                        margin: float = EQUIVALENCE_MARGIN) -> list[tuple[int, str]]:
+    """Walk a family of paired comparisons through the looks of the sequential plan.
+
+    ``results_by_look[k]`` holds, for look ``k`` that has all its seeds, every comparison of
+    the family computed on its first ``SEQUENTIAL_LOOKS[k]`` paired seeds at level
+    ``1 - SEQUENTIAL_ALPHA[k]``. Returns per comparison ``(seeds, decision)``: the look where
+    it was decided and "larger", "no effect beyond ±margin", or, where the looks run out,
+    "undecided" (with the seeds of the last look it reached).
+
+    Examples
+    --------
+    >>> big = Paired(10, 0.5, 0.6, 0.1, 0.05, 0.15, 0.001, 0.04, 1.0, 0.1)
+    >>> flat = Paired(10, 0.5, 0.5, 0.0, -0.004, 0.006, 0.9, 0.01, 0.5, 0.0)
+    >>> wide = Paired(10, 0.5, 0.5, 0.0, -0.03, 0.03, 0.9, 0.05, 0.5, 0.0)
+    >>> sequential_decision([[big, flat, wide]])
+    [(10, 'larger'), (10, 'no effect beyond ±0.01'), (10, 'undecided')]
+    """
+    if not results_by_look:
+        return []
+    out: list[tuple[int, str] | None] = [None] * len(results_by_look[0])
+    for k, family in enumerate(results_by_look):
+        alpha, n = SEQUENTIAL_ALPHA[k], SEQUENTIAL_LOOKS[k]
+        q = false_discovery_control([r.p for r in family], method="bh")
+        for i, (r, qi) in enumerate(zip(family, q)):
+            if out[i] is not None:
+                continue
+            if qi < alpha:
+                out[i] = (n, "larger")
+            elif ruled_out(r.ci_low, r.ci_high) <= margin:
+                out[i] = (n, f"no effect beyond ±{margin:g}")
+    last = SEQUENTIAL_LOOKS[len(results_by_look) - 1]
+    return [o if o is not None else (last, "undecided") for o in out]
+
+
 def family_verdicts(results: list[Paired], alpha: float = 0.05,
                     method: str = "bh") -> tuple[np.ndarray, list[str]]:
     """Adjusted p-values and verdicts of a family (a table) of comparisons.
