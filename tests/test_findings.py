@@ -10,8 +10,14 @@ import pytest
 
 from utils.common.repo import REPO_ROOT
 from utils.lessons import findings as F
-from utils.lessons.headline import HEADLINES, LADDER, THREAD_CULPRITS
-from utils.results.comparisons import CONVERGED, all_results, lab_summary
+from utils.lessons.headline import HEADLINES
+from utils.results.comparisons import (
+    CONVERGED,
+    LADDER_TOGGLE,
+    THREAD_CULPRITS,
+    all_results,
+    lab_summary,
+)
 from utils.results.report import differences
 
 matplotlib.use("Agg")
@@ -31,7 +37,7 @@ def test_the_readme_carries_the_generated_conclusion(lab):
 
 def test_the_readme_check_fails_when_the_tables_move(lab):
     moved = lab.copy()
-    ladder = (moved.toggle == LADDER) & (moved.budget == CONVERGED)
+    ladder = (moved.toggle == LADDER_TOGGLE) & (moved.budget == CONVERGED)
     moved.loc[ladder, "mean difference"] += 0.05
     readme = (REPO_ROOT / "README.md").read_text()
     assert differences(F.readme_conclusion(readme), F.conclusion_sentence(moved))
@@ -39,7 +45,7 @@ def test_the_readme_check_fails_when_the_tables_move(lab):
 
 def test_the_conclusion_follows_the_share_of_the_effect_left_after_training():
     def table(late: float) -> pd.DataFrame:
-        return pd.DataFrame([{"toggle": LADDER, "framework": fw, "budget": b, "seeds": 10,
+        return pd.DataFrame([{"toggle": LADDER_TOGGLE, "framework": fw, "budget": b, "seeds": 10,
                               "mean difference": d, "verdict": "larger than seed noise"}
                              for fw in ("torch", "keras")
                              for b, d in ((12, 0.1), (CONVERGED, late))])

@@ -19,19 +19,13 @@ import pandas as pd
 
 from utils.common.files import atomic_write_text
 from utils.common.repo import REPO_ROOT
-from utils.lessons.headline import (
-    FRAMEWORKS,
-    LADDER,
-    PIPELINE,
-    SIDE_STYLE,
-    THREAD_CULPRITS,
-    TRAINED_LABEL,
-    kind,
-)
+from utils.lessons.headline import FRAMEWORKS, PIPELINE, SIDE_STYLE, TRAINED_LABEL, kind
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
+    LADDER_TOGGLE,
     NOT_STORED,
+    THREAD_CULPRITS,
     Setting,
     all_results,
     lab_pairs,
@@ -66,7 +60,7 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
 
     Examples
     --------
-    >>> t = pd.DataFrame([{"toggle": LADDER, "framework": fw, "budget": b, "seeds": 10,
+    >>> t = pd.DataFrame([{"toggle": LADDER_TOGGLE, "framework": fw, "budget": b, "seeds": 10,
     ...                    "mean difference": d, "verdict": "larger than seed noise"}
     ...                   for fw in ("torch", "keras")
     ...                   for b, d in ((12, 0.1), ("converged", 0.02))])
@@ -77,8 +71,8 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
     CRNN learns, not where it ends."
     """
     lab = lab_summary() if lab is None else lab
-    e = [_row(lab, LADDER, fw, BUDGET) for fw in ("torch", "keras")]
-    c = [_row(lab, LADDER, fw, CONVERGED) for fw in ("torch", "keras")]
+    e = [_row(lab, LADDER_TOGGLE, fw, BUDGET) for fw in ("torch", "keras")]
+    c = [_row(lab, LADDER_TOGGLE, fw, CONVERGED) for fw in ("torch", "keras")]
     if any(r is None for r in e + c):
         return ("The whole ladder of defaults is not stored at both budgets yet: run the "
                 "trained-model grids (docs/reproducibility.md).")
@@ -129,7 +123,7 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
     moving = [f"{r['toggle']} ({FRAMEWORKS[r['framework']]})" for r in
               stopping_sensitivity(results, lab_pairs()).to_dict("records")
               if r["stopping rule"] not in ("same verdict", "not decided")
-              and r["toggle"] in (*THREAD_CULPRITS, *PIPELINE, LADDER)]
+              and r["toggle"] in (*THREAD_CULPRITS, *PIPELINE, LADDER_TOGGLE)]
     if moving:
         parts.append("These verdicts move when the models stop a few epochs earlier "
                      "(patience replayed on the same runs), so they depend on the stopping "

@@ -48,13 +48,12 @@ PIPELINE = {
     "input [-128, 128] with BatchNorm": ("standardised + BN", "[-128, 128] + BN"),
     "Adam at lr 1e-3 (vs SGD + Nesterov)": ("SGD + Nesterov", "Adam"),
 }
-LADDER = LADDER_TOGGLE
 
 
 def _sides(toggle: str) -> tuple[str, str]:
     """The labels of a lab comparison's two sides (a: PyTorch's default, b: Keras-2017's,
     in either framework; or the two pipeline choices)."""
-    if toggle == LADDER:
+    if toggle == LADDER_TOGGLE:
         return "PYTORCH", "KERAS_2017"
     if toggle == "Keras-3 hard sigmoid (vs sigmoid)":
         return "sigmoid", "Keras-3 hard sigmoid"
@@ -91,13 +90,13 @@ def _matched(preset: str) -> list[tuple[str, Setting, Setting]]:
 
 # Each notebook's headline comparisons, as a function of the dataset preset.
 HEADLINES: dict[str, Callable[[str], list[tuple[str, Setting, Setting]]]] = {
-    "03": lambda p: _port(p) + _from_lab([LADDER], ("torch",))(p),
+    "03": lambda p: _port(p) + _from_lab([LADDER_TOGGLE], ("torch",))(p),
     "04": _from_lab(["conv/dense init", "GRU init"]),
     "05": _from_lab(["Nesterov formula", "Nesterov formula, step decay"]),
     "06": _from_lab(["gate activation", "Keras-3 hard sigmoid (vs sigmoid)"]),
     "07": _from_lab(["input [0, 1] (vs standardised)", "input [-128, 128] (vs standardised)",
                      "BatchNorm (vs none)", "Adam at lr 1e-3 (vs SGD + Nesterov)"]),
-    "08": _from_lab([LADDER]),
+    "08": _from_lab([LADDER_TOGGLE]),
     "09": _matched,
 }
 
