@@ -175,7 +175,8 @@ def lab_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
 
 def comparison_key(a: Setting, b: Setting) -> str:
     """What makes two rows of two tables one comparison: both settings' framework, dataset
-    and recipe (its defaults; the budget fields are the table's, not the comparison's).
+    and recipe (its defaults; the budget fields are the table's, not the comparison's), in
+    either order (b − a and a − b share their test, interval width and verdict).
 
     Examples
     --------
@@ -184,10 +185,12 @@ def comparison_key(a: Setting, b: Setting) -> str:
     >>> k == comparison_key(Setting("a", "torch", trained(PYTORCH)),
     ...                     Setting("b", "torch", KERAS_2017))
     True
+    >>> k == comparison_key(Setting("y", "torch", KERAS_2017), Setting("x", "torch", PYTORCH))
+    True
     """
     def side(s: Setting) -> str:
         return f"{s.framework}|{s.preset}|{trained(s.recipe).to_string()}"
-    return f"{side(a)} -> {side(b)}"
+    return " <-> ".join(sorted((side(a), side(b))))
 
 
 # --- paired, powered, family-controlled: at a budget and at convergence -------------------
