@@ -14,6 +14,7 @@ import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import HTML
 
 
@@ -29,17 +30,22 @@ def figure_html(fig: plt.Figure, alt: str) -> str:
 
 
 def fold(summary: str, lines: Sequence[str] = (),
-         figures: Sequence[tuple[plt.Figure, str]] = ()) -> HTML:
+         figures: Sequence[tuple[plt.Figure, str]] = (),
+         tables: Sequence[pd.DataFrame] = ()) -> HTML:
     """A closed ``<details>`` block: ``summary`` on its handle; inside, ``lines`` as
-    preformatted text and each ``(figure, alt text)``.
+    preformatted text, each ``(figure, alt text)`` and each table (three decimals).
 
     Examples
     --------
     >>> block = fold("Detail", ["one line", "a < b"])
     >>> block.data.startswith("<details><summary>Detail</summary>"), "a &lt; b" in block.data
     (True, True)
+    >>> "<table" in fold("T", tables=[pd.DataFrame({"x": [0.12345]})]).data
+    True
     """
     text = "\n".join(lines)
     body = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
     body += "".join(figure_html(f, alt) for f, alt in figures)
+    body += "".join(t.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
+                    for t in tables)
     return HTML(f"<details><summary>{html.escape(summary)}</summary>{body}</details>")

@@ -40,6 +40,7 @@ from utils.results.stats import (
     SEQUENTIAL_ALPHA,
     SEQUENTIAL_LOOKS,
 )
+from utils.results.stopping import LATE, SMOOTH, stopping_evidence
 from utils.results.store import read_meta, read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
@@ -294,6 +295,14 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         f"Each comparison's adjusted verdict after {BUDGET} epochs and at convergence "
         "(early stopping on validation F1), and what the two say together.",
         markdown_table(readings(toggles)),
+        "## Does the stopping rule find the plateau?",
+        "Each stopping rule's stored trained runs (classroom set): how long they ran, whether "
+        f"the {SMOOTH}-epoch smoothed validation curve still rose over the last {LATE} "
+        "epochs before the stop, the share of those epochs that set a new best, and, for a "
+        "candidate more patient than the grids' rule, the median change in test F1 from "
+        "the epoch the grids' patience would have kept in the same run (grid `stopping`, "
+        "still filling up: a rule is chosen from these curves once its runs are stored).",
+        markdown_table(stopping_evidence()),
         "## How far each verdict depends on the stopping rule",
         f"The trained runs stop after {TRAINED['patience']} epochs without a better "
         "validation F1. A shorter patience is replayed exactly on the same runs' stored "
