@@ -33,7 +33,10 @@ from utils.results.comparisons import (
     scores_at,
 )
 
-FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras", "keras vs torch": "Keras vs PyTorch"}
+FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras", "keras vs torch": "Keras vs PyTorch",
+              "keras-jax": "Keras on JAX", "keras-torch": "Keras on the PyTorch backend",
+              "keras vs keras-jax": "Keras, TensorFlow vs JAX backend",
+              "keras vs keras-torch": "Keras, TensorFlow vs PyTorch backend"}
 # Okabe–Ito (colour-blind safe), with a marker each so no reading depends on colour alone.
 SIDE_STYLE = ({"color": "#E69F00", "marker": "o"}, {"color": "#0072B2", "marker": "s"})
 TRAINED_LABEL = "trained (early stopping)"
