@@ -97,3 +97,23 @@ def test_the_closing_figures_draw(lab):
     assert len(fig.axes) == 2
     fig = F.plot_ladder_both_budgets(all_results())
     assert [len(ax.get_xticklabels()) for ax in fig.axes] == [7, 7]
+
+
+def test_every_notebook_closes_with_a_generated_recap():
+    """01-11 end with a recap computed by utils.lessons.recaps (never typed); 00 ends with
+    the generated teaser and 12 with its generated conclusion and detail."""
+    for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        if path.name[:2] in ("00", "12"):
+            continue
+        last = "".join(json.loads(path.read_text())["cells"][-1]["source"])
+        assert "from utils.lessons.recaps import" in last, path.name
+
+
+def test_the_data_recap_reads_the_dataset():
+    from utils.lessons.recaps import data_recap
+    from utils.task.dataset import load_dataset
+
+    ds = load_dataset("smoke", progress=False)
+    text = data_recap(ds).data
+    assert f"train {len(ds['train'].y)}" in text
+    assert f"{ds['train'].y.sum(1).mean():.2f} labels" in text
