@@ -103,17 +103,3 @@ def show_backends(live: pd.DataFrame | None, epochs: int, results=None, data: st
     if figure_name:
         savefig(fig, figure_name)
     plt.show()
-
-
-def backends_recap(table: pd.DataFrame):
-    """Notebook 10's "what you should have seen", generated from its
-    :func:`~utils.results.comparisons.backend_summary` table: each comparison (kernels,
-    then the defaults on each backend) after 12 epochs and trained, in one sentence each
-    (:func:`~utils.lessons.headline.sentence`)."""
-    from IPython.display import Markdown
-
-    from utils.lessons.headline import sentence
-
-    said = [sentence(t, fw, table) for t, fw in
-            table[["toggle", "framework"]].drop_duplicates().itertuples(index=False)]
-    return Markdown("**What you should have seen**\n\n" + "\n".join(f"- {s}" for s in said))

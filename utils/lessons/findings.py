@@ -148,28 +148,6 @@ def trained_medians(results=None, preset: str = "classroom") -> pd.DataFrame:
     return pd.DataFrame(rows).round(3)
 
 
-def reference_recap(results=None, data: str = "classroom"):
-    """Notebook 02's "what you should have seen", generated from the stored runs of the
-    Keras reference (``KERAS_2017`` in Keras): its spread over seeds after 12 epochs and
-    where training ended."""
-    from IPython.display import Markdown
-
-    from utils.networks.recipe import KERAS_2017
-
-    results = all_results() if results is None else results
-    s = Setting("", "keras", KERAS_2017, data)
-    at = {b: [v["f1"] for v in scores_at(results, s, b).values()] for b in (BUDGET, CONVERGED)}
-    if min(len(v) for v in at.values()) < 2:
-        return Markdown("**What you should have seen**: the stored reference runs are not "
-                        "stored yet for this dataset.")
-    e, c = (np.asarray(at[b]) for b in (BUDGET, CONVERGED))
-    return Markdown(
-        "**What you should have seen**\n\n"
-        f"- One recipe, ten seeds: after {BUDGET} epochs test micro-F1 ranges from "
-        f"{e.min():.3f} to {e.max():.3f} (median {np.median(e):.3f}); one run is one draw.\n"
-        f"- Trained until validation F1 stopped improving, the same runs reach a median of "
-        f"{np.median(c):.3f} (range {c.min():.3f} to {c.max():.3f}): {BUDGET} epochs is a "
-        f"budget, not the end of training.")
 
 
 # --- figures -------------------------------------------------------------------------------

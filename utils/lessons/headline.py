@@ -234,7 +234,7 @@ def plot_both_budgets(results, title: str, a: Setting, b: Setting, ax: plt.Axes,
     ax.set_ylabel("test micro-F1")
 
 
-def _framework(a: Setting, b: Setting) -> str:
+def framework_of(a: Setting, b: Setting) -> str:
     return a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
 
 
@@ -248,7 +248,7 @@ def draw_pairs(results, pairs: Sequence[tuple[str, Setting, Setting]], table: pd
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.6, 4.0), squeeze=False, sharey=True)
     sentences = []
     for ax, (toggle, a, b) in zip(axes[0], pairs):
-        fw = _framework(a, b)
+        fw = framework_of(a, b)
         plot_both_budgets(results, f"{toggle}\n{FRAMEWORKS.get(fw, fw)}", a, b, ax, live)
         sentences.append(sentence(toggle, fw, table))
     if title:
@@ -277,27 +277,3 @@ def headline(notebook: str, results=None, data: str = "classroom") -> Headline:
                "the medians.")
     fig.text(0.01, -0.02, caption, fontsize=9, ha="left", va="top", wrap=True)
     return Headline(fig, sentences, table, caption)
-
-
-def what_you_should_have_seen(notebook: str, results=None, data: str = "classroom"):
-    """The closing cell of a toggle notebook: its headline's sentences, generated again
-    from the stored runs, and which of its trained verdicts move when the models stop a
-    few epochs earlier (:func:`~utils.results.comparisons.stopping_sensitivity`)."""
-    from IPython.display import Markdown
-
-    from utils.results.comparisons import stopping_sensitivity
-
-    results = all_results() if results is None else results
-    pairs = HEADLINES[notebook](data)
-    table = budget_summary(pairs, results, declared=lab_summary(results, data),
-                           family="this headline")
-    said = [sentence(t, _framework(a, b), table) for t, a, b in pairs]
-    moves = stopping_sensitivity(results, pairs)
-    moved = [f"{r['toggle']} ({FRAMEWORKS.get(r['framework'], r['framework'])}): "
-             f"{r['stopping rule']}" for r in moves.to_dict("records")
-             if r["stopping rule"] not in ("same verdict", "not decided")]
-    text = ["**What you should have seen**", "", *(f"- {s}" for s in said)]
-    if moved:
-        text += ["", "These trained verdicts move when the models stop a few epochs earlier "
-                     "(patience replayed on the same runs):", *(f"- {m}" for m in moved)]
-    return Markdown("\n".join(text))
