@@ -70,7 +70,9 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     if figure_name:
         savefig(fig, figure_name)
     by_label = {s.label: s for s in settings}
-    y_test = None if smoke else load_dataset(settings[0].preset, progress=False)["test"].y
+    # The test labels only: the features of every split would double a kernel's arrays.
+    y_test = None if smoke else load_dataset(settings[0].preset, splits=("test",),
+                                             progress=False)["test"].y
     v = budget_summary([(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs],
                        results, (BUDGET, CONVERGED), y_test)
     print("\n".join(describe_budgets(v)))

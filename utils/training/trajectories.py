@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from utils.common.memory import release_memory
 from utils.networks.model_torch import bce_loss, build_model
 from utils.networks.optimizers import make_torch_optimizer, set_torch_lr, step_lr
 from utils.networks.recipe import Recipe
@@ -120,6 +121,11 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
         loss_t = torch_t.fit_epoch(batches, lr)
         rows.append({"epoch": epoch + 1, "loss keras": loss_k, "loss torch": loss_t,
                      **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)})
+    # Notebook 09 trains three such pairs in one kernel: drop this pair and the scaled
+    # copies of the data now, and hand their freed heap back, so that the next pair does
+    # not stack on this one's leftovers (Binder's limit counts the kernel's heap).
+    del keras_t, torch_t, x
+    release_memory()
     return pd.DataFrame(rows).set_index("epoch")
 
 
