@@ -125,11 +125,12 @@ def bench_training_run() -> list[dict]:
     return rows
 
 
-def live_run_commands(epochs: int = LIVE_EPOCHS) -> dict[tuple[str, str], list[str]]:
+def live_run_commands(epochs: int = LIVE_EPOCHS,
+                      per_cpu: bool = True) -> dict[tuple[str, str], list[str]]:
     """The live runs that :func:`bench_beside_busy` times: each framework's short classroom
     run with the lab's thread count (the default, ``$DEFAULTS_LAB_THREADS`` unset) and, where
-    this process may use more than one CPU, with one thread per CPU (the default before),
-    keyed by (framework, threads)."""
+    this process may use more than one CPU and ``per_cpu``, with one thread per CPU (the
+    default before), keyed by (framework, threads)."""
     from utils.common.frameworks import LIVE_THREADS
 
     cmds = {}
@@ -137,7 +138,7 @@ def live_run_commands(epochs: int = LIVE_EPOCHS) -> dict[tuple[str, str], list[s
         base = [sys.executable, "-m", "utils.train", "--framework", fw, "--recipe", recipe,
                 "--seed", "0", "--epochs", str(epochs)]
         cmds[fw, f"default ({LIVE_THREADS})"] = base
-        if available_cpus() > 1:
+        if per_cpu and available_cpus() > 1:
             cmds[fw, f"{available_cpus()} (one per CPU)"] = base + ["--threads",
                                                                     str(available_cpus())]
     return cmds
@@ -179,11 +180,15 @@ def bench_beside_busy(commands: dict[tuple[str, str], list[str]], repeats: int =
     for _ in range(repeats):
         for key, cmd in commands.items():
             times[key]["quiet"].append(_timed(cmd, env)[0])
+            # Each time as it comes: on a loaded machine one run can take many minutes.
+            print(f"{key}: quiet {times[key]['quiet'][-1]:.1f} s", file=sys.stderr, flush=True)
             busy = subprocess.Popen([sys.executable, "-c", busy_code], stdout=subprocess.PIPE,
                                     text=True)
             try:
                 busy.stdout.readline()  # running (or ended, which the run then times alone)
                 times[key]["beside"].append(_timed(cmd, env)[0])
+                print(f"{key}: beside a busy process {times[key]['beside'][-1]:.1f} s",
+                      file=sys.stderr, flush=True)
             finally:
                 busy.kill()
                 busy.communicate()
@@ -302,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beside-busy", action="store_true",
                         help="only the live runs quiet and beside a busy process: print "
                              "their section and write no page")
+    parser.add_argument("--default-threads-only", action="store_true",
+                        help="with --beside-busy: time the default thread count only (one "
+                             "thread per CPU can take many times longer on a busy machine)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats of each live run beside a busy process (median; "
                              "default 1 with --quick, else 3)")
@@ -309,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats {args.repeats}: expected at least 1")
     repeats = args.repeats or (1 if args.quick else 3)
-    if args.beside_busy:
+    if args.beside_busy or args.default_threads_only:
         load = os.getloadavg()[0]
-        print(beside_busy_section(bench_beside_busy(live_run_commands(), repeats), load,
-                                  LIVE_EPOCHS))
+        commands = live_run_commands(per_cpu=not args.default_threads_only)
+        print(beside_busy_section(bench_beside_busy(commands, repeats), load, LIVE_EPOCHS))
         return 0
     if args.notebooks:
         try:

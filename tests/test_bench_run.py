@@ -66,6 +66,9 @@ def test_the_live_runs_time_the_default_threads_and_one_per_cpu():
 
     cmds = live_run_commands(epochs=2)
     assert {fw for fw, _ in cmds} == {"torch", "keras"}
+    only = live_run_commands(epochs=2, per_cpu=False)
+    assert only == {k: v for k, v in cmds.items() if k[1].startswith("default")}
+    assert len(only) == 2
     for (fw, threads), cmd in cmds.items():
         assert cmd[cmd.index("--framework") + 1] == fw and cmd[cmd.index("--epochs") + 1] == "2"
         if threads.startswith("default"):
