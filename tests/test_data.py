@@ -223,20 +223,3 @@ def test_bad_cli_arguments_are_one_line_errors(private_root, capsys):
         D.main(["export", "--preset", "smoke", "--index", "-1", "--out", "x.wav"])
     err = capsys.readouterr().err.strip().splitlines()
     assert "clip index -1" in err[-1] and "Traceback" not in "\n".join(err)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_scaling_in_one_array_gives_the_expression_bit_for_bit(dtype):
-    """scale_features computes in place to hold one copy of the data, not three: the result
-    must be the old expression's to the last bit, or every stored row would move."""
-    rng = np.random.default_rng(0)
-    x = (rng.standard_normal((6, 20, 40)) * 17 - 40).astype(dtype)
-    s = feature_stats(x.astype(np.float32))
-    old = {"standard": (x - s.mean) / s.std,
-           "unit": (x - s.min) / (s.max - s.min),
-           "pm128": 256.0 * (x - s.min) / (s.max - s.min) - 128.0}
-    for scaling, expected in old.items():
-        got = scale_features(x, s, scaling)
-        assert got.dtype == np.float32
-        assert np.array_equal(got, expected.astype(np.float32)), scaling
-        assert got.tobytes() == expected.astype(np.float32).tobytes(), scaling
