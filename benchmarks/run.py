@@ -8,6 +8,8 @@ also given as a ratio against a baseline measured in the same run. The report is
 atomically and never edited by hand.
 
     python benchmarks/run.py [--quick] [--skip-notebooks]
+    python benchmarks/run.py --notebooks 09 10    # their memory only; writes no page
+    python benchmarks/run.py --beside-busy        # live runs quiet and beside a busy process
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ GOALS = {
     "notebook_s": 240, "notebook_rss_mb": 2048, "notebook_anon_mb": 1024,
     "notebooks_total_s": 1500,
     "toggles_grid_s": 5400,
+    "beside_busy_ratio": 1.3,
 }
+# The process that keeps one CPU busy beside a timed run: what a second notebook, a browser
+# or a grid worker does to a live run. It says when it runs, so the timed run starts after.
+BUSY_CODE = "print('busy', flush=True)\nwhile True: pass"
+LIVE_EPOCHS = 3  # a short live run of each framework, as a notebook trains one
 
 
 def bench_gru(quick: bool) -> list[dict]:
@@ -116,6 +123,95 @@ def bench_training_run() -> list[dict]:
         r["epoch_s"] = r["train_s"] / KERAS_2017.epochs
         r["ratio_to_torch_pytorch"] = r["train_s"] / base
     return rows
+
+
+def live_run_commands(epochs: int = LIVE_EPOCHS,
+                      per_cpu: bool = True) -> dict[tuple[str, str], list[str]]:
+    """The live runs that :func:`bench_beside_busy` times: each framework's short classroom
+    run with the lab's thread count (the default, ``$DEFAULTS_LAB_THREADS`` unset) and, where
+    this process may use more than one CPU and ``per_cpu``, with one thread per CPU (the
+    default before), keyed by (framework, threads)."""
+    from utils.common.frameworks import LIVE_THREADS
+
+    cmds = {}
+    for fw, recipe in (("torch", "pytorch"), ("keras", "keras_2017")):
+        base = [sys.executable, "-m", "utils.train", "--framework", fw, "--recipe", recipe,
+                "--seed", "0", "--epochs", str(epochs)]
+        cmds[fw, f"default ({LIVE_THREADS})"] = base
+        if per_cpu and available_cpus() > 1:
+            cmds[fw, f"{available_cpus()} (one per CPU)"] = base + ["--threads",
+                                                                    str(available_cpus())]
+    return cmds
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Seconds ``cmd`` took: the ``seconds=`` of its last line where it prints one (a
+    training run's own time, without the imports), else its wall time; and that line."""
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if out.returncode:
+        raise subprocess.CalledProcessError(out.returncode, cmd, out.stdout, out.stderr)
+    last = (out.stdout.strip().splitlines() or [""])[-1]
+    found = re.search(r"\bseconds=([0-9.]+)", last)
+    return (float(found.group(1)) if found else wall), last
+
+
+def bench_beside_busy(commands: dict[tuple[str, str], list[str]], repeats: int = 1,
+                      busy_code: str = BUSY_CODE) -> list[dict]:
+    """Time each command quiet and beside one busy process (a child running ``busy_code``,
+    started before and ended after each timed run), in turns; the median of ``repeats``.
+
+    ``beside / quiet`` is what the load costs the run; the goal is
+    :data:`GOALS` ``["beside_busy_ratio"]``. The quiet time is quiet only where nothing else
+    runs on the machine: the report says what else was running (load average at start).
+    ``$DEFAULTS_LAB_THREADS`` is removed from each run's environment, so the default rows
+    time the lab's own choice.
+
+    Examples
+    --------
+    >>> cmd = {("python", "1"): [sys.executable, "-c", "print(sum(range(10**5)))"]}
+    >>> [r["run"] for r in bench_beside_busy(cmd)]
+    ['python']
+    """
+    env = {k: v for k, v in os.environ.items() if k != "DEFAULTS_LAB_THREADS"}
+    times: dict[tuple[str, str], dict[str, list[float]]] = {
+        key: {"quiet": [], "beside": []} for key in commands}
+    for _ in range(repeats):
+        for key, cmd in commands.items():
+            times[key]["quiet"].append(_timed(cmd, env)[0])
+            # Each time as it comes: on a loaded machine one run can take many minutes.
+            print(f"{key}: quiet {times[key]['quiet'][-1]:.1f} s", file=sys.stderr, flush=True)
+            busy = subprocess.Popen([sys.executable, "-c", busy_code], stdout=subprocess.PIPE,
+                                    text=True)
+            try:
+                busy.stdout.readline()  # running (or ended, which the run then times alone)
+                times[key]["beside"].append(_timed(cmd, env)[0])
+                print(f"{key}: beside a busy process {times[key]['beside'][-1]:.1f} s",
+                      file=sys.stderr, flush=True)
+            finally:
+                busy.kill()
+                busy.communicate()
+    rows = []
+    for (run, threads), t in times.items():
+        quiet, beside = (float(sorted(v)[len(v) // 2]) for v in (t["quiet"], t["beside"]))
+        rows.append({"run": run, "threads": threads, "quiet_s": quiet,
+                     "beside_busy_s": beside, "beside / quiet": beside / quiet})
+    return rows
+
+
+def beside_busy_section(rows: list[dict], load_at_start: float, epochs: int) -> str:
+    """The report's section on :func:`bench_beside_busy`'s rows (runs of ``epochs``)."""
+    return f"""## Live runs beside a busy process (`python benchmarks/run.py --beside-busy`)
+
+Each framework's {epochs}-epoch classroom run (`python -m utils.train --epochs
+{epochs}`, its own `seconds=`), alone (`quiet_s`) and beside one process that keeps a
+CPU busy (`while True: pass`, `beside_busy_s`), in turns; the lab's default thread count and one
+thread per usable CPU. Goal: `beside / quiet` <= {GOALS['beside_busy_ratio']} at the default.
+Load average (1 min) when the measurement started: {load_at_start:.2f} (`quiet_s` is quiet
+only where that is near 0).
+
+{markdown_table(rows)}"""
 
 
 def bench_data(quick: bool) -> dict:
@@ -208,7 +304,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="+", metavar="NN",
                         help="only these notebooks, classroom mode: print their table and "
                              "write no page (memory reads true on a busy machine, time not)")
+    parser.add_argument("--beside-busy", action="store_true",
+                        help="only the live runs quiet and beside a busy process: print "
+                             "their section and write no page")
+    parser.add_argument("--default-threads-only", action="store_true",
+                        help="with --beside-busy: time the default thread count only (one "
+                             "thread per CPU can take many times longer on a busy machine)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="repeats of each live run beside a busy process (median; "
+                             "default 1 with --quick, else 3)")
     args = parser.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        parser.error(f"--repeats {args.repeats}: expected at least 1")
+    repeats = args.repeats or (1 if args.quick else 3)
+    if args.beside_busy or args.default_threads_only:
+        load = os.getloadavg()[0]
+        commands = live_run_commands(per_cpu=not args.default_threads_only)
+        print(beside_busy_section(bench_beside_busy(commands, repeats), load, LIVE_EPOCHS))
+        return 0
     if args.notebooks:
         try:
             chosen = chosen_notebooks(args.notebooks)
@@ -217,11 +330,14 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table(bench_notebooks(("classroom",), chosen)))
         return 0
     t_start = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
+    live_epochs = 1 if args.quick else LIVE_EPOCHS
     results = {
         "gru": bench_gru(args.quick),
         "steps": bench_steps(args.quick),
         "runs": [] if args.quick else bench_training_run(),
         "data": bench_data(args.quick),
+        "beside_busy": bench_beside_busy(live_run_commands(live_epochs), repeats),
         "notebooks": [] if args.skip_notebooks else bench_notebooks(
             ("smoke",) if args.quick else ("smoke", "classroom")),
     }
@@ -244,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
         {"goal": "dataset build warm", "target": f"<= {GOALS['build_warm_s']} s",
          "measured": d["build_warm_s"]},
     ]
+    default_rows = [r for r in results["beside_busy"] if r["threads"].startswith("default")]
+    summary.append({"goal": "live run beside one busy process over quiet, default threads "
+                            "(worst framework)",
+                    "target": f"<= {GOALS['beside_busy_ratio']}",
+                    "measured": max(r["beside / quiet"] for r in default_rows)})
     toggles = next((g for g in grid_times() if g["grid"] == "toggles"), None)
     if toggles:
         summary.append({"goal": f"toggles grid, all {toggles['jobs']} runs, 2 workers "
@@ -293,6 +414,7 @@ The two frameworks timed in turns, in blocks of five steps.
 ## One full classroom training run (`python -m utils.train`, default threads)
 
 {markdown_table(results['runs'])}
+{beside_busy_section(results['beside_busy'], load_at_start, live_epochs)}
 ## Dataset
 
 {markdown_table([{k: v for k, v in d.items()}])}

@@ -23,3 +23,55 @@ def test_an_unknown_notebook_number_is_refused():
     out = subprocess.run([sys.executable, "benchmarks/run.py", "--notebooks", "42"],
                          cwd=REPO_ROOT, capture_output=True, text=True)
     assert out.returncode == 2 and "no notebook numbered ['42']" in out.stderr
+
+
+def test_a_run_is_timed_quiet_and_beside_a_busy_process_that_ends_with_it(tmp_path):
+    """The beside-busy timing on a tiny fake run: each run sees the busy process exactly in
+    its 'beside' turn, the busy process is gone afterwards, and the ratio is the two times'."""
+    import psutil
+
+    from benchmarks.run import BUSY_CODE, bench_beside_busy
+
+    marks = tmp_path / "marks"
+    busy = f"open({str(marks)!r}, 'a').write('busy\\n')\n" + BUSY_CODE
+    # The fake run reports its own seconds (the last line's seconds=, as utils.train does):
+    # one more where a busy sibling runs beside it.
+    run = ("import os, psutil; seen = any('while ' + 'True' in ' '.join(p.cmdline()) for p in "
+           "psutil.Process(os.getppid()).children()); "
+           "print('noise'); print(f'test_f1=0 seconds={1.0 + seen}')")
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    rows = bench_beside_busy({("fake", "1"): [sys.executable, "-c", run]}, repeats=2,
+                             busy_code=busy)
+    assert marks.read_text() == "busy\n" * 2  # one busy process per repeat
+    assert rows == [{"run": "fake", "threads": "1", "quiet_s": 1.0, "beside_busy_s": 2.0,
+                     "beside / quiet": 2.0}]
+    assert {p.pid for p in psutil.Process().children(recursive=True)} == before
+
+
+def test_a_failing_run_is_reported_and_leaves_no_busy_process():
+    import psutil
+
+    from benchmarks.run import bench_beside_busy
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with pytest.raises(subprocess.CalledProcessError):
+        bench_beside_busy({("fails", "1"): [sys.executable, "-c", "raise SystemExit(3)"]})
+    assert {p.pid for p in psutil.Process().children(recursive=True)} == before
+
+
+def test_the_live_runs_time_the_default_threads_and_one_per_cpu():
+    from benchmarks.run import live_run_commands
+    from utils.common.frameworks import LIVE_THREADS
+    from utils.common.machine import available_cpus
+
+    cmds = live_run_commands(epochs=2)
+    assert {fw for fw, _ in cmds} == {"torch", "keras"}
+    only = live_run_commands(epochs=2, per_cpu=False)
+    assert only == {k: v for k, v in cmds.items() if k[1].startswith("default")}
+    assert len(only) == 2
+    for (fw, threads), cmd in cmds.items():
+        assert cmd[cmd.index("--framework") + 1] == fw and cmd[cmd.index("--epochs") + 1] == "2"
+        if threads.startswith("default"):
+            assert "--threads" not in cmd and str(LIVE_THREADS) in threads
+        else:
+            assert cmd[cmd.index("--threads") + 1] == str(available_cpus()) > "1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -241,3 +242,38 @@ def test_a_keras_run_never_loads_pytorch(smoke_data_root):
                          timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+# One short run in a fresh process at a given thread count (a framework sizes its pools once).
+_AT_THREADS = (
+    "import json, sys; from dataclasses import replace; "
+    "from utils.common.frameworks import set_threads, threads_in_use; "
+    "fw, n = sys.argv[1], int(sys.argv[2]); set_threads(n, (fw,)); "
+    "from utils.networks.recipe import KERAS_2017, PYTORCH; "
+    "from utils.training.trainer import train; "
+    "r = train(replace(KERAS_2017 if fw == 'keras' else PYTORCH, epochs=1), 'smoke', 0, fw, "
+    "progress=False); "
+    "print(json.dumps([threads_in_use(fw), r.test_f1, r.valid_f1, r.epoch_loss, r.test_probs]))")
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_the_thread_count_changes_no_result(framework, smoke_data_root):
+    """Live runs train on one thread (``LIVE_THREADS``) where they used one per CPU: the
+    choice must move no stored number, so one epoch gives the identical test and validation
+    F1 and test probabilities (as stored: float16) at one thread and at two. The training
+    loss is a sum over the batch that each framework splits among its threads: it moves in
+    the last bits of float32 (found so in both frameworks), never more."""
+    from utils.common.machine import available_cpus
+
+    if available_cpus() < 2:
+        pytest.skip("one usable CPU: two threads would time-share it, not split the work")
+    found = {}
+    for n in (1, 2):
+        out = subprocess.run([sys.executable, "-c", _AT_THREADS, framework, str(n)],
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        threads, *found[n] = json.loads(out.stdout.strip().splitlines()[-1])
+        assert threads == n
+    (f1, valid_f1, loss, probs), (f1_2, valid_f1_2, loss_2, probs_2) = found[1], found[2]
+    assert (f1, valid_f1, probs) == (f1_2, valid_f1_2, probs_2)
+    assert loss == pytest.approx(loss_2, rel=1e-6)

@@ -37,3 +37,38 @@ def test_same_start_differs_only_by_rounding_when_the_biases_match(smoke):
     assert matched[col].iloc[-1] < 1e-4 and one_bias[col].iloc[-1] < 1e-4
     # PyTorch's second GRU bias doubles the bias step: a real, not a rounding, difference.
     assert two_bias[col].iloc[-1] > 100 * one_bias[col].iloc[-1]
+
+
+def test_same_start_by_name_reads_two_splits_keeps_no_raw_features_and_agrees(smoke,
+                                                                              monkeypatch):
+    """Notebook 09 passes the dataset's name, so that its kernel (both frameworks loaded)
+    never holds the raw features beside the scaled ones: only train and valid are read,
+    the raw arrays are gone before the models are built, and the table is the one a
+    loaded dataset gives."""
+    import gc
+    import weakref
+
+    from utils.task.dataset import load_dataset
+    from utils.training import trajectories
+
+    asked, raw, alive = [], [], []
+
+    def loading(*a, **k):
+        asked.append(k.get("splits"))
+        ds = load_dataset(*a, **k)
+        raw.append(weakref.ref(ds["train"].x))
+        return ds
+
+    def building(*a, **k):
+        gc.collect()
+        alive.append(raw[0]() is not None)
+        return make_trainer(*a, **k)
+
+    make_trainer = trajectories.make_trainer
+    monkeypatch.setattr(trajectories, "load_dataset", loading)
+    monkeypatch.setattr(trajectories, "make_trainer", building)
+    by_name = same_start_training(KERAS_2017, "smoke", epochs=1, progress=False)
+    assert asked == [("train", "valid")] and alive == [False, False]
+    monkeypatch.undo()
+    loaded = same_start_training(KERAS_2017, smoke, epochs=1, progress=False)
+    assert by_name.equals(loaded)

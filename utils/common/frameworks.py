@@ -7,7 +7,8 @@ environment check must not pay for them.
 Examples
 --------
 >>> import os
->>> default_threads() == min(available_cpus(), int(os.environ.get("DEFAULTS_LAB_THREADS", 99)))
+>>> default_threads() == min(available_cpus(),
+...                          int(os.environ.get("DEFAULTS_LAB_THREADS", LIVE_THREADS)))
 True
 """
 
@@ -19,12 +20,21 @@ import sys
 from utils.common.machine import available_cpus
 
 THREADS_ENV = "DEFAULTS_LAB_THREADS"  # an explicit thread count for every run
+# Threads of a live run (a notebook, ``python -m utils.train``) unless THREADS_ENV says
+# otherwise. One, not the CPU quota: a second thread bought little on a quiet 2-core machine
+# and cost far more as soon as anything else ran beside the notebook (another notebook, a
+# browser, a grid), because each framework's pool waits for its slowest thread ("Live runs
+# beside a busy process" in docs/benchmarks.md, `python benchmarks/run.py --beside-busy`).
+# The thread count changes no result: tests/test_train.py checks that the outputs are
+# identical at one thread and at two.
+LIVE_THREADS = 1
 _threads: dict[str, int] = {}  # the thread count this process chose, per framework
 
 
 def default_threads() -> int:
-    """Threads for one run: ``$DEFAULTS_LAB_THREADS`` if set, else the CPUs this process may
-    really use (:func:`~utils.common.machine.available_cpus`, not ``os.cpu_count()``)."""
+    """Threads for one run: ``$DEFAULTS_LAB_THREADS`` if set, else :data:`LIVE_THREADS`; never
+    more than the CPUs this process may really use
+    (:func:`~utils.common.machine.available_cpus`, not ``os.cpu_count()``)."""
     env = os.environ.get(THREADS_ENV)
     if env:
         try:
@@ -35,7 +45,7 @@ def default_threads() -> int:
         if n < 1:
             raise ValueError(f"{THREADS_ENV}={env!r}: expected at least 1 thread")
         return min(n, available_cpus())
-    return available_cpus()
+    return min(LIVE_THREADS, available_cpus())
 
 
 def quiet_tensorflow():
@@ -91,7 +101,8 @@ def set_threads(n: int | None = None, frameworks: tuple[str, ...] = ("torch", "k
 
 
 def ensure_threads(framework: str) -> int:
-    """Size ``framework``'s thread pool from the CPU quota unless this process already chose.
+    """Size ``framework``'s thread pool (:func:`default_threads`) unless this process already
+    chose.
 
     Both frameworks otherwise start one thread per CPU of the *host*: on a container given
     one CPU of a large machine (Binder) that oversubscribes it many times over. Only the
@@ -103,8 +114,8 @@ def ensure_threads(framework: str) -> int:
 
 
 def chosen_threads() -> int:
-    """The thread count this process chose with :func:`set_threads`, else the CPU quota's
-    (what a process started on its behalf should use)."""
+    """The thread count this process chose with :func:`set_threads`, else
+    :func:`default_threads` (what a process started on its behalf should use)."""
     return next(iter(_threads.values()), None) or default_threads()
 
 

@@ -61,6 +61,32 @@ def reset_peak_rss() -> bool:
     return True
 
 
+def release_memory() -> bool:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc's
+    ``malloc_trim``); True where it could trim.
+
+    A notebook that trains and drops a model pair (09) leaves the frameworks' freed buffers
+    in the heap, where they still count as the kernel's anonymous memory; Binder's limit
+    reads that, not what Python holds. Changes no number: only free memory moves.
+
+    Examples
+    --------
+    >>> release_memory() in (True, False)  # False where the C library has no malloc_trim
+    True
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, musl without it)
+        return False
+    return True
+
+
 def peak_reading(dates: Iterable[object]) -> str:
     """How the stored ``peak_rss_mb`` of rows whose runs started on ``dates`` was read:
     ``"own peak"``, ``"upper bound"`` (``ru_maxrss``, before :data:`OWN_PEAK_FROM`, or no

@@ -70,7 +70,9 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     # A smoke run is one epoch on tiny data: it tests the cell and is never set beside
     # the stored 12-epoch runs.
     live_f1 = {} if smoke else {k: [r.test_f1 for r in v] for k, v in live.items()}
-    y_test = None if smoke else load_dataset(settings[0].preset, progress=False)["test"].y
+    # The test labels only: the features of every split would double a kernel's arrays.
+    y_test = None if smoke else load_dataset(settings[0].preset, splits=("test",),
+                                             progress=False)["test"].y
     named = [(f"{b} vs {a}", by_label[a], by_label[b]) for a, b in pairs]
     v = budget_summary(named, results, y_test=y_test,
                        declared=lab_summary(results, settings[0].preset),

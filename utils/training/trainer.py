@@ -332,7 +332,7 @@ def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
     backend (TensorFlow unless ``$KERAS_BACKEND`` says otherwise)."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}: expected one of {FRAMEWORKS}")
-    ensure_threads(framework)  # sized by the CPU quota, once per process
+    ensure_threads(framework)  # one thread unless told otherwise, once per process
     if framework == "keras":
         import keras
 

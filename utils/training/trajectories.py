@@ -16,10 +16,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from utils.common.memory import release_memory
 from utils.networks.model_torch import bce_loss, build_model
 from utils.networks.optimizers import make_torch_optimizer, set_torch_lr, step_lr
 from utils.networks.recipe import Recipe
-from utils.task.dataset import Dataset
+from utils.task.dataset import Dataset, load_dataset
 from utils.task.features import scale_features
 from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
 from utils.training.parity import copy_keras_to_torch
@@ -84,7 +85,7 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
     return pd.DataFrame(rows).rename_axis("step")
 
 
-def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
+def same_start_training(recipe: Recipe, data: Dataset | str, seed: int = 0,
                         epochs: int | None = None, single_gru_bias: bool = False,
                         progress: bool = True):
     """Train the Keras and the PyTorch CRNN of ``recipe`` from *identical* initial weights
@@ -95,31 +96,44 @@ def same_start_training(recipe: Recipe, data: Dataset, seed: int = 0,
     keeps two (FD §5) whose sum acts as one, so plain SGD moves that sum twice as fast;
     ``single_gru_bias=True`` freezes PyTorch's recurrent bias at zero to remove that.
 
+    ``data`` is a loaded dataset or a dataset's name: by name, only the training and
+    validation splits are read and only their scaled copies kept (what notebook 09 does: its
+    kernel holds both frameworks, and the raw features beside the scaled ones would add
+    their size to its peak).
+
     Returns a DataFrame, one row per epoch: both training losses, both validation F1s and
     the largest difference between the two models' validation predictions.
     """
 
     epochs = epochs or recipe.epochs
+    if isinstance(data, str):
+        data = load_dataset(data, splits=("train", "valid"), progress=False)
     x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)
          for s in ("train", "valid")}
-    keras_t = make_trainer("keras", recipe, seed, x["train"], data["train"].y)
-    torch_t = make_trainer("torch", recipe, seed, x["train"], data["train"].y)
+    y_train, y_valid = data["train"].y, data["valid"].y
+    del data  # raw features: the caller keeps its own; loaded here by name, freed now
+    keras_t = make_trainer("keras", recipe, seed, x["train"], y_train)
+    torch_t = make_trainer("torch", recipe, seed, x["train"], y_train)
     copy_keras_to_torch(keras_t.model, torch_t.model)
     if single_gru_bias:
         # Zero after the copy (the port folds Keras' bias into bias_ih); no gradient, so
         # the optimizer leaves it at zero.
         torch_t.model.gru.bias_hh_l0.requires_grad_(False)
     rng = np.random.default_rng(seed)
-    y_valid = data["valid"].y
     rows = [{"epoch": 0, **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)}]
     for epoch in tqdm(range(epochs), desc="Keras and PyTorch", unit="epoch",
                       disable=not progress):
-        batches = epoch_batches(data["train"].y, recipe, rng)
+        batches = epoch_batches(y_train, recipe, rng)
         lr = step_lr(recipe, epoch)
         loss_k = keras_t.fit_epoch(batches, lr)
         loss_t = torch_t.fit_epoch(batches, lr)
         rows.append({"epoch": epoch + 1, "loss keras": loss_k, "loss torch": loss_t,
                      **_compare_predictions(keras_t, torch_t, x["valid"], y_valid)})
+    # Notebook 09 trains three such pairs in one kernel: drop this pair and the scaled
+    # copies of the data now, and hand their freed heap back, so that the next pair does
+    # not stack on this one's leftovers (Binder's limit counts the kernel's heap).
+    del keras_t, torch_t, x
+    release_memory()
     return pd.DataFrame(rows).set_index("epoch")
 
 
