@@ -173,11 +173,12 @@ def check_10(answer: str, live: pd.DataFrame) -> bool:
 
 
 def against_stored(label: str, stored: Mapping[int, float], live: Mapping[int, float],
-                   smoke: bool = False) -> Paired | None:
+                   smoke: bool = False, base: str = "stored") -> Paired | None:
     """Print the learner's runs ``live`` against a stored strip ``stored`` (both
     ``{data seed: test F1}``), paired by seed, and return the comparison (None with fewer
-    than 3 shared seeds). In smoke mode the live runs are one epoch on tiny data: the line
-    says so, it is a test of the cell and not a result.
+    than 3 shared seeds). ``base`` names the stored strip in the printed line. In smoke
+    mode the live runs are one epoch on tiny data: the line says so, it is a test of the
+    cell and not a result.
 
     Examples
     --------
@@ -194,7 +195,7 @@ def against_stored(label: str, stored: Mapping[int, float], live: Mapping[int, f
         return None
     ci = (f"95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f}" if np.isfinite(r.ci_low)
           else "too few seeds for an interval")
-    print(f"{label} minus stored, {r.n} seeds paired: mean {r.diff:+.3f} ({ci}), better on "
+    print(f"{label} minus {base}, {r.n} seeds paired: mean {r.diff:+.3f} ({ci}), better on "
           f"{round(r.p_better * r.n)} of {r.n}"
           + (" (smoke mode: one epoch on tiny data, not a result)" if smoke else ""))
     return r
