@@ -314,19 +314,20 @@ def plot_curves(stored: dict[str, list], live: dict[str, list] | None = None,
             n = min(len(c) for c in curves)
             a = np.array([c[:n] for c in curves], float)
             x = np.arange(1, n + 1)
-            ax.plot(x, np.median(a, 0), color=colour(i), marker=MARKERS[i % len(MARKERS)],
+            ax.plot(x, np.median(a, 0), "-", color=colour(i), marker=MARKERS[i % len(MARKERS)],
                     ms=4, label=f"{label} ({len(a)} seeds)")
             ax.fill_between(x, a.min(0), a.max(0), color=colour(i), alpha=0.15, lw=0)
         for c in (live or {}).get(label, []):
-            ax.plot(np.arange(1, len(c) + 1), c, ":", color=colour(i), lw=1.2,
+            ax.plot(np.arange(1, len(c) + 1), c, ":", color=colour(i), lw=0.9,
                     marker=MARKERS[i % len(MARKERS)], mfc="none")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title("training curves: median and range over seeds; dotted = yours")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
-    caption(ax.figure, "Curves: per setting (its own marker) the median over stored seeds, the "
-                       "band their range; dotted lines with open markers: your live runs.")
+    caption(ax.figure, "Curves: per setting (its own marker) the median over stored seeds as a "
+                       "solid line, the band their range; thin dotted lines with open markers: "
+                       "your live runs.")
     return ax
 
 
