@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from utils.results.stats import Paired, paired
+from utils.results.stats import DECISIVE_SEEDS, Paired, paired
 from utils.task.metrics import micro_f1
 
 
@@ -183,8 +183,9 @@ def against_stored(label: str, stored: Mapping[int, float], live: Mapping[int, f
     Examples
     --------
     >>> stored = {s: 0.5 for s in range(6)}
-    >>> r = against_stored("mine", stored, {s: 0.6 + s / 100 for s in range(3)})
-    mine minus stored, 3 seeds paired: mean +0.110 (too few seeds for an interval), better on 3 of 3
+    >>> three = {s: 0.6 + s / 100 for s in range(3)}
+    >>> r = against_stored("mine", stored, three)  # doctest: +ELLIPSIS
+    mine minus stored, 3 seeds paired: mean +0.110 (no interval yet...), better on 3 of 3
     >>> r = against_stored("mine", stored, {s: 0.6 + s / 100 for s in range(6)})
     mine minus stored, 6 seeds paired: mean +0.125 (95 % CI +0.100 to +0.150), better on 6 of 6
     """
@@ -194,7 +195,7 @@ def against_stored(label: str, stored: Mapping[int, float], live: Mapping[int, f
         print(f"{label}: {err} — train more seeds of the stored strip")
         return None
     ci = (f"95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f}" if np.isfinite(r.ci_low)
-          else "too few seeds for an interval")
+          else f"no interval yet: a verdict needs {DECISIVE_SEEDS} seeds")
     print(f"{label} minus {base}, {r.n} seeds paired: mean {r.diff:+.3f} ({ci}), better on "
           f"{round(r.p_better * r.n)} of {r.n}"
           + (" (smoke mode: one epoch on tiny data, not a result)" if smoke else ""))
