@@ -72,3 +72,21 @@ def test_same_start_by_name_reads_two_splits_keeps_no_raw_features_and_agrees(sm
     monkeypatch.undo()
     loaded = same_start_training(KERAS_2017, smoke, epochs=1, progress=False)
     assert by_name.equals(loaded)
+
+
+def test_a_schedule_hook_raises_the_rate_and_the_pytorch_formula_steps_further(smoke):
+    eta = KERAS_2017.learning_rate
+    t = nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False,
+                              lr_at=lambda step: eta if step < 2 else 10 * eta)
+    assert t.lr.tolist()[:3] == [eta, eta, 10 * eta]
+    # Before the rise the formulas are the same recurrence; right after it PyTorch multiplies
+    # its whole buffer by the new η, while Keras' velocity still carries the old one.
+    assert abs(t["step keras formula"].iloc[1] / t["step pytorch formula"].iloc[1] - 1) < 1e-3
+    assert t["step pytorch formula"].iloc[2] > 1.05 * t["step keras formula"].iloc[2]
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), "0.1"])
+def test_a_schedule_hook_with_a_bad_rate_is_refused_naming_the_step(smoke, bad):
+    with pytest.raises(ValueError, match=r"lr_at\(0\) returned .*finite learning rate > 0"):
+        nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False,
+                              lr_at=lambda step: bad)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from utils.common.frameworks import quiet_tensorflow
+from utils.lessons.plots import OKABE_ITO, caption
 from utils.networks import optimizers, recipe
 
 Compare = Literal["equal", "close", "bound"]
@@ -837,16 +838,19 @@ def plot_hard_sigmoids(ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 3.6))
     xs = np.linspace(-5, 5, 201)
-    ax.plot(xs, _GATES["sigmoid"](xs), color="0.3", lw=1.5, label="sigmoid")
-    ax.plot(xs, _GATES["hard_sigmoid_keras2"](xs), "--", color="C3", lw=1.5,
+    ax.plot(xs, _GATES["sigmoid"](xs), color=OKABE_ITO["black"], lw=1.5, label="sigmoid")
+    ax.plot(xs, _GATES["hard_sigmoid_keras2"](xs), "--", color=OKABE_ITO["vermillion"], lw=1.5,
             label="Keras 2 hard_sigmoid: clip(0.2x + 0.5)")
-    ax.plot(xs, _keras_hard_sigmoid(xs), color="C0", lw=3, alpha=0.6,
+    ax.plot(xs, _keras_hard_sigmoid(xs), color=OKABE_ITO["blue"], lw=3, alpha=0.6,
             label="installed keras.activations.hard_sigmoid")
-    ax.plot(xs, _torch_hardsigmoid(xs), ":", color="C1", lw=2,
+    ax.plot(xs, _torch_hardsigmoid(xs), ":", color=OKABE_ITO["orange"], lw=2,
             label="installed torch F.hardsigmoid")
     ax.set_xlabel("pre-activation x")
     ax.set_ylabel("gate value")
     ax.set_title("GRU gate curves as installed (FD §3)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
+    caption(ax.figure, "Gate value against pre-activation: sigmoid thin solid, the Keras 2 "
+                       "formula dashed, installed Keras thick solid, installed torch dotted; "
+                       "curves that coincide hide each other.")
     return ax.figure

@@ -20,6 +20,7 @@ import pandas as pd
 from utils.common.files import atomic_write_text
 from utils.common.repo import REPO_ROOT
 from utils.lessons.headline import FRAMEWORKS, PIPELINE, SIDE_STYLE, TRAINED_LABEL, kind
+from utils.lessons.plots import caption as plot_caption
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
@@ -187,6 +188,10 @@ def plot_ladder_both_budgets(results=None, preset: str = "classroom") -> plt.Fig
     axes[0].set_ylabel("test micro-F1 (median, 95 % CI)")
     axes[0].legend(loc="lower right", fontsize=9)
     fig.tight_layout()
+    plot_caption(fig, "Each rung switches one default. Median test micro-F1 of the stored "
+                 f"trained runs with its 95 % interval, after {BUDGET} epochs (hollow "
+                 "circles, dashed) and at the epoch early stopping kept (filled squares, "
+                 "solid).")
     return fig
 
 
@@ -222,9 +227,10 @@ def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
     axes[0].invert_yaxis()
     axes[1].legend(loc="upper right", fontsize=9)
     fig.tight_layout()
-    fig.text(0.01, 0, "Above the dotted line: framework defaults (+ means Keras-2017's default "
-             "scores higher); below: pipeline choices (+ means the named choice scores "
-             "higher). Stored trained runs, paired by data seed.", fontsize=9, va="top")
+    plot_caption(fig, "Every comparison of the lab's table, paired by data seed, after "
+                 f"{BUDGET} epochs (hollow) and trained (filled), with 95 % intervals. Above "
+                 "the dotted line: framework defaults (+ means Keras-2017's default scores "
+                 "higher); below: pipeline choices (+ means the named choice scores higher).")
     return fig
 
 

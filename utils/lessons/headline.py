@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from utils.lessons.plots import OKABE_ITO
+from utils.lessons.plots import caption as plot_caption
 from utils.networks.recipe import KERAS_2017, PYTORCH
 from utils.results.comparisons import (
     BUDGET,
@@ -38,7 +40,8 @@ FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras", "keras vs torch": "Keras vs 
               "keras vs keras-jax": "Keras, TensorFlow vs JAX backend",
               "keras vs keras-torch": "Keras, TensorFlow vs PyTorch backend"}
 # Okabe–Ito (colour-blind safe), with a marker each so no reading depends on colour alone.
-SIDE_STYLE = ({"color": "#E69F00", "marker": "o"}, {"color": "#0072B2", "marker": "s"})
+SIDE_STYLE = ({"color": OKABE_ITO["orange"], "marker": "o"},
+              {"color": OKABE_ITO["blue"], "marker": "s"})
 TRAINED_LABEL = "trained (early stopping)"
 
 # The lab's comparisons whose "b" side is a pipeline choice rather than a framework default
@@ -210,8 +213,9 @@ def plot_both_budgets(results, title: str, a: Setting, b: Setting, ax: plt.Axes,
     for xi, side in ((0, a), (1, b)):
         values = list((live or {}).get(side.label, []))
         if values:
-            ax.plot(np.full(len(values), xi - 0.25), values, "x", color="#D55E00", ms=8,
-                    mew=2, ls="none", label=None if labelled else "your 12-epoch runs")
+            ax.plot(np.full(len(values), xi - 0.25), values, "x", ms=8, mew=2, ls="none",
+                    color=OKABE_ITO["vermillion"],
+                    label=None if labelled else "your 12-epoch runs")
             labelled = True
     if labelled:
         ax.legend(loc="lower right", fontsize=9)
@@ -275,5 +279,5 @@ def headline(notebook: str, results=None, data: str = "classroom") -> Headline:
                "(read from each run's curve) and at the epoch early stopping kept; a grey "
                "line joins the two settings of one data seed (same batches), the marks are "
                "the medians.")
-    fig.text(0.01, -0.02, caption, fontsize=9, ha="left", va="top", wrap=True)
+    plot_caption(fig, caption)
     return Headline(fig, sentences, table, caption)

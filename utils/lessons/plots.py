@@ -3,6 +3,12 @@
 Introduced in ``00_start_here.ipynb`` (leaderboard) and ``01_data.ipynb`` (class balance,
 spectrograms). :func:`savefig` also writes each key figure as PNG when the notebook runner
 asks for it (``DEFAULTS_LAB_FIGURES``), which is how ``make run`` collects them.
+
+Every figure is meant to be read by everyone: colours come from the colour-blind-safe
+Okabe–Ito palette (:data:`OKABE_ITO`), each compared series also differs in marker, line
+style or hatching, no text is smaller than :data:`MIN_FONT_PT`, and each helper adds a
+caption under its figure (:func:`caption`), which :func:`savefig` also writes into the PNG
+as its description (matplotlib has no alt-text API for a figure).
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ import os
 import time
 from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from IPython.display import display
 
 from utils.common.files import atomic_path
@@ -22,16 +30,91 @@ from utils.task.labels import LABELS, REAL_CLIPS, REAL_COUNTS, SHORT_NAMES
 
 FIGURES_ENV = "DEFAULTS_LAB_FIGURES"
 
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common form of
+# colour blindness. Ordered for plotting: yellow (weak on white) and black come last.
+OKABE_ITO: dict[str, str] = {
+    "blue": "#0072B2", "orange": "#E69F00", "bluish green": "#009E73",
+    "vermillion": "#D55E00", "reddish purple": "#CC79A7", "sky blue": "#56B4E9",
+    "yellow": "#F0E442", "black": "#000000",
+}
+# The second cue beside colour, one per series in the same order.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)), (0, (3, 3)))
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+MIN_FONT_PT = 9.0
+
+
+def colour(i: int) -> str:
+    """The ``i``-th Okabe–Ito colour (cycling).
+
+    >>> colour(0), colour(len(OKABE_ITO))
+    ('#0072B2', '#0072B2')
+    """
+    palette = list(OKABE_ITO.values())
+    return palette[i % len(palette)]
+
+
+def use_lab_style() -> None:
+    """Set the lab's figure defaults once: the Okabe–Ito colours paired with line styles in
+    the default cycle, and fonts of at least :data:`MIN_FONT_PT` points, legends included.
+    Called when this module is imported, so every notebook that draws gets it.
+
+    >>> use_lab_style()
+    >>> plt.rcParams["legend.fontsize"] >= MIN_FONT_PT
+    True
+    """
+    mpl.rcParams.update({
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO.values())) + cycler(linestyle=LINESTYLES),
+        "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "figure.titlesize": 11,
+        "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT,
+        "legend.fontsize": MIN_FONT_PT, "legend.title_fontsize": MIN_FONT_PT,
+        "image.cmap": "viridis",
+    })
+
+
+use_lab_style()
+
+
+def caption(fig: plt.Figure, text: str) -> str:
+    """Add ``text`` to the caption under ``fig`` (once: helpers that share a figure each add
+    their sentence) and return the whole caption.
+
+    >>> fig = plt.figure()
+    >>> _ = caption(fig, "Dots: seeds.")
+    >>> caption(fig, "Dots: seeds.")
+    'Dots: seeds.'
+    >>> plt.close(fig)
+    """
+    parts: list[str] = fig.__dict__.setdefault("_lab_caption_parts", [])
+    if text not in parts:
+        parts.append(text)
+    whole = " ".join(parts)
+    artist = fig.__dict__.get("_lab_caption_artist")
+    if artist is None:
+        # Below the axes, left-aligned; savefig and the inline backend crop to include it.
+        fig._lab_caption_artist = fig.text(0.01, -0.01, whole, ha="left", va="top", wrap=True,
+                                           fontsize=MIN_FONT_PT, style="italic")
+    else:
+        artist.set_text(whole)
+    return whole
+
+
+def caption_of(fig: plt.Figure) -> str:
+    """The caption :func:`caption` gave ``fig`` ("" if none)."""
+    return " ".join(fig.__dict__.get("_lab_caption_parts", []))
+
 
 def savefig(fig: plt.Figure, name: str) -> Path | None:
-    """Save ``fig`` as ``<name>.png`` in ``$DEFAULTS_LAB_FIGURES`` (if set); return the path."""
+    """Save ``fig`` as ``<name>.png`` in ``$DEFAULTS_LAB_FIGURES`` (if set); return the path.
+    The caption goes into the PNG's ``Description`` as its text alternative."""
     folder = os.environ.get(FIGURES_ENV)
     if not folder:
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, dpi=110, bbox_inches="tight",
+                    metadata={"Title": name, "Description": caption_of(fig)})
     return path
 
 
@@ -40,17 +123,19 @@ def plot_leaderboard(rows, marks: dict[str, float] | None = None) -> plt.Figure:
     names = [r[0] for r in rows][::-1]
     f1 = [r[1] for r in rows][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1))
-    ax.barh(names, f1, color="#8aa9c9")
+    ax.barh(names, f1, color=OKABE_ITO["sky blue"])
     for y, v in enumerate(f1):
-        ax.text(v + 0.4, y, f"{v:.1f}", va="center", fontsize=8)
+        ax.text(v + 0.4, y, f"{v:.1f}", va="center", fontsize=MIN_FONT_PT)
     for i, (label, value) in enumerate((marks or {}).items()):
-        ax.axvline(value, color=f"C{i + 1}", ls="--", lw=1.2, label=label)
+        ax.axvline(value, color=colour(i + 1), ls=LINESTYLES[i + 1], lw=1.5, label=label)
     ax.set_xlabel("micro-F1 on the evaluation set (%)")
     ax.set_xlim(0, 65)
     if marks:
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right")
     ax.set_title("DCASE 2017 Task 4, Subtask A (readable part of the results table)")
     fig.tight_layout()
+    caption(fig, "Bars: each system's evaluation-set micro-F1, labelled with its value; "
+                 "vertical lines, each in its own line style: the thread's results.")
     return fig
 
 
@@ -64,15 +149,20 @@ def plot_class_balance(generated: dict[str, np.ndarray]) -> plt.Figure:
     x = np.arange(len(LABELS))
     for ax, split in zip(axes, ("train", "test")):
         real = np.array([REAL_COUNTS[split][name] for name in LABELS]) / REAL_CLIPS[split]
-        ax.bar(x - 0.2, real[order], 0.4, label=f"real DCASE {split} ({REAL_CLIPS[split]} clips)")
+        ax.bar(x - 0.2, real[order], 0.4, color=colour(0),
+               label=f"real DCASE {split} ({REAL_CLIPS[split]} clips)")
         if split in generated:
             y = generated[split]
-            ax.bar(x + 0.2, y.mean(0)[order], 0.4, label=f"embedded {split} ({len(y)} clips)")
-        ax.set_xticks(x, [SHORT_NAMES[i] for i in order], rotation=60, ha="right", fontsize=8)
+            ax.bar(x + 0.2, y.mean(0)[order], 0.4, color=colour(1), hatch=HATCHES[1],
+                   edgecolor="white", label=f"embedded {split} ({len(y)} clips)")
+        ax.set_xticks(x, [SHORT_NAMES[i] for i in order], rotation=60, ha="right",
+                      fontsize=MIN_FONT_PT)
         ax.set_ylabel("fraction of clips with the label")
         ax.set_title(f"{split} split")
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
+    caption(fig, "Per class, the share of clips carrying its label: plain bars the real DCASE "
+                 "split, hatched bars the embedded one; classes ordered by real frequency.")
     return fig
 
 
@@ -90,11 +180,14 @@ def plot_logmel(x: np.ndarray, cfg: FeatureConfig, events=(), ax=None, title: st
     for k, (on, off, label) in enumerate(events):
         y = cfg.n_mels * (0.92 - 0.12 * k)
         ax.plot([on, off], [y, y], color="cyan", lw=2)
-        ax.text(on, y + 0.8, SHORT_NAMES[LABELS.index(label)], color="cyan", fontsize=8)
+        ax.text(on, y + 0.8, SHORT_NAMES[LABELS.index(label)], color="cyan",
+                fontsize=MIN_FONT_PT)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("mel bin")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=MIN_FONT_PT)
+    caption(ax.figure, "Log-mel spectrogram: time across, mel frequency up, brighter = louder; "
+                       "cyan brackets mark each labelled event from onset to offset.")
     return ax
 
 
@@ -127,7 +220,9 @@ class LiveCurve:
 
     def __init__(self, title: str = "", min_interval: float = 1.0):
         self.fig, (self.ax_loss, self.ax_f1) = plt.subplots(1, 2, figsize=(9, 3))
-        self.fig.suptitle(title, fontsize=10)
+        self.fig.suptitle(title)
+        caption(self.fig, "Left: training loss per epoch; right: validation micro-F1 per "
+                          "epoch, one dot each, redrawn while the model trains.")
         self.loss, self.f1, self.min_interval, self._last = [], [], min_interval, 0.0
         self.handle = display(self.fig, display_id=True)
         plt.close(self.fig)  # shown through the handle only
@@ -169,21 +264,26 @@ def plot_f1_strips(groups: dict[str, np.ndarray], live: dict[str, np.ndarray] | 
     for i, (label, values) in enumerate(groups.items()):
         v = np.asarray(values, float)
         if v.size:
-            ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=18, alpha=0.7, color=f"C{i}")
+            ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=18, alpha=0.7, color=colour(i),
+                       marker=MARKERS[i % len(MARKERS)])
         if v.size >= 2:
             med, lo, hi = bootstrap_ci(v)
             ax.errorbar(i + 0.28, med, yerr=[[med - lo], [hi - med]], fmt="D", color="k",
                         capsize=4, ms=5, label="median, 95 % CI" if i == 0 else None)
         if live and label in live and len(live[label]):
             lv = np.asarray(live[label], float)
-            ax.scatter(np.full(lv.size, i - 0.3), lv, marker="x", s=40, color="crimson",
+            ax.scatter(np.full(lv.size, i - 0.3), lv, marker="x", s=40,
+                       color=OKABE_ITO["vermillion"],
                        label=None if live_labelled else "your live runs")
             live_labelled = True
-    ax.set_xticks(range(len(groups)), list(groups), fontsize=8)
+    ax.set_xticks(range(len(groups)), list(groups), fontsize=MIN_FONT_PT)
     ax.set_ylabel("test micro-F1 (thresholds tuned on validation)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(loc="best")
+    caption(ax.figure, "Strips: one marker per stored seed, a marker shape per setting; black "
+                       "diamond and bars: the median and its 95 % interval; crosses: your live "
+                       "runs.")
     return ax
 
 
@@ -191,14 +291,14 @@ def plot_per_class_f1(f1: np.ndarray, title: str = "") -> plt.Figure:
     """Bar chart of per-class F1, classes sorted by their real training frequency."""
     order = np.argsort([-REAL_COUNTS["train"][name] for name in LABELS])
     fig, ax = plt.subplots(figsize=(10, 3))
-    ax.bar(range(len(LABELS)), np.asarray(f1)[order], color="#6a8fb3")
+    ax.bar(range(len(LABELS)), np.asarray(f1)[order], color=colour(0))
     ax.set_xticks(range(len(LABELS)), [SHORT_NAMES[i] for i in order], rotation=60, ha="right",
-                  fontsize=8)
+                  fontsize=MIN_FONT_PT)
     ax.set_ylabel("test F1")
     ax.set_ylim(0, 1)
-    ax.set_title(title or "per-class F1 (classes ordered by real training frequency)",
-                 fontsize=10)
+    ax.set_title(title or "per-class F1 (classes ordered by real training frequency)")
     fig.tight_layout()
+    caption(fig, "One bar per class: its test F1, the most frequent training class on the left.")
     return fig
 
 
@@ -214,15 +314,20 @@ def plot_curves(stored: dict[str, list], live: dict[str, list] | None = None,
             n = min(len(c) for c in curves)
             a = np.array([c[:n] for c in curves], float)
             x = np.arange(1, n + 1)
-            ax.plot(x, np.median(a, 0), color=f"C{i}", label=f"{label} ({len(a)} seeds)")
-            ax.fill_between(x, a.min(0), a.max(0), color=f"C{i}", alpha=0.15, lw=0)
+            ax.plot(x, np.median(a, 0), "-", color=colour(i), marker=MARKERS[i % len(MARKERS)],
+                    ms=4, label=f"{label} ({len(a)} seeds)")
+            ax.fill_between(x, a.min(0), a.max(0), color=colour(i), alpha=0.15, lw=0)
         for c in (live or {}).get(label, []):
-            ax.plot(np.arange(1, len(c) + 1), c, "--", color=f"C{i}", lw=1, marker=".")
+            ax.plot(np.arange(1, len(c) + 1), c, ":", color=colour(i), lw=0.9,
+                    marker=MARKERS[i % len(MARKERS)], mfc="none")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
-    ax.set_title("training curves: median and range over seeds; dashed = yours", fontsize=9)
+    ax.set_title("training curves: median and range over seeds; dotted = yours")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(loc="lower right")
+    caption(ax.figure, "Curves: per setting (its own marker) the median over stored seeds as a "
+                       "solid line, the band their range; thin dotted lines with open markers: "
+                       "your live runs.")
     return ax
 
 
@@ -245,14 +350,17 @@ def plot_weight_histograms(weights: dict[str, dict[str, np.ndarray]],
         lim = max(float(np.abs(v).max()) for v in values) or 1.0
         bins = np.linspace(-lim, lim, 41)
         for i, (k, v) in enumerate(zip(labels, values)):
-            ax.hist(v, bins=bins, alpha=0.55, color=f"C{i}", label=k, density=True)
-        ax.set_title(layer, fontsize=9)
-        ax.tick_params(labelsize=7)
+            ax.hist(v, bins=bins, histtype="step", lw=1.5, ls=LINESTYLES[i], color=colour(i),
+                    label=k, density=True)
+        ax.set_title(layer, fontsize=MIN_FONT_PT)
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.set_yticks([])
     for ax in axes.ravel()[len(layers):]:
         ax.axis("off")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend()
     fig.tight_layout()
+    caption(fig, "One panel per layer: the distribution of its initial weights under each "
+                 "initialisation, one line style each (solid, dashed).")
     return fig
 
 
@@ -266,11 +374,14 @@ def plot_layer_stats(stats: dict[str, object], columns: list[str]) -> plt.Figure
         w = 0.8 / len(labels)
         for i, k in enumerate(labels):
             ax.bar(np.arange(len(layers)) + i * w, stats[k][col].to_numpy(), w, label=k,
-                   color=f"C{i}")
-        ax.set_xticks(np.arange(len(layers)) + w * (len(labels) - 1) / 2, layers, fontsize=8)
-        ax.set_title(col, fontsize=9)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+                   color=colour(i), hatch=HATCHES[i % len(HATCHES)], edgecolor="white")
+        ax.set_xticks(np.arange(len(layers)) + w * (len(labels) - 1) / 2, layers,
+                      fontsize=MIN_FONT_PT)
+        ax.set_title(col)
+    np.atleast_1d(axes)[0].legend()
     fig.tight_layout()
+    caption(fig, "Per layer, one bar per initialisation (plain, then hatched): the statistic "
+                 "named above each panel, at the first step.")
     return fig
 
 
@@ -280,18 +391,20 @@ def plot_trajectories(traj) -> plt.Figure:
     fig, (ax_d, ax_v) = plt.subplots(1, 2, figsize=(11, 3.4))
     steps = np.arange(1, len(traj) + 1)
     floor = 1e-9  # log axes: exact zeros drawn at the floor
-    ax_d.semilogy(steps, np.maximum(traj["relative distance"], floor))
+    ax_d.semilogy(steps, np.maximum(traj["relative distance"], floor), color=colour(0))
     ax_d.set_ylabel("‖θ_keras − θ_pytorch‖ / ‖θ‖")
-    ax_v.semilogy(steps, np.maximum(traj["velocity identity"], floor), color="C1")
+    ax_v.semilogy(steps, np.maximum(traj["velocity identity"], floor), color=colour(1))
     ax_v.set_ylabel("‖v + η·b‖ / ‖v‖")
-    drops = steps[1:][np.diff(traj["lr"].to_numpy()) != 0]
+    changes = steps[1:][np.diff(traj["lr"].to_numpy()) != 0]
     for ax in (ax_d, ax_v):
-        for d in drops:
+        for d in changes:
             ax.axvline(d, color="k", ls=":", lw=1)
-        ax.set_xlabel("optimizer step (dotted: learning-rate drop)")
-    ax_d.set_title("parameters of the two runs", fontsize=10)
-    ax_v.set_title("Keras velocity vs −η × PyTorch buffer", fontsize=10)
+        ax.set_xlabel("optimizer step (dotted: learning-rate change)")
+    ax_d.set_title("parameters of the two runs")
+    ax_v.set_title("Keras velocity vs −η × PyTorch buffer")
     fig.tight_layout()
+    caption(fig, "Left: how far apart the two formulas' parameters are after each step; right: "
+                 "how far v = −η·b is from holding. Log scales; exact zeros drawn at 1e-9.")
     return fig
 
 
@@ -306,15 +419,17 @@ def plot_gate_functions() -> plt.Figure:
     for i, name in enumerate(GATE_ACTIVATIONS):
         y = gate_fn(name)(x)
         (g,) = torch.autograd.grad(y.sum(), x)
-        ax_f.plot(x.detach(), y.detach(), color=f"C{i}", label=name)
-        ax_d.plot(x.detach(), g, color=f"C{i}", label=name)
-    ax_f.set_title("gate activation g(x)", fontsize=10)
-    ax_d.set_title("derivative g'(x): zero where a hard sigmoid is clipped", fontsize=10)
+        ax_f.plot(x.detach(), y.detach(), color=colour(i), ls=LINESTYLES[i], label=name)
+        ax_d.plot(x.detach(), g, color=colour(i), ls=LINESTYLES[i], label=name)
+    ax_f.set_title("gate activation g(x)")
+    ax_d.set_title("derivative g'(x): zero where a hard sigmoid is clipped")
     for ax in (ax_f, ax_d):
         ax.set_xlabel("gate pre-activation x")
         ax.grid(alpha=0.3)
-    ax_f.legend(fontsize=8)
+    ax_f.legend()
     fig.tight_layout()
+    caption(fig, "Left: each gate function; right: its derivative, one line style per "
+                 "function as in the legend.")
     return fig
 
 
@@ -327,11 +442,14 @@ def plot_histograms(samples: dict[str, np.ndarray], xlabel: str, bins: int = 60,
     edges = np.linspace(-lim, lim, bins + 1) if min(
         float(v.min()) for v in samples.values()) < 0 else np.linspace(0, lim, bins + 1)
     for i, (k, v) in enumerate(samples.items()):
-        ax.hist(v, bins=edges, histtype="step", lw=1.5, color=f"C{i}", label=k)
+        ax.hist(v, bins=edges, histtype="step", lw=1.5, color=colour(i), ls=LINESTYLES[i],
+                label=k)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.legend(fontsize=7)
+    ax.legend()
+    caption(ax.figure, "Overlaid histograms (outlines), one line style per sample"
+                       + (", counts on a log scale." if logy else "."))
     return ax
 
 
@@ -347,7 +465,7 @@ def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
     for i, (_, v) in enumerate(rungs):
         v = np.asarray(v, float)
         if v.size:
-            ax.scatter(i + rng.uniform(-0.1, 0.1, v.size), v, s=10, alpha=0.45, color="C0")
+            ax.scatter(i + rng.uniform(-0.1, 0.1, v.size), v, s=10, alpha=0.45, color=colour(0))
         if v.size >= 2:
             med, lo, hi = bootstrap_ci(v)
             ax.errorbar(i, med, yerr=[[med - lo], [hi - med]], fmt="D", color="k", capsize=4,
@@ -356,9 +474,11 @@ def plot_ladder(rungs: list[tuple[str, np.ndarray]], ax: plt.Axes | None = None,
     if medians:
         ax.plot(*zip(*medians), color="k", lw=1, alpha=0.6)
     ax.set_xticks(range(len(rungs)), [label for label, _ in rungs], rotation=25, ha="right",
-                  fontsize=8)
+                  fontsize=MIN_FONT_PT)
     ax.set_ylabel("test micro-F1")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
+    caption(ax.figure, "The ladder: per rung one dot per stored seed, a black diamond with bars "
+                       "for the median and its 95 % interval; the line joins the medians.")
     return ax
 
 
@@ -376,29 +496,31 @@ def plot_effect_vs_size(table) -> plt.Figure:
         for (effect, fw), sub in table[table.budget == budget].groupby(["effect", "framework"],
                                                                        sort=False):
             i = effects.index(effect)
-            colour = f"C{i}"
+            c, m = colour(i), MARKERS[i % len(MARKERS)]
             sub = sub.sort_values("clips")
             # small offsets: the intervals of neighbouring lines stay visible
             x = sub["clips"].to_numpy() * (1 + 0.03 * i + (0.05 if fw == "keras" else 0))
             bounded = np.isfinite(sub["ci_low"].to_numpy(float))
-            ax.plot(x, sub["diff"], "--" if fw == "keras" else "-", color=colour,
+            ax.plot(x, sub["diff"], "--" if fw == "keras" else "-", color=c, marker=m,
                     label=f"{effect} ({fw})")
             ax.errorbar(x[bounded], sub["diff"][bounded],
                         yerr=[(sub["diff"] - sub["ci_low"])[bounded],
                               (sub["ci_high"] - sub["diff"])[bounded]],
-                        fmt="o", capsize=4, color=colour)
-            ax.plot(x[~bounded], sub["diff"][~bounded], "o", mfc="none", color=colour)
+                        fmt=m, capsize=4, color=c)
+            ax.plot(x[~bounded], sub["diff"][~bounded], m, mfc="none", color=c)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xscale("log")
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.minorticks_off()
         ax.set_xlim(min(sizes) / 1.4, max(sizes) * 1.4)
         ax.set_xlabel("training clips")
-        ax.set_title("at convergence" if budget == "converged" else f"after {budget} epochs",
-                     fontsize=10)
-        ax.legend(fontsize=7)
+        ax.set_title("at convergence" if budget == "converged" else f"after {budget} epochs")
+        ax.legend()
     axes[0][0].set_ylabel("mean paired F1 difference (95 % CI)")
     fig.tight_layout()
+    caption(fig, "Each effect (its own colour and marker) against training-set size: PyTorch "
+                 "solid, Keras dashed, bars the 95 % interval; an open marker has too few "
+                 "seeds for one.")
     return fig
 
 
@@ -407,18 +529,23 @@ def plot_drift(runs: dict[str, object]) -> plt.Figure:
     between their predictions, and both validation F1s, per epoch; one colour per run."""
     fig, (ax_p, ax_f) = plt.subplots(1, 2, figsize=(11, 3.4))
     for i, (label, df) in enumerate(runs.items()):
-        ax_p.semilogy(df.index, np.maximum(df["max |p_keras - p_torch|"], 1e-9), "o-",
-                      color=f"C{i}", label=label)
-        ax_f.plot(df.index, df["valid F1 keras"], "o-", color=f"C{i}", label=f"{label}: Keras")
-        ax_f.plot(df.index, df["valid F1 torch"], "x--", color=f"C{i}",
+        m = MARKERS[i % len(MARKERS)]
+        ax_p.semilogy(df.index, np.maximum(df["max |p_keras - p_torch|"], 1e-9), marker=m,
+                      ls=LINESTYLES[i], color=colour(i), label=label)
+        ax_f.plot(df.index, df["valid F1 keras"], marker=m, ls="-", color=colour(i),
+                  label=f"{label}: Keras")
+        ax_f.plot(df.index, df["valid F1 torch"], marker=m, ls="--", mfc="none", color=colour(i),
                   label=f"{label}: PyTorch")
     ax_p.set_ylabel("max |p_keras − p_torch| (validation)")
     ax_f.set_ylabel("validation micro-F1")
     for ax in (ax_p, ax_f):
         ax.set_xlabel("epoch (0 = the shared start)")
-    ax_p.legend(fontsize=7)
-    ax_f.legend(fontsize=6, ncol=2)
+    ax_p.legend()
+    ax_f.legend(ncol=2)
     fig.tight_layout()
+    caption(fig, "Left: the largest difference between the two frameworks' predictions per "
+                 "epoch (log scale), one marker and line style per run; right: validation "
+                 "F1, Keras solid with filled markers, PyTorch dashed with open ones.")
     return fig
 
 
@@ -432,14 +559,17 @@ def plot_gap_over_budgets(gaps, label: str = "", mark: int | None = 12,
         g = gaps.groupby("budget").gap
         budgets = np.array(sorted(gaps.budget.unique()))
         ax.fill_between(budgets, g.min().to_numpy(), g.max().to_numpy(), alpha=0.25,
-                        label=f"range over {gaps.seed.nunique()} seeds")
-        ax.plot(budgets, g.mean().to_numpy(), lw=2, label="mean over seeds")
+                        color=colour(0), label=f"range over {gaps.seed.nunique()} seeds")
+        ax.plot(budgets, g.mean().to_numpy(), lw=2, color=colour(0), label="mean over seeds")
     ax.axhline(0, color="k", lw=0.8)
     if mark:
         ax.axvline(mark, color="grey", ls="--", lw=1, label=f"{mark}-epoch budget")
     ax.set_xlabel("epoch budget (a run that stopped earlier keeps its best epoch)")
     ax.set_ylabel("test F1 gap")
     ax.set_title(label)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best")
     ax.figure.tight_layout()
+    caption(ax.figure, "The paired F1 gap after each epoch budget: the line is the mean over "
+                       "seeds, the band their range; a gap that closes at larger budgets is one "
+                       "of speed.")
     return ax

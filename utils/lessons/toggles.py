@@ -14,6 +14,7 @@ from IPython.display import display
 
 from utils.lessons.folding import fold
 from utils.lessons.headline import Headline, draw_pairs
+from utils.lessons.plots import caption as plot_caption
 from utils.lessons.plots import plot_curves, plot_f1_strips, plot_gap_over_budgets, savefig
 from utils.results.comparisons import (
     BUDGET,
@@ -81,6 +82,7 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     caption = (f"{title}: test micro-F1 after {BUDGET} epochs and trained (early stopping), "
                "stored trained runs; a grey line joins one data seed's two runs, the marks "
                "are the medians" + ("; crosses: your live runs." if live_f1 else "."))
+    plot_caption(fig, caption)
     if figure_name:
         savefig(fig, figure_name)
     plt.show()

@@ -9,6 +9,8 @@ plot.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -32,13 +34,27 @@ def _flat(params) -> np.ndarray:
 
 
 def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: int = 6,
-                          progress: bool = True):
+                          progress: bool = True, lr_at: Callable[[int], float] | None = None):
     """Train the PyTorch CRNN twice from the same weights with the same batches, once
     with each Nesterov formula (FD §6), for ``epochs`` epochs of ``recipe``'s schedule.
 
-    Returns a DataFrame, one row per optimizer step: ``epoch``, ``lr``, both losses,
-    ``relative distance`` ‖θ_keras − θ_pytorch‖ / ‖θ_keras‖, and ``velocity identity``
-    ‖v + η·b‖ / ‖v‖ — zero while v = −η·b holds (Keras velocity v, PyTorch buffer b).
+    Parameters
+    ----------
+    recipe, data, seed, epochs, progress
+        What to train, on which data, from which seed, for how long.
+    lr_at : callable, optional
+        A schedule hook: ``lr_at(step)`` gives η of the 0-based optimizer ``step`` (counted
+        over all epochs). None follows ``recipe``'s own schedule per epoch
+        (:func:`~utils.networks.optimizers.step_lr`). The hook can do what a recipe cannot,
+        such as raise η (warm-up), which ``lr_decay > 1`` is refused for.
+
+    Returns
+    -------
+    DataFrame
+        One row per optimizer step: ``epoch``, ``lr``, both losses, ``step keras formula``
+        and ``step pytorch formula`` (‖Δθ‖ of that step under each formula), ``relative
+        distance`` ‖θ_keras − θ_pytorch‖ / ‖θ_keras‖, and ``velocity identity``
+        ‖v + η·b‖ / ‖v‖ — zero while v = −η·b holds (Keras velocity v, PyTorch buffer b).
 
     Examples
     --------
@@ -47,6 +63,14 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
     >>> smoke = load_dataset("smoke", progress=False)
     >>> t = nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False)
     >>> bool(t["relative distance"].max() < 1e-5)  # constant η: the same iterates
+    True
+
+    Warm-up through the hook: η triples after the second step.
+
+    >>> eta = KERAS_2017.learning_rate
+    >>> t = nesterov_trajectories(KERAS_2017, smoke, epochs=1, progress=False,
+    ...                           lr_at=lambda step: eta if step < 2 else 3 * eta)
+    >>> bool(t.lr.iloc[1] == eta and t.lr.iloc[2] == 3 * eta)
     True
     """
 
@@ -62,27 +86,41 @@ def nesterov_trajectories(recipe: Recipe, data: Dataset, seed: int = 0, epochs: 
     for epoch in tqdm(range(epochs), desc="two formulas", unit="epoch", disable=not progress):
         lr = step_lr(recipe, epoch)
         batches = epoch_batches(data["train"].y, recipe, rng)
-        for _, opt in runs.values():
-            set_torch_lr(opt, lr)
         for idx in batches:
+            if lr_at is not None:
+                lr = _hook_lr(lr_at, len(rows))
+            for _, opt in runs.values():
+                set_torch_lr(opt, lr)
             ii = torch.from_numpy(idx)
             xb = x[ii][:, None].contiguous(memory_format=torch.channels_last)
-            losses = {}
+            losses, moved = {}, {}
             for formula, (model, opt) in runs.items():
+                before = _flat(model.parameters())
                 loss = bce_loss(model(xb), y[ii], recipe.loss_guard)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 losses[formula] = float(loss.detach())
+                moved[formula] = float(np.linalg.norm(_flat(model.parameters()) - before))
             (mk, ok), (mp, op) = runs["keras"], runs["pytorch"]
             tk, tp = _flat(mk.parameters()), _flat(mp.parameters())
             v = _flat(ok.state[p]["velocity"] for p in mk.parameters())
             b = _flat(op.state[p]["momentum_buffer"] for p in mp.parameters())
             rows.append({"epoch": epoch, "lr": lr, "loss keras formula": losses["keras"],
                          "loss pytorch formula": losses["pytorch"],
+                         "step keras formula": moved["keras"],
+                         "step pytorch formula": moved["pytorch"],
                          "relative distance": np.linalg.norm(tk - tp) / np.linalg.norm(tk),
                          "velocity identity": np.linalg.norm(v + lr * b) / np.linalg.norm(v)})
     return pd.DataFrame(rows).rename_axis("step")
+
+
+def _hook_lr(lr_at: Callable[[int], float], step: int) -> float:
+    """η of ``step`` from a schedule hook, refused with the step named unless finite and > 0."""
+    lr = lr_at(step)
+    if not isinstance(lr, int | float | np.floating) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr_at({step}) returned {lr!r}: expected a finite learning rate > 0")
+    return float(lr)
 
 
 def same_start_training(recipe: Recipe, data: Dataset | str, seed: int = 0,
