@@ -33,6 +33,7 @@ from utils.results.comparisons import (
     lab_summary,
     readings,
     scores_at,
+    stopping_sensitivity,
 )
 
 FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras", "keras vs torch": "Keras vs PyTorch",
@@ -140,7 +141,8 @@ PHRASES = {
 }
 
 
-def sentence(toggle: str, framework: str, table: pd.DataFrame) -> str:
+def sentence(toggle: str, framework: str, table: pd.DataFrame,
+             stopping: str = "same verdict") -> str:
     """The generated sentence of one comparison of a :func:`budget_summary` table: its mean
     paired difference after 12 epochs and trained, and what the two say together.
 
@@ -167,8 +169,11 @@ def sentence(toggle: str, framework: str, table: pd.DataFrame) -> str:
     read = readings(sub).iloc[0]["reading"]
     late = by.get(CONVERGED) or {}
     phrase = PHRASES[kind(read)].format(out=late.get("rules out", np.nan))
+    # A trained verdict that moves when the same runs stop earlier says so.
+    caveat = ("" if stopping in ("same verdict", "not decided") else
+              f" (stopped earlier, the verdict moves: {stopping})")
     return (f"{toggle}, in {FRAMEWORKS.get(framework, framework)}: {value(BUDGET)} F1 after "
-            f"{BUDGET} epochs, {value(CONVERGED)} trained — {phrase}.")
+            f"{BUDGET} epochs, {value(CONVERGED)} trained — {phrase}{caveat}.")
 
 
 @dataclass
@@ -243,18 +248,19 @@ def framework_of(a: Setting, b: Setting) -> str:
 
 
 def draw_pairs(results, pairs: Sequence[tuple[str, Setting, Setting]], table: pd.DataFrame,
-               title: str = "", live: dict[str, Sequence[float]] | None = None
-               ) -> tuple[plt.Figure, list[str]]:
+               title: str = "", live: dict[str, Sequence[float]] | None = None,
+               stopping: Sequence[str] | None = None) -> tuple[plt.Figure, list[str]]:
     """One panel per pair (:func:`plot_both_budgets`) and its generated sentence, read from
     ``table`` (a :func:`budget_summary` of ``pairs``). Panels are titled by comparison and
     framework; ``title`` goes above them all."""
     n = len(pairs)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.6, 4.0), squeeze=False, sharey=True)
     sentences = []
-    for ax, (toggle, a, b) in zip(axes[0], pairs):
+    stopping = ["same verdict"] * n if stopping is None else stopping
+    for ax, (toggle, a, b), moved in zip(axes[0], pairs, stopping):
         fw = framework_of(a, b)
         plot_both_budgets(results, f"{toggle}\n{FRAMEWORKS.get(fw, fw)}", a, b, ax, live)
-        sentences.append(sentence(toggle, fw, table))
+        sentences.append(sentence(toggle, fw, table, moved))
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -274,7 +280,8 @@ def headline(notebook: str, results=None, data: str = "classroom") -> Headline:
     pairs = HEADLINES[notebook](data)
     table = budget_summary(pairs, results, declared=lab_summary(results, data),
                            family="this headline")
-    fig, sentences = draw_pairs(results, pairs, table)
+    moves = stopping_sensitivity(results, pairs)["stopping rule"].tolist()
+    fig, sentences = draw_pairs(results, pairs, table, stopping=moves)
     caption = (f"Test micro-F1 of the stored trained runs ({data} set), after {BUDGET} epochs "
                "(read from each run's curve) and at the epoch early stopping kept; a grey "
                "line joins the two settings of one data seed (same batches), the marks are "

@@ -13,7 +13,6 @@ import pandas as pd
 from IPython.display import Markdown
 
 from utils.lessons.headline import (
-    FRAMEWORKS,
     HEADLINES,
     framework_of,
     sentence,
@@ -77,15 +76,10 @@ def what_you_should_have_seen(notebook: str, results=None, data: str = "classroo
     pairs = HEADLINES[notebook](data)
     table = budget_summary(pairs, results, declared=lab_summary(results, data),
                            family="this headline")
-    said = [sentence(t, framework_of(a, b), table) for t, a, b in pairs]
     moves = stopping_sensitivity(results, pairs)
-    moved = [f"{r['toggle']} ({FRAMEWORKS.get(r['framework'], r['framework'])}): "
-             f"{r['stopping rule']}" for r in moves.to_dict("records")
-             if r["stopping rule"] not in ("same verdict", "not decided")]
+    said = [sentence(t, framework_of(a, b), table, m)
+            for (t, a, b), m in zip(pairs, moves["stopping rule"])]
     text = ["**What you should have seen**", "", *(f"- {s}" for s in said)]
-    if moved:
-        text += ["", "These trained verdicts move when the models stop a few epochs earlier "
-                     "(patience replayed on the same runs):", *(f"- {m}" for m in moved)]
     return Markdown("\n".join(text))
 
 

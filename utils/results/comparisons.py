@@ -832,11 +832,17 @@ def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setti
     stopping rule as much as about the default (introduced in 08).
     """
     results = all_results() if results is None else results
-    pairs = lab_pairs() if pairs is None else pairs
     own = TRAINED["patience"]
-    tables = {own: budget_summary(pairs, results, (CONVERGED,))}
-    tables |= {p: budget_summary(pairs, results, (CONVERGED,), patience=p)
-               for p in patiences if p < own}
+    rules = [own, *(p for p in patiences if p < own)]
+    # Each rule's verdicts are made in the lab's family at that rule; other pairs reuse
+    # them where the lab's table holds the comparison (one verdict per comparison).
+    lab = {p: budget_summary(lab_pairs(), results, (CONVERGED,),
+                             patience=None if p == own else p) for p in rules}
+    tables = lab if pairs is None else {
+        p: budget_summary(pairs, results, (CONVERGED,), declared=lab[p],
+                          family="these pairs", patience=None if p == own else p)
+        for p in rules}
+    pairs = lab_pairs() if pairs is None else pairs
     rules = sorted(tables, reverse=True)
     rows = []
     words = {"alone": "within after BH"}  # clear alone, not after the family adjustment
