@@ -14,6 +14,11 @@ differ in firing frequency, brightness and roughness.
 Everything is a pure function of ``(seed, split, index)``: clip ``i`` of a split is the
 same clip in every dataset size, so larger presets extend smaller ones.
 
+The classroom task is easy: clean labels, nothing in the background but noise. The
+difficulty knobs of :class:`SynthParams` (missed and spurious training labels, unlabelled
+speech, music and wind, short and overlapping events) make it as hard as the real one in the
+ways the real one is hard (docs/sources.md#task-difficulty); they are off by default.
+
 Examples
 --------
 >>> from utils.task.synthesis import SynthParams, plan_clip, render_clip
