@@ -33,7 +33,7 @@ from utils.task import dcase_io as io
 from utils.task import metrics as M
 from utils.task.features import CLASSROOM, feature_stats, log_mel, scale_features
 from utils.task.labels import clip_fraction
-from utils.task.synthesis import SynthParams, plan_clip, render_event
+from utils.task.synthesis import SynthParams, plan_clip, render_distractor, render_event
 from utils.training.trainer import decode_probs, train
 
 CLIP = "-Gbohom8C4Q_30.000_40.000.wav"
@@ -439,6 +439,26 @@ CASES = [
          ValueError, ("label_noise", "1.5")),
     Case("synthesis: SNR range reversed", lambda t: lambda: SynthParams(snr_db=(12.0, -3.0)),
          ValueError, ("snr_db", "low <= high")),
+    Case("synthesis: missed-label rate above 1", lambda t: lambda: SynthParams(
+        missed_labels=1.2), ValueError, ("missed_labels", "1.2", "probability in [0, 1]")),
+    Case("synthesis: per-class spurious rates of the wrong length", lambda t: lambda: SynthParams(
+        spurious_labels=(0.1,) * 16), ValueError, ("spurious_labels", "tuple of 17")),
+    Case("synthesis: negative per-class missed rate", lambda t: lambda: SynthParams(
+        missed_labels=(-0.1,) + (0.0,) * 16), ValueError, ("missed_labels", "-0.1")),
+    Case("synthesis: negative distractor rate", lambda t: lambda: SynthParams(
+        distractor_rate=-1.0), ValueError, ("distractor_rate", "-1.0", "[0, 10]")),
+    Case("synthesis: distractor level range reversed", lambda t: lambda: SynthParams(
+        distractor_snr_db=(6.0, -6.0)), ValueError, ("distractor_snr_db", "low <= high")),
+    Case("synthesis: zero-length distractors", lambda t: lambda: SynthParams(
+        distractor_seconds=(0.0, 2.0)), ValueError, ("distractor_seconds", "0 < low")),
+    Case("synthesis: events longer than the clip", lambda t: lambda: SynthParams(
+        event_seconds=(1.0, 12.0)), ValueError, ("event_seconds", "12.0", "<= 10 s")),
+    Case("synthesis: event duration not a pair", lambda t: lambda: SynthParams(
+        event_seconds=2.0), ValueError, ("event_seconds", "None or a tuple")),
+    Case("synthesis: overlap as a boolean", lambda t: lambda: SynthParams(overlap=True),
+         ValueError, ("overlap", "True", "probability")),
+    Case("synthesis: unknown distractor kind", lambda t: lambda: render_distractor(
+        "dog", 0, 1.0), ValueError, ("'dog'", "speech")),
     Case("synthesis: negative event label", lambda t: lambda: render_event(-1, 0, 1.0),
          ValueError, ("-1", "0..16")),
     Case("synthesis: zero-length event", lambda t: lambda: render_event(0, 0, 0.0),

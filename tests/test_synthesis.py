@@ -11,12 +11,14 @@ from utils.task.features import CLASSROOM, log_mel
 from utils.task.labels import LABELS, N_CLASSES, clip_fraction
 from utils.task.synthesis import (
     CLIP_SAMPLES,
+    DISTRACTORS,
     SR,
     SynthParams,
     plan_clip,
     plan_split,
     render_background,
     render_clip,
+    render_distractor,
     render_event,
     weak_matrix,
 )
@@ -140,3 +142,90 @@ def test_background_is_deterministic_and_unit_rms():
 def test_unknown_split_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         plan_clip(P, "dev", 0)
+
+
+# --- the difficulty knobs (docs/sources.md#task-difficulty) -----------------------------------
+
+# Checksums (utils.task.dataset.content_digest) of the presets as built by the generator before
+# the difficulty knobs existed: the knobs' defaults must leave every existing preset's
+# features and labels bit-identical, or every stored result would describe other data.
+# Computed with the pinned numpy/scipy/librosa of requirements.txt; another BLAS or FFT build
+# may round differently, and then this test says so.
+BEFORE_THE_KNOBS = {"smoke": "6ae6b97f95f41722", "classroom": "bebcc92cbb988dfc"}
+
+
+@pytest.mark.parametrize("preset", sorted(BEFORE_THE_KNOBS))
+def test_default_knobs_leave_the_presets_bit_identical(preset, tmp_path, monkeypatch):
+    from utils.task import dataset as D
+
+    monkeypatch.setenv(D.DATA_ENV, str(tmp_path))  # a fresh build, never a cache
+    ds = D.load_dataset(preset, progress=False)
+    assert D.content_digest(ds) == BEFORE_THE_KNOBS[preset]
+
+
+HARD = SynthParams(missed_labels=0.3, spurious_labels=0.02, distractor_rate=2.0,
+                   event_seconds=(0.5, 1.5), overlap=1.0)
+
+
+def test_a_default_knob_draws_nothing():
+    # The knobs' streams are apart from the clip's: labels, event seeds, background and gain
+    # of a clip stay those of the classroom clip, whatever the knobs.
+    for split in ("train", "test"):
+        for i in range(30):
+            a, b = plan_clip(P, split, i), plan_clip(HARD, split, i)
+            assert [e.label for e in a.events] == [e.label for e in b.events]
+            assert [e.seed for e in a.events] == [e.seed for e in b.events]
+            assert (a.background_seed, a.gain_db) == (b.background_seed, b.gain_db)
+            assert a.distractors == ()
+
+
+def test_weak_label_noise_only_on_training_clips_at_its_rates():
+    specs = plan_split(replace(P, missed_labels=0.3), "train", 2000)
+    true = sum(len(s.events) for s in specs)
+    kept = sum(len(set(s.weak) & {e.label for e in s.events}) for s in specs)
+    assert all(set(s.weak) <= {e.label for e in s.events} for s in specs)
+    missed = 1 - kept / true
+    assert abs(missed - 0.3) < 4 * np.sqrt(0.3 * 0.7 / true), missed
+    specs = plan_split(replace(P, spurious_labels=0.02), "train", 2000)
+    spurious = sum(len(set(s.weak) - {e.label for e in s.events}) for s in specs)
+    absent = sum(N_CLASSES - len(s.events) for s in specs)
+    assert abs(spurious / absent - 0.02) < 4 * np.sqrt(0.02 * 0.98 / absent)
+    for split in ("valid", "test", "eval"):  # verified labels, as in the real challenge
+        assert all(set(s.weak) == {e.label for e in s.events} for s in plan_split(HARD, split, 200))
+
+
+def test_per_class_rates_act_on_their_class_only():
+    car = LABELS.index("Car")
+    rates = tuple(1.0 if c == car else 0.0 for c in range(N_CLASSES))
+    specs = plan_split(replace(P, missed_labels=rates), "train", 300)
+    assert any(car in {e.label for e in s.events} for s in specs)
+    assert all(car not in s.weak for s in specs)
+    assert all(set(s.weak) == {e.label for e in s.events} - {car} for s in specs)
+
+
+def test_short_and_overlapping_events():
+    for s in plan_split(HARD, "test", 200):
+        assert all(0.5 <= e.offset - e.onset <= 1.5 + 1e-3 for e in s.events)
+        assert all(0 <= e.onset and e.offset <= 10.0 for e in s.events)
+        first = s.events[0]
+        # overlap = 1: every later event shares time with the first
+        assert all(e.onset <= first.offset and e.offset >= first.onset for e in s.events[1:])
+
+
+def test_distractors_are_unlabelled_sounds_at_their_rate():
+    specs = plan_split(replace(P, distractor_rate=2.0), "test", 400)
+    n = [len(s.distractors) for s in specs]
+    assert abs(np.mean(n) - 2.0) < 4 * np.sqrt(2.0 / len(n))
+    assert {d.kind for s in specs for d in s.distractors} == set(DISTRACTORS)
+    spec = next(s for s in specs if s.distractors)
+    assert render_clip(spec).shape == (CLIP_SAMPLES,)
+    assert not np.array_equal(render_clip(spec), render_clip(replace(spec, distractors=())))
+    assert set(spec.weak) == {e.label for e in spec.events}
+
+
+@pytest.mark.parametrize("kind", DISTRACTORS)
+def test_every_distractor_renders_a_finite_unit_rms_sound(kind):
+    y = render_distractor(kind, seed=3, seconds=4.0)
+    assert y.shape == (4 * SR,) and np.isfinite(y).all()
+    assert abs(np.sqrt(np.mean(y**2)) - 1) < 1e-3
+    assert not np.array_equal(y, render_distractor(kind, seed=4, seconds=4.0))

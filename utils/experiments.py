@@ -29,6 +29,7 @@ from utils.common.repo import REPO_ROOT
 from utils.results.comparisons import (
     backend_summary,
     backend_table,
+    calibration_table,
     lab_summary,
     readings,
     sequential_summary,
@@ -159,6 +160,9 @@ def _command(args: argparse.Namespace) -> int:
                      "set to each larger set (Welch's interval and test, minimal detectable "
                      "change at 80 % power, Benjamini-Hochberg over each budget's changes)",
                      changes),
+                    ("The realistic task's calibration: trained KERAS_2017 in Keras on each "
+                     "candidate preset (median test F1 over seeds, lowest and highest seed)",
+                     calibration_table()),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)", backends)):

@@ -31,6 +31,7 @@ from utils.common.machine import paths_differ
 from utils.common.memory import peak_reading
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, trained
 from utils.results.grids import (
+    CALIBRATION_TARGET,
     KERAS_LADDER,
     SEEDS,
     SIZE_EFFECTS,
@@ -59,7 +60,8 @@ from utils.results.stats import (
     welch_change,
 )
 from utils.results.store import load_results, rows_of
-from utils.task.dataset import PRESETS, load_dataset
+from utils.task.dataset import PRESETS, REALISTIC_CANDIDATES, REALISTIC_CHOICE, load_dataset
+from utils.task.synthesis import SynthParams
 from utils.training.keras_backends import OTHER_BACKENDS
 from utils.training.trainer import decode_probs, train
 
@@ -1187,3 +1189,50 @@ def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
                             "peak RSS read as": peak_reading(runs.get("date", [None]))})
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the realistic task's calibration -----------------------------------------------------------
+
+def calibration_table(results=None) -> pd.DataFrame:
+    """The calibration runs of the realistic task (grid ``realistic_calibration``), one line
+    per candidate preset: the knobs it sets away from the classroom generator's (the same
+    for every column the candidates share), the seeds stored, the trained ``KERAS_2017``
+    Keras model's median test micro-F1 with the lowest and highest seed, the median after
+    12 epochs read from the same runs' curves, and where the trained median lies against
+    :data:`~utils.results.grids.CALIBRATION_TARGET`. The candidate the lessons use
+    (``realistic``) is marked.
+
+    Examples
+    --------
+    >>> t = calibration_table(pd.DataFrame(columns=["framework", "recipe", "preset", "seed",
+    ...     "data_seed", "stop_reason", "test_f1", "epoch_test_f1"]))
+    >>> print(t.preset[0], int(t.seeds[0]), t.reading[0])
+    realistic_a 0 not stored yet
+    """
+    results = load_results("realistic_calibration") if results is None else results
+    default = SynthParams().to_dict()
+    names = [k for k in default if any(k in p.knobs() for p in REALISTIC_CANDIDATES.values())]
+    low, high = CALIBRATION_TARGET
+    rows = []
+    for name, synth in REALISTIC_CANDIDATES.items():
+        knobs = synth.knobs()
+        row = {"preset": name + (" = realistic" if name == REALISTIC_CHOICE else ""),
+               **{k: str(knobs.get(k, default[k])) for k in names}}
+        setting = Setting("KERAS_2017", "keras", KERAS_2017, name)
+        trained_f1 = [v["f1"] for v in scores_at(results, setting, CONVERGED).values()]
+        early = [v["f1"] for v in scores_at(results, setting, BUDGET).values()]
+        row["seeds"] = len(trained_f1)
+        if trained_f1:
+            mid = float(np.median(trained_f1))
+            row.update({"median F1": mid, "lowest": min(trained_f1),
+                        "highest": max(trained_f1),
+                        f"median after {BUDGET} epochs": (float(np.median(early)) if early
+                                                          else np.nan),
+                        "reading": ("below the range" if mid < low else "above the range"
+                                    if mid > high else "within the range")})
+        else:
+            row["reading"] = NOT_STORED
+        rows.append(row)
+    columns = ["preset", *names, "seeds", "median F1", "lowest", "highest",
+               f"median after {BUDGET} epochs", "reading"]
+    return pd.DataFrame(rows).reindex(columns=columns)

@@ -145,6 +145,39 @@ class _Presets(MutableMapping):
 
 
 _classroom = DatasetPreset("classroom", 2000, 400, 500, 400)
+
+# The realistic task (issue "a task as hard as the real one"): the classroom's features,
+# sizes and protocol, with the generator's difficulty knobs on (docs/sources.md#task-difficulty).
+# The target is a trained KERAS_2017 Keras median test micro-F1 of 0.45-0.55, the thread's
+# range on the real task; the knob values that reach it are calibrated, not known, so three
+# candidates bracket a first guess (the calibration grid, utils.results.grids). The guess:
+# - snr_db (-9, 6): in YouTube clips the labelled source is often distant or faint, so
+#   below the classroom's (-3, 12) and wider than it, with events under the background.
+# - event_seconds (0.5, 6): real strong labels show events far shorter than 10 s, and a
+#   short event in a weakly labelled clip is the multiple-instance problem at its hardest.
+# - overlap 0.5, distractors 1 per clip at (-3, 9) dB: real clips hold speech, music and
+#   wind that belong to no class, often louder than the labelled event.
+# - missed 0.2 and spurious 0.005 per class (about 0.08 spurious labels a clip): AudioSet's
+#   own assessment finds many labels wrong or missing, with no per-class rate for these
+#   classes that the lab can cite, so both rates are calibration knobs bounded by that
+#   qualitative finding; the missed rate above the spurious one, since missing labels
+#   are the error the sources single out.
+# The training split's class imbalance is the real one in every preset already.
+REALISTIC_CANDIDATES: dict[str, SynthParams] = {
+    "realistic_a": SynthParams(snr_db=(-6.0, 9.0), overlap=0.25, distractor_rate=0.5,
+                               distractor_snr_db=(-6.0, 6.0), missed_labels=0.1,
+                               spurious_labels=0.003),
+    "realistic_b": SynthParams(snr_db=(-9.0, 6.0), event_seconds=(0.5, 6.0), overlap=0.5,
+                               distractor_rate=1.0, distractor_snr_db=(-3.0, 9.0),
+                               missed_labels=0.2, spurious_labels=0.005),
+    "realistic_c": SynthParams(snr_db=(-12.0, 3.0), event_seconds=(0.3, 3.0), overlap=0.75,
+                               distractor_rate=2.0, distractor_snr_db=(0.0, 12.0),
+                               missed_labels=0.3, spurious_labels=0.01),
+}
+# The preset the lessons use: the candidate the calibration chose (until the trained grid
+# has run, the first guess).
+REALISTIC_CHOICE = "realistic_b"
+
 PRESETS: MutableMapping[str, DatasetPreset] = _Presets({
     p.name: p for p in (
         # Tiny, for tests and the notebooks' smoke mode.
@@ -155,9 +188,39 @@ PRESETS: MutableMapping[str, DatasetPreset] = _Presets({
         replace(_classroom, name="x16", n_train=32000),
         # The original author's 400 x 64 input shape (docs/sources.md#original-crnn).
         replace(_classroom, name="paper", features=PAPER),
+        # The realistic task and its calibration candidates: only the generator differs.
+        replace(_classroom, name="realistic", synth=REALISTIC_CANDIDATES[REALISTIC_CHOICE]),
+        *(replace(_classroom, name=name, synth=synth)
+          for name, synth in REALISTIC_CANDIDATES.items()),
     )
 })
 _DCASE_CODE = ("dcase_data.py", "features.py", "labels.py")
+
+
+def content_digest(ds: Dataset) -> str:
+    """A checksum of a loaded dataset's content: every split's features, weak labels and
+    strong events, in split order (16 hex digits).
+
+    Unlike the manifest's file checksums, it does not change with the files' container
+    (``.npz`` archives record a time), so two builds of one preset compare equal exactly
+    when their arrays are bit-identical.
+
+    Examples
+    --------
+    >>> z = np.zeros((1, 2, 3), np.float32)
+    >>> a = Split("test", z, z[:, 0], np.array(["c1"]), [("c1", 0.0, 1.0, "Car", 3.0)])
+    >>> d = Dataset(PRESETS["smoke"], {"test": a}, None, Path())
+    >>> content_digest(d) == content_digest(d), len(content_digest(d))
+    (True, 16)
+    """
+    h = hashlib.sha256()
+    for name, split in ds.splits.items():
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(split.x, "<f4").tobytes())
+        h.update(np.ascontiguousarray(split.y, "<f4").tobytes())
+        for row in split.strong or ():
+            h.update("\t".join(map(str, row)).encode() + b"\n")
+    return h.hexdigest()[:16]
 
 
 def _code_hash(modules: tuple[str, ...] = ("synthesis.py", "features.py", "labels.py")) -> str:

@@ -14,6 +14,11 @@ differ in firing frequency, brightness and roughness.
 Everything is a pure function of ``(seed, split, index)``: clip ``i`` of a split is the
 same clip in every dataset size, so larger presets extend smaller ones.
 
+The classroom task is easy: clean labels, nothing in the background but noise. The
+difficulty knobs of :class:`SynthParams` (missed and spurious training labels, unlabelled
+speech, music and wind, short and overlapping events) make it as hard as the real one in the
+ways the real one is hard (docs/sources.md#task-difficulty); they are off by default.
+
 Examples
 --------
 >>> from utils.task.synthesis import SynthParams, plan_clip, render_clip
@@ -26,7 +31,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +54,14 @@ _SPLIT_CODE = {name: i for i, name in enumerate(SPLITS)}
 class SynthParams:
     """Every knob of the generator; its dict is part of the cache manifest.
 
+    The knobs after ``gain_db`` make the task harder in ways the real one is hard
+    (docs/sources.md#task-difficulty). Each default switches its knob off and draws nothing,
+    so a preset that leaves them alone renders bit-identical clips to the generator before
+    they existed (``tests/test_synthesis.py`` checks the built presets' checksums). The
+    training split's class imbalance is not a knob: every preset draws its training labels
+    with the real training split's clip frequencies (:func:`_class_weights`,
+    docs/sources.md#dcase-splits), and validation and test like the near-balanced test set.
+
     Parameters
     ----------
     seed : int
@@ -62,9 +75,41 @@ class SynthParams:
         a random other one, or one spurious label added): AudioSet labels are noisy.
     gain_db : tuple of float
         Range of the overall clip gain (dB): recordings differ in level.
+    missed_labels : float or tuple of 17 floats
+        Probability that a true label of a training clip is missing from its weak labels
+        (one rate, or one per class in ``LABELS`` order); the event stays in the audio. A
+        clip whose every label is missed has none, and the class-balanced sampler never
+        draws it.
+    spurious_labels : float or tuple of 17 floats
+        Probability that a training clip carries a class it does not contain (one rate for
+        every class, or one per class): a clip gets about ``16 * rate`` spurious labels.
+    distractor_rate : float
+        Mean number (Poisson) of unlabelled distractor sounds per clip, in every split:
+        speech-like, music-like, wind or handling noise (:data:`DISTRACTORS`).
+    distractor_snr_db : tuple of float
+        Range of a distractor's level over the background (dB), as ``snr_db`` for events.
+    distractor_seconds : tuple of float
+        Range of a distractor's duration (s), within (0, 10].
+    event_seconds : tuple of float or None
+        ``None``: each class's own duration range. A range (s) within (0, 10]: every event's
+        duration is drawn from it instead, so an event may cover a small part of the clip.
+    overlap : float
+        Probability that each event after a clip's first is placed to overlap the first.
 
+    The weak-label knobs act on the training split only: validation and test labels stay
+    the true ones, as the real challenge's verified test labels (docs/sources.md#dcase-2017-task-4).
     The cache manifest also records a hash of this module's source, so code changes
     invalidate old caches too (``utils.task.dataset``).
+
+    Examples
+    --------
+    >>> SynthParams(missed_labels=0.2).missed_rates()[:3]
+    array([0.2, 0.2, 0.2])
+    >>> try:
+    ...     SynthParams(overlap=2.0)
+    ... except ValueError as e:
+    ...     print(e)
+    SynthParams.overlap = 2.0: expected a probability in [0, 1]
     """
 
     seed: int = 2017
@@ -72,28 +117,82 @@ class SynthParams:
     max_labels: int = 3
     label_noise: float = 0.0
     gain_db: tuple[float, float] = (-6.0, 6.0)
+    missed_labels: float | tuple[float, ...] = 0.0
+    spurious_labels: float | tuple[float, ...] = 0.0
+    distractor_rate: float = 0.0
+    distractor_snr_db: tuple[float, float] = (-6.0, 6.0)
+    distractor_seconds: tuple[float, float] = (1.0, 10.0)
+    event_seconds: tuple[float, float] | None = None
+    overlap: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> None:
             raise ValueError(f"SynthParams.{name} = {getattr(self, name)!r}: expected "
                              f"{expected}")
 
+        def number(v) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+        def probability(v) -> bool:
+            return number(v) and 0 <= v <= 1
+
+        def pair(v, lo: float = -np.inf, hi: float = np.inf, open_lo: bool = False) -> bool:
+            return (isinstance(v, tuple) and len(v) == 2 and all(number(x) for x in v)
+                    and v[0] <= v[1] and (v[0] > lo if open_lo else v[0] >= lo) and v[1] <= hi)
+
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             bad("seed", "an integer >= 0")
         # The label-inclusion probabilities (_inclusion) are exact for up to 3 labels only.
         if isinstance(self.max_labels, bool) or self.max_labels not in (1, 2, 3):
             bad("max_labels", "1, 2 or 3")
-        if isinstance(self.label_noise, bool) or not 0 <= self.label_noise <= 1:
-            bad("label_noise", "a probability in [0, 1]")
-        for name in ("snr_db", "gain_db"):
-            pair = getattr(self, name)
-            if (not isinstance(pair, tuple) or len(pair) != 2
-                    or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in pair)
-                    or pair[0] > pair[1]):
+        for name in ("label_noise", "overlap"):
+            if not probability(getattr(self, name)):
+                bad(name, "a probability in [0, 1]")
+        for name in ("snr_db", "gain_db", "distractor_snr_db"):
+            if not pair(getattr(self, name)):
                 bad(name, "a tuple (low, high) of finite numbers with low <= high")
+        for name in ("missed_labels", "spurious_labels"):
+            v = getattr(self, name)
+            if not (probability(v) or (isinstance(v, tuple) and len(v) == N_CLASSES
+                                       and all(probability(x) for x in v))):
+                bad(name, f"a probability in [0, 1] or a tuple of {N_CLASSES} of them "
+                          f"(one per class, in LABELS order)")
+        if not number(self.distractor_rate) or not 0 <= self.distractor_rate <= 10:
+            bad("distractor_rate", "a mean number of distractors per clip in [0, 10]")
+        if not pair(self.distractor_seconds, 0.0, CLIP_SECONDS, open_lo=True):
+            bad("distractor_seconds", f"a tuple (low, high) with 0 < low <= high <= "
+                                      f"{CLIP_SECONDS:g} s")
+        if self.event_seconds is not None and not pair(self.event_seconds, 0.0, CLIP_SECONDS,
+                                                       open_lo=True):
+            bad("event_seconds", f"None or a tuple (low, high) with 0 < low <= high <= "
+                                 f"{CLIP_SECONDS:g} s")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def knobs(self) -> dict:
+        """The knobs set away from their defaults, by name, in field order.
+
+        Examples
+        --------
+        >>> SynthParams(overlap=0.5, snr_db=(-9.0, 6.0)).knobs()
+        {'snr_db': (-9.0, 6.0), 'overlap': 0.5}
+        """
+        default = SynthParams()
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}
+
+    def missed_rates(self) -> np.ndarray:
+        """Per-class probability that a true training label is missed (17 floats)."""
+        return np.broadcast_to(np.asarray(self.missed_labels, float), (N_CLASSES,)).copy()
+
+    def spurious_rates(self) -> np.ndarray:
+        """Per-class probability that a training clip lacking the class carries it anyway."""
+        return np.broadcast_to(np.asarray(self.spurious_labels, float), (N_CLASSES,)).copy()
+
+    def noisy_labels(self) -> bool:
+        """Whether the missed- or spurious-label knobs change any training label."""
+        return bool(self.missed_rates().any() or self.spurious_rates().any())
 
 
 @dataclass(frozen=True)
@@ -108,11 +207,23 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Distractor:
+    """One unlabelled background sound inside a clip (``kind`` in :data:`DISTRACTORS`)."""
+
+    kind: str
+    onset: float
+    offset: float
+    snr_db: float
+    seed: int
+
+
+@dataclass(frozen=True)
 class ClipSpec:
     """Everything needed to render one clip, and its labels.
 
     ``events`` are the true events; ``weak`` are the clip-level labels a learner sees
-    (equal to the event labels unless label noise corrupted them).
+    (equal to the event labels unless label noise corrupted them); ``distractors`` are
+    sounds of no class, never labelled.
     """
 
     split: str
@@ -122,6 +233,7 @@ class ClipSpec:
     background_seed: int
     gain_db: float
     clip_id: str = field(default="")
+    distractors: tuple[Distractor, ...] = ()
 
 
 # --- label planning ---------------------------------------------------------------------
@@ -189,6 +301,54 @@ def _clip_rng(params: SynthParams, split: str, index: int) -> np.random.Generato
     return np.random.default_rng([params.seed, _SPLIT_CODE[split], index])
 
 
+# Streams of the difficulty knobs, apart from the clip's own: a knob left at its default draws
+# nothing, so the classroom clips stay what they were, and changing one knob leaves the
+# others' draws (and every clip's labels, event seeds and background) as they were.
+_EVENTS_STREAM, _LABELS_STREAM, _DISTRACTORS_STREAM = 1, 2, 3
+
+
+def _knob_rng(params: SynthParams, split: str, index: int, stream: int
+              ) -> np.random.Generator:
+    return np.random.default_rng([params.seed, _SPLIT_CODE[split], index, stream])
+
+
+def _reshape_event(rng: np.random.Generator, params: SynthParams, dur: float, onset: float,
+                   first: Event | None) -> tuple[float, float]:
+    """The duration and onset of an event under ``event_seconds`` and ``overlap``."""
+    if params.event_seconds is not None:
+        dur = float(rng.uniform(*params.event_seconds))
+        onset = float(rng.uniform(0.0, CLIP_SECONDS - dur))
+    if first is not None and params.overlap > 0 and rng.random() < params.overlap:
+        # Any onset in this range makes the two events share some time.
+        lo = max(0.0, first.onset - dur)
+        hi = min(first.offset, CLIP_SECONDS - dur)
+        onset = float(rng.uniform(lo, hi))
+    return dur, onset
+
+
+def _corrupt_labels(rng: np.random.Generator, params: SynthParams, true: list[int]
+                    ) -> list[int]:
+    """Training weak labels with missed and spurious labels (one draw per class each)."""
+    keep = rng.random(N_CLASSES) >= params.missed_rates()
+    add = rng.random(N_CLASSES) < params.spurious_rates()
+    present = np.zeros(N_CLASSES, bool)
+    present[true] = True
+    return [int(c) for c in np.flatnonzero((present & keep) | (~present & add))]
+
+
+def _plan_distractors(rng: np.random.Generator, params: SynthParams
+                      ) -> tuple[Distractor, ...]:
+    out = []
+    for _ in range(int(rng.poisson(params.distractor_rate))):
+        kind = DISTRACTORS[int(rng.integers(len(DISTRACTORS)))]
+        dur = float(rng.uniform(*params.distractor_seconds))
+        onset = float(rng.uniform(0.0, CLIP_SECONDS - dur))
+        out.append(Distractor(kind, round(onset, 3), round(onset + dur, 3),
+                              round(float(rng.uniform(*params.distractor_snr_db)), 2),
+                              int(rng.integers(2**31))))
+    return tuple(out)
+
+
 def plan_clip(params: SynthParams, split: str, index: int) -> ClipSpec:
     """Draw the labels, events and seeds of clip ``index`` of ``split``.
 
@@ -199,6 +359,11 @@ def plan_clip(params: SynthParams, split: str, index: int) -> ClipSpec:
     True
     >>> 1 <= len(a.events) <= 3
     True
+    >>> b = plan_clip(SynthParams(event_seconds=(0.5, 1.0), distractor_rate=3.0), "test", 5)
+    >>> [e.label for e in b.events] == [e.label for e in a.events]
+    True
+    >>> all(e.offset - e.onset <= 1.0 for e in b.events), b.weak == a.weak
+    (True, True)
     """
     if split not in _SPLIT_CODE:
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
@@ -213,12 +378,17 @@ def plan_clip(params: SynthParams, split: str, index: int) -> ClipSpec:
         c = int(rng.choice(N_CLASSES, p=w / w.sum()))
         labels.append(c)
         w[c] = 0.0
-    events = []
+    reshape = params.event_seconds is not None or params.overlap > 0
+    ev_rng = _knob_rng(params, split, index, _EVENTS_STREAM) if reshape else None
+    events: list[Event] = []
     for lab in sorted(labels):
         lo, hi = _DURATION[LABELS[lab]]
         dur = min(float(rng.uniform(lo, hi)), CLIP_SECONDS)
         onset = float(rng.uniform(0.0, CLIP_SECONDS - dur))
         snr = float(rng.uniform(*params.snr_db))
+        if ev_rng is not None:  # the draws above are still made: the stream stays aligned
+            dur, onset = _reshape_event(ev_rng, params, dur, onset,
+                                        events[0] if events else None)
         events.append(Event(lab, round(onset, 3), round(onset + dur, 3), round(snr, 2),
                             int(rng.integers(2**31))))
     weak = sorted({e.label for e in events})
@@ -230,9 +400,13 @@ def plan_clip(params: SynthParams, split: str, index: int) -> ClipSpec:
         else:
             weak.append(wrong)  # a spurious extra label
         weak = sorted(set(weak))
+    if split == "train" and params.noisy_labels():
+        weak = _corrupt_labels(_knob_rng(params, split, index, _LABELS_STREAM), params, weak)
+    distractors = (_plan_distractors(_knob_rng(params, split, index, _DISTRACTORS_STREAM),
+                                     params) if params.distractor_rate > 0 else ())
     return ClipSpec(split, index, tuple(events), tuple(weak), int(rng.integers(2**31)),
                     round(float(rng.uniform(*params.gain_db)), 2),
-                    clip_id=f"syn_{split}_{index:06d}")
+                    clip_id=f"syn_{split}_{index:06d}", distractors=distractors)
 
 
 # --- signal building blocks ---------------------------------------------------------------
@@ -569,6 +743,91 @@ GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
 assert set(GENERATORS) == set(LABEL_INDEX)
 
 
+# --- unlabelled distractors -------------------------------------------------------------------
+# Sounds of none of the 17 classes that real clips are full of (docs/sources.md#task-difficulty),
+# each built to be confusable with some: voiced speech with Screaming, music's harmonic
+# notes with horns and alarms, wind and handling rumble with engines and trains.
+
+def _speech(rng, n):
+    """Voiced syllables at 3-6 per second with intonation, pauses and fricatives."""
+    dur = n / SR
+    f0 = rng.uniform(90, 240) * _smooth_walk(rng, n, 3, 0.15)
+    rate = rng.uniform(3, 6)
+    onsets = np.cumsum(rng.exponential(1 / rate, int(dur * rate * 2) + 2))
+    syllables = _gates(n, onsets[onsets < dur], rng.uniform(0.1, 0.2), 0.03)
+    phrases = _smooth_walk(rng, n, 0.7, 1.0) > 0.6  # breaks between phrases
+    k = np.arange(1, 31)
+    vowels = []
+    for _ in range(2):  # two vowel spectra, cross-faded: the formants move
+        formants = (rng.uniform(300, 800), rng.uniform(900, 2300), rng.uniform(2400, 3000))
+        amps = sum(np.exp(-0.5 * ((k * f0.mean() - fm) / 150.0) ** 2) for fm in formants)
+        vowels.append(_harmonic_stack(_phase(f0), amps + 0.02, f0.max()))
+    mix = _smooth_walk(rng, n, rate, 1.0) / 2
+    voiced = (1 - mix) * vowels[0] + mix * vowels[1]
+    fricatives = _spectral_noise(rng, n, 2500, 7000) * _gates(
+        n, onsets[onsets < dur] + 0.15, 0.06, 0.01)
+    return (voiced * syllables + 0.3 * fricatives) * phrases
+
+
+_SCALE = np.array([0, 2, 4, 7, 9, 12, 14, 16])  # a major pentatonic, semitones
+
+
+def _music(rng, n):
+    """A plucked melody over a bass line and a drum pattern."""
+    dur = n / SR
+    beat = 60.0 / rng.uniform(80, 140)
+    root = rng.uniform(150, 400)
+    notes = np.arange(0.0, dur, beat / 2)
+    pitch = root * 2.0 ** (rng.choice(_SCALE, len(notes)) / 12)
+    f = pitch[np.minimum((np.arange(n) / SR / (beat / 2)).astype(int), len(notes) - 1)]
+    impulses = np.zeros(n)
+    impulses[(notes * SR).astype(int)] = 1.0
+    pluck = scipy.signal.lfilter([1.0], [1.0, -np.exp(-1.0 / (rng.uniform(0.1, 0.4) * SR))],
+                                 impulses)
+    melody = _harmonic_stack(_phase(f), 1.0 / np.arange(1, 9) ** 1.5, f.max()) * pluck
+    bar = np.minimum((np.arange(n) / SR / (4 * beat)).astype(int), int(dur / beat))
+    bass_f = root / 2 * 2.0 ** (rng.choice([0, 5, 7], int(dur / beat) + 1)[bar] / 12)
+    bass = _harmonic_stack(_phase(bass_f), np.array([1.0, 0.5, 0.25]), bass_f.max())
+    kick = _decaying_bursts(rng, n, np.arange(0.0, dur, beat), 0.08, 40, 150)
+    hats = _decaying_bursts(rng, n, np.arange(beat / 2, dur, beat), 0.01, 5000, 8000)
+    return melody + 0.5 * bass + 3 * kick + 0.5 * hats
+
+
+def _wind(rng, n):
+    """Gusty low-frequency wind on the microphone, with handling thumps and rubs."""
+    dur = n / SR
+    gusts = _smooth_walk(rng, n, rng.uniform(0.5, 2.0), 0.9) ** 2
+    wind = _spectral_noise(rng, n, 20, rng.uniform(200, 600), 2.0) * gusts
+    thumps = _decaying_bursts(rng, n, rng.uniform(0, dur, int(rng.integers(0, 4))),
+                              0.05, 20, 300)
+    rubs = _spectral_noise(rng, n, 100, 2000, 1.0) * _gates(
+        n, rng.uniform(0, dur, int(rng.integers(0, 3))), rng.uniform(0.2, 0.8), 0.05)
+    return wind + 4 * thumps + 0.5 * rubs
+
+
+DISTRACTOR_GENERATORS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
+    "speech": _speech, "music": _music, "wind": _wind}
+DISTRACTORS: tuple[str, ...] = tuple(DISTRACTOR_GENERATORS)
+
+
+def render_distractor(kind: str, seed: int, seconds: float) -> np.ndarray:
+    """Render one distractor sound of ``kind`` (in :data:`DISTRACTORS`), unit RMS.
+
+    Examples
+    --------
+    >>> y = render_distractor("music", seed=0, seconds=2.0)
+    >>> y.shape, round(float((y**2).mean()), 3)
+    ((32000,), 1.0)
+    """
+    if kind not in DISTRACTOR_GENERATORS:
+        raise ValueError(f"distractor kind {kind!r}: expected one of {DISTRACTORS}")
+    if not (np.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"distractor length {seconds!r} s: expected a number > 0")
+    n = max(int(round(seconds * SR)), 16)
+    y = DISTRACTOR_GENERATORS[kind](np.random.default_rng(seed), n)
+    return y / (np.sqrt(np.mean(y**2)) + 1e-12)
+
+
 def render_event(label: int, seed: int, seconds: float) -> np.ndarray:
     """Render one event of class ``label`` (an index into ``LABELS``), unit RMS.
 
@@ -607,8 +866,8 @@ def render_background(seed: int, n: int = CLIP_SAMPLES) -> np.ndarray:
 def render_clip(spec: ClipSpec, params: SynthParams | None = None) -> np.ndarray:
     """Render the 10-s waveform of ``spec`` (float32, 16 kHz, peak ≤ 1).
 
-    Each event is scaled so that its RMS over its own extent is ``snr_db`` above the
-    background's RMS; the whole clip then gets its random gain.
+    Each event (and each distractor) is scaled so that its RMS over its own extent is
+    ``snr_db`` above the background's RMS; the whole clip then gets its random gain.
     """
     del params  # everything needed is in the spec; kept for a uniform call signature
     clip = 0.05 * render_background(spec.background_seed)
@@ -617,6 +876,10 @@ def render_clip(spec: ClipSpec, params: SynthParams | None = None) -> np.ndarray
         i0, i1 = int(ev.onset * SR), min(int(ev.offset * SR), CLIP_SAMPLES)
         y = render_event(ev.label, ev.seed, (i1 - i0) / SR)[: i1 - i0]
         clip[i0:i1] += y * bg_rms * 10 ** (ev.snr_db / 20)
+    for d in spec.distractors:  # after the events: a clip without any is unchanged
+        i0, i1 = int(d.onset * SR), min(int(d.offset * SR), CLIP_SAMPLES)
+        y = render_distractor(d.kind, d.seed, (i1 - i0) / SR)[: i1 - i0]
+        clip[i0:i1] += y * bg_rms * 10 ** (d.snr_db / 20)
     clip *= 10 ** (spec.gain_db / 20)
     peak = np.abs(clip).max()
     if peak > 0.99:  # avoid clipping on export; a level change only
