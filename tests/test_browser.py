@@ -159,8 +159,12 @@ def _run_all(page, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     time.sleep(1.0)
     while time.monotonic() < deadline:
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        if prompts and all(p.strip() not in ("[*]:", "[ ]:", "") for p in prompts):
+        # A hidden input (an exercise's solution) shows an empty prompt: it says nothing
+        # either way, so only the visible prompts are read.
+        prompts = [p.strip() for p in
+                   page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+        shown = [p for p in prompts if p]
+        if shown and all(p not in ("[*]:", "[ ]:") for p in shown):
             return
         time.sleep(1.0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
