@@ -20,8 +20,7 @@ from IPython.display import Image
 
 from utils.lessons.plots import plot_f1_strips
 from utils.networks.recipe import DEFAULT_FIELDS, KERAS_2017, PYTORCH, Recipe
-from utils.results.comparisons import Setting, run_live, stored_rows
-from utils.results.grids import trained_toggle
+from utils.results.comparisons import CONVERGED, Setting, run_live, scores_at, stored_rows
 
 # Knobs beyond the framework defaults that the stored toggles grid covers.
 EXTRA_FIELDS = ("input_scaling", "batchnorm", "optimizer", "lr_schedule")
@@ -83,15 +82,22 @@ class Explorer:
         return replace(r, learning_rate=ADAM_LR) if r.optimizer == "adam" else r
 
     def stored_f1(self, recipe: Recipe, trained_runs: bool = False) -> np.ndarray:
-        """Stored test F1 of ``recipe`` (its fixed budget), or with ``trained_runs`` of the
-        same recipe trained until it stopped learning (as the trained-model grids run it on
-        this dataset)."""
+        """Stored test F1 of ``recipe`` after its budget of epochs, or with ``trained_runs``
+        of the same recipe trained until it stopped learning (as the trained-model grids run
+        it on this dataset).
+
+        The budget is read from the trained runs' curves, the runs every verdict reads
+        (:func:`~utils.results.comparisons.scores_at`); only a recipe no trained grid holds
+        falls back to its fixed-budget rows."""
+        setting = Setting("", self.framework.value, recipe, self.data)
         if trained_runs:
-            recipe = trained_toggle(recipe, self.data)
-        rows = stored_rows(self.results, Setting("", self.framework.value, recipe, self.data))
-        if trained_runs:
-            rows = rows[rows.stop_reason != "fixed"]
-        return rows.test_f1.to_numpy()
+            return np.array([v["f1"] for v in scores_at(self.results, setting,
+                                                         CONVERGED).values()])
+        curve = scores_at(self.results, setting, recipe.epochs)
+        if curve:
+            return np.array([v["f1"] for v in curve.values()])
+        rows = stored_rows(self.results, setting)
+        return rows[rows.stop_reason == "fixed"].test_f1.to_numpy()
 
     # --- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
