@@ -29,6 +29,7 @@ from utils.results.comparisons import (
     Setting,
     all_results,
     budget_summary,
+    framework_of,
     lab_pairs,
     lab_summary,
     readings,
@@ -242,9 +243,6 @@ def plot_both_budgets(results, title: str, a: Setting, b: Setting, ax: plt.Axes,
     ax.set_title(title, fontsize=10, pad=18)
     ax.set_ylabel("test micro-F1")
 
-
-def framework_of(a: Setting, b: Setting) -> str:
-    return a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
 
 
 def draw_pairs(results, pairs: Sequence[tuple[str, Setting, Setting]], table: pd.DataFrame,

@@ -12,11 +12,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from utils.lessons.headline import (
-    HEADLINES,
-    framework_of,
-    sentence,
-)
+from utils.lessons.headline import HEADLINES, sentence
 from utils.networks.recipe import KERAS_2017
 from utils.results.comparisons import (
     BUDGET,
@@ -24,6 +20,7 @@ from utils.results.comparisons import (
     Setting,
     all_results,
     budget_summary,
+    framework_of,
     lab_summary,
     scores_at,
     stopping_sensitivity,

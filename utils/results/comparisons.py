@@ -175,6 +175,11 @@ def lab_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Setting]]:
          Setting("KERAS_2017", fw, KERAS_2017, preset)) for fw in ("torch", "keras")]
 
 
+def framework_of(a: Setting, b: Setting) -> str:
+    """A comparison's framework column: the shared one, or "a vs b" across frameworks."""
+    return a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
+
+
 def comparison_key(a: Setting, b: Setting) -> str:
     """What makes two rows of two tables one comparison: both settings' framework, dataset
     and recipe (its defaults; the budget fields are the table's, not the comparison's), in
@@ -435,7 +440,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
         for toggle, a, b in pairs:
             sa, sb, source = _pair_scores(results, a, b, budget, patience)
             shared = sorted(set(sa) & set(sb))
-            fw = a.framework if a.framework == b.framework else f"{a.framework} vs {b.framework}"
+            fw = framework_of(a, b)
             row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared),
                    "η drops": _schedule(a, b, source), "key": comparison_key(a, b)}
