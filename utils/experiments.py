@@ -40,6 +40,7 @@ from utils.results.comparisons import (
 from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, with_preset
 from utils.results.runner import run_grid
+from utils.results.stopping import choose_rule, stopping_evidence
 from utils.results.store import ResultsError, read_table, table_path
 from utils.results.verify import RERUNS, summary_line, verify
 from utils.task.dataset import DatasetError, load_dataset, require_dataset
@@ -140,6 +141,7 @@ def _command(args: argparse.Namespace) -> int:
         sizes = size_summary(declared=paired_table)
         backends = backend_summary(y_test=y_test, declared=paired_table)
         changes, stopping = size_change(), stopping_sensitivity()
+        evidence = stopping_evidence()
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -149,6 +151,9 @@ def _command(args: argparse.Namespace) -> int:
                     ("Speed or destination: each comparison's adjusted verdict after 12 "
                      "epochs and at convergence, and what the two say together",
                      readings(paired_table)),
+                    ("Does the stopping rule find the plateau? Each rule's stored trained "
+                     "runs: epochs, seconds, the share still rising at the stop, and the "
+                     "test-F1 change against the grids' patience in the same run", evidence),
                     ("Each trained verdict under the grids' stopping rule and under shorter "
                      "patiences replayed on the same runs' curves", stopping),
                     ("Seeds where it matters: where each comparison of the sequential plan "
@@ -168,6 +173,8 @@ def _command(args: argparse.Namespace) -> int:
                      "Benjamini-Hochberg over each budget's table)", backends)):
                 shown = table.drop(columns=["key"], errors="ignore").round(3)
                 print(f"{title}\n{shown.to_string(index=False)}\n")
+                if table is evidence:
+                    print(f"{choose_rule(evidence)[1]}\n")
         if args.markdown:
             from utils.results.report import render
 

@@ -277,6 +277,11 @@ STOPPING_RULES: dict[str, dict] = {
                                             "lr_decay": 0.1},
 }
 STOPPING_SEEDS = range(3)
+# The rule the next trained grids run under (the realistic task's, the reruns of verdicts
+# that move with the patience): None until :func:`utils.results.stopping.choose_rule`
+# chooses one from the ``stopping`` grid, then that rule's name (a test keeps the two equal).
+# The stored trained grids keep the rule they ran under (utils.networks.recipe.TRAINED).
+GRID_RULE: str | None = None
 
 
 def stopping_rule(recipe: Recipe, rule: str) -> Recipe:

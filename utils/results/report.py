@@ -41,7 +41,15 @@ from utils.results.stats import (
     SEQUENTIAL_ALPHA,
     SEQUENTIAL_LOOKS,
 )
-from utils.results.stopping import LATE, SMOOTH, stopping_evidence
+from utils.results.stopping import (
+    CHOICE_RISING,
+    CHOICE_RUNS,
+    LATE,
+    RISE_TOL,
+    SMOOTH,
+    choose_rule,
+    stopping_evidence,
+)
 from utils.results.store import read_meta, read_table, table_path
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
@@ -264,6 +272,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     backends = (backend_summary(y_test=y_test, declared=toggles) if backends is None
                 else backends)
     stopping = stopping_sensitivity()
+    evidence = stopping_evidence()
     changes = size_change() if changes is None else changes
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
@@ -299,11 +308,17 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "## Does the stopping rule find the plateau?",
         "Each stopping rule's stored trained runs (classroom set): how long they ran, whether "
         f"the {SMOOTH}-epoch smoothed validation curve still rose over the last {LATE} "
-        "epochs before the stop, the share of those epochs that set a new best, and, for a "
-        "candidate more patient than the grids' rule, the median change in test F1 from "
-        "the epoch the grids' patience would have kept in the same run (grid `stopping`, "
-        "still filling up: a rule is chosen from these curves once its runs are stored).",
-        markdown_table(stopping_evidence()),
+        f"epochs before the stop by more than {RISE_TOL:g} F1 (the equivalence margin; a "
+        "flat curve with the runs' epoch-to-epoch noise has a rising fitted line half the "
+        "time), the share of those epochs that set a new best, and, for a candidate more "
+        "patient than the grids' rule, the median change in "
+        "test F1 from the epoch the grids' patience would have kept in the same run (grid "
+        "`stopping`). The criterion was stated before the candidates' runs were complete "
+        f"(`choose_rule` in `utils/results/stopping.py`): a candidate qualifies with at "
+        f"least {CHOICE_RUNS} runs in each framework and at most {CHOICE_RISING:.0%} of "
+        "them still rising, and the cheapest that qualifies is chosen.",
+        markdown_table(evidence),
+        choose_rule(evidence)[1],
         "## How far each verdict depends on the stopping rule",
         f"The trained runs stop after {TRAINED['patience']} epochs without a better "
         "validation F1. A shorter patience is replayed exactly on the same runs' stored "

@@ -8,7 +8,9 @@ stored — the grids' rule, and the candidates of the ``stopping`` grid
 (:data:`~utils.results.grids.STOPPING_RULES`) — this module reads the stored curves:
 whether the smoothed validation curve still rose over the last epochs before the stop,
 how often a late epoch still set a new best, how many epochs the rule cost, and, on the
-candidates' longer runs, what the grids' patience would have kept from the same run.
+candidates' longer runs, what the grids' patience would have kept from the same run —
+and, by the criterion stated below before the candidates' runs were complete, which rule
+the trained grids use next (:func:`choose_rule`).
 """
 
 from __future__ import annotations
@@ -19,16 +21,44 @@ import pandas as pd
 from utils.networks.recipe import TRAINED, Recipe
 from utils.results.comparisons import CONVERGED_TABLES, all_results, replay_kept
 from utils.results.grids import STOPPING_RULES
+from utils.results.stats import EQUIVALENCE_MARGIN
 
 SMOOTH = 5  # epochs in the moving average of the validation curve
 LATE = 30  # the last epochs before the stop in which a rise is looked for
+# A rise counts when the fitted line climbs more than the equivalence margin over the
+# window: a smaller gain is one the verdicts would call no effect. With no tolerance a flat
+# curve with the stored runs' epoch-to-epoch noise (s.d. about 0.01) "rises" half the time.
+RISE_TOL = EQUIVALENCE_MARGIN
+
+# How the trained grids' rule is chosen, stated before the candidates' runs were complete:
+# a candidate qualifies once it has at least CHOICE_RUNS runs in each framework and no more
+# than CHOICE_RISING of them still rise at the stop (in either framework); of those that
+# qualify, the cheapest (fewest median epochs over both frameworks) is chosen.
+CHOICE_RUNS = 4
+CHOICE_RISING = 0.25
 
 
-def still_rising(valid_f1, smooth: int = SMOOTH, late: int = LATE) -> bool:
-    """Whether the ``smooth``-epoch moving average of a validation curve rose over its
-    last ``late`` epochs (least-squares slope > 0): the run stopped on a slope, not on a
-    plateau. Curves shorter than ``late + smooth`` epochs count as rising when their
-    smoothed end is above their smoothed start.
+def rise(valid_f1, smooth: int = SMOOTH, late: int = LATE) -> float:
+    """How much a least-squares line through the last ``late`` epochs of the
+    ``smooth``-epoch moving average of a validation curve climbs over that window (F1).
+    Curves too short for a line give their smoothed end minus their smoothed start.
+
+    Examples
+    --------
+    >>> round(rise(np.linspace(0.5, 0.8, 61), smooth=1, late=31), 3)
+    0.15
+    """
+    v = np.convolve(np.asarray(valid_f1, float), np.ones(smooth) / smooth, mode="valid")
+    tail = v[-late:]
+    if len(tail) < 3:
+        return float(v[-1] - v[0]) if len(v) > 1 else 0.0
+    return float(np.polyfit(np.arange(len(tail)), tail, 1)[0] * (len(tail) - 1))
+
+
+def still_rising(valid_f1, smooth: int = SMOOTH, late: int = LATE,
+                 tol: float = RISE_TOL) -> bool:
+    """Whether a validation curve still rose at its end by more than ``tol`` F1
+    (:func:`rise`): the run stopped on a slope, not on a plateau.
 
     Examples
     --------
@@ -36,11 +66,7 @@ def still_rising(valid_f1, smooth: int = SMOOTH, late: int = LATE) -> bool:
     ...                                                             np.full(40, 0.8)])
     (True, False)
     """
-    v = np.convolve(np.asarray(valid_f1, float), np.ones(smooth) / smooth, mode="valid")
-    tail = v[-late:]
-    if len(tail) < 3:
-        return bool(len(v) > 1 and v[-1] > v[0])
-    return bool(np.polyfit(np.arange(len(tail)), tail, 1)[0] > 0)
+    return rise(valid_f1, smooth, late) > tol
 
 
 def late_new_best(valid_f1, late: int = LATE) -> float:
@@ -68,7 +94,8 @@ def _rule_of(recipe: Recipe) -> str:
 
 def stopping_evidence(results=None) -> pd.DataFrame:
     """Per stopping rule and framework, over its stored trained runs: runs, median epochs
-    run and kept, the share still rising at the stop (:func:`still_rising`), the median
+    run and kept, median seconds a run, the share still rising at the stop
+    (:func:`still_rising`), the median
     share of late epochs with a new best (:func:`late_new_best`), and, for a rule more
     patient than the grids', the median test-F1 change from the epoch the grids' patience
     would have kept in the same run to the epoch this rule kept."""
@@ -83,6 +110,7 @@ def stopping_evidence(results=None) -> pd.DataFrame:
         row = {"rule": rule, "framework": fw, "runs": len(sub),
                "median epochs": float(np.median([len(c) for c in curves])),
                "median kept epoch": float(np.median(sub.best_epoch)),
+               "median seconds": float(np.median(sub.seconds)),
                "still rising at the stop": float(np.mean([still_rising(c) for c in curves])),
                "late epochs with a new best": float(np.median([late_new_best(c)
                                                               for c in curves]))}
@@ -96,3 +124,47 @@ def stopping_evidence(results=None) -> pd.DataFrame:
             row[f"test F1 vs patience {own}"] = float(np.median(change)) if change else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def choose_rule(evidence: pd.DataFrame | None = None,
+                rules=tuple(STOPPING_RULES)) -> tuple[str | None, str]:
+    """The candidate of ``rules`` (those of :data:`~utils.results.grids.STOPPING_RULES`)
+    the trained grids should use, by the criterion stated with :data:`CHOICE_RUNS` and
+    :data:`CHOICE_RISING`, and one sentence that says why (or what is still missing).
+    ``None`` while no candidate qualifies.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"rule": ["a", "a", "b", "b"], "framework": ["torch", "keras"] * 2,
+    ...                    "runs": [4, 4, 4, 4], "median epochs": [150, 140, 120, 110],
+    ...                    "still rising at the stop": [0.0, 0.25, 0.5, 0.0]})
+    >>> choose_rule(ev, rules=("a", "b"))[0]  # b is cheaper but half its PyTorch runs still rise
+    'a'
+    """
+    ev = stopping_evidence() if evidence is None else evidence
+    frameworks = ("torch", "keras")
+    qualified, missing = {}, []
+    for rule in rules:
+        sub = ev[ev.rule == rule].set_index("framework")
+        runs = {fw: int(sub.runs.get(fw, 0)) for fw in frameworks}
+        short = [f"{fw} {n}/{CHOICE_RUNS}" for fw, n in runs.items() if n < CHOICE_RUNS]
+        if short:
+            missing.append(f"{rule}: runs {', '.join(short)}")
+            continue
+        rising = {fw: float(sub.loc[fw, "still rising at the stop"]) for fw in frameworks}
+        if max(rising.values()) > CHOICE_RISING:
+            missing.append(f"{rule}: still rising in " + ", ".join(
+                f"{fw} {v:.0%}" for fw, v in rising.items()))
+            continue
+        qualified[rule] = float(np.average(sub.loc[list(frameworks), "median epochs"],
+                                           weights=sub.loc[list(frameworks), "runs"]))
+    rule_words = (f"at least {CHOICE_RUNS} runs in each framework, at most "
+                  f"{CHOICE_RISING:.0%} still rising by more than {RISE_TOL:g} F1 over the "
+                  f"last {LATE} epochs")
+    if not qualified:
+        return None, (f"No rule chosen yet ({rule_words}): " + "; ".join(missing) + ".")
+    chosen = min(qualified, key=qualified.get)
+    others = ", ".join(f"{r} ({e:.0f})" for r, e in qualified.items() if r != chosen)
+    return chosen, (f"Chosen: {chosen} — it qualifies ({rule_words}) and costs the fewest "
+                    f"epochs, {qualified[chosen]:.0f} a run in the median"
+                    + (f", against {others}" if others else "") + ".")

@@ -1,0 +1,55 @@
+"""The stopping rule: when a curve counts as still rising, and how a rule is chosen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from utils.results.grids import GRID_RULE, STOPPING_RULES
+from utils.results.stopping import (
+    CHOICE_RISING,
+    CHOICE_RUNS,
+    RISE_TOL,
+    choose_rule,
+    rise,
+    still_rising,
+)
+
+
+def _evidence(runs: int, rising: float, epochs=(150, 120)) -> pd.DataFrame:
+    rules = list(STOPPING_RULES)
+    return pd.DataFrame([{"rule": rule, "framework": fw, "runs": runs,
+                          "median epochs": e, "still rising at the stop": rising}
+                         for rule, e in zip(rules, epochs) for fw in ("torch", "keras")])
+
+
+def test_a_flat_noisy_curve_is_not_rising_but_a_slow_climb_is():
+    rng = np.random.default_rng(0)
+    flat = [0.8 + rng.normal(0, 0.01, 80) for _ in range(200)]
+    # Without a tolerance about half of the flat curves would count as rising.
+    assert 0.3 < np.mean([rise(c) > 0 for c in flat]) < 0.7
+    assert np.mean([still_rising(c) for c in flat]) < 0.1  # the stored runs' noise level
+    climb = np.r_[np.linspace(0.5, 0.8, 50), 0.8 + np.linspace(0, 4 * RISE_TOL, 40)]
+    assert still_rising(climb)
+
+
+def test_no_rule_is_chosen_before_each_framework_has_its_runs():
+    chosen, why = choose_rule(_evidence(CHOICE_RUNS - 1, 0.0))
+    assert chosen is None and f"{CHOICE_RUNS - 1}/{CHOICE_RUNS}" in why
+
+
+def test_the_cheapest_rule_that_finds_the_plateau_is_chosen():
+    rules = list(STOPPING_RULES)
+    assert choose_rule(_evidence(CHOICE_RUNS, 0.0))[0] == rules[1]  # fewer epochs
+    ev = _evidence(CHOICE_RUNS, 0.0)
+    ev.loc[(ev.rule == rules[1]) & (ev.framework == "keras"),
+           "still rising at the stop"] = CHOICE_RISING + 0.01
+    chosen, why = choose_rule(ev)
+    assert chosen == rules[0] and "Chosen" in why
+    assert choose_rule(_evidence(CHOICE_RUNS, CHOICE_RISING + 0.01))[0] is None
+
+
+def test_the_grids_rule_is_the_one_the_stored_curves_choose():
+    # Fails when the stopping grid decides a rule that the next trained grids do not use,
+    # or when a rule is named before the curves chose it.
+    assert GRID_RULE == choose_rule()[0]
