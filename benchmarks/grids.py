@@ -34,7 +34,7 @@ def grid_times() -> list[dict]:
     costed (:func:`utils.results.report.left_cost`), the uncosted ones, and the wall hours
     the whole grid should take at the recorded pace (where every row left is costed)."""
     from utils.results.comparisons import CONVERGED_TABLES
-    from utils.results.grids import GRIDS
+    from utils.results.grids import GRIDS, GridNotReady
     from utils.results.report import left_cost, split_rows
     from utils.results.store import read_table, table_path
 
@@ -44,7 +44,10 @@ def grid_times() -> list[dict]:
     for name, table in tables.items():
         if not table:
             continue
-        jobs = GRIDS[name]()
+        try:
+            jobs = GRIDS[name]()
+        except GridNotReady:  # its rows wait for the stopping rule: nothing to cost yet
+            continue
         mine, _ = split_rows(table, jobs)
         cpu_s = sum(r["seconds"] for r in table)
         meta_path = table_path(name).with_suffix(".meta.json")

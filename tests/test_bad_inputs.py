@@ -236,6 +236,17 @@ def _torn_dcase(tmp: Path, args: list[str]):
     return _cli(args)
 
 
+def _before_the_rule(grid: str):
+    """Building ``grid`` while no stopping rule is chosen (whatever the stored tables say)."""
+    def run():
+        chosen, G.GRID_RULE = G.GRID_RULE, None
+        try:
+            G.GRIDS[grid]()
+        finally:
+            G.GRID_RULE = chosen
+    return run
+
+
 def _cli(args: list[str]):
     def run():
         out = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
@@ -638,6 +649,12 @@ CASES = [
          io.DcaseFormatError, ("Yf-te_000000", "corrupt")),
     Case("DCASE build: zero clips in a split", lambda t: _dcase_source(t, "zero clips"),
          DD.DcaseSourceError, ("split 'test'", "found none", "3 listed clips")),
+    Case("grid: a grid under the stopping rule before one is chosen",
+         lambda t: _before_the_rule("realistic"), G.GridNotReady,
+         ("GRID_RULE", "run --grid stopping", "summary")),
+    Case("grid: an unknown stopping rule", lambda t: lambda: G.trained_toggle(
+        KERAS_2017, rule="patience 50"), ValueError,
+         ("'patience 50'", "expected one of", "patience 40")),
     Case("DCASE build: a clip in two label files", lambda t: _dcase_source(
         t, "clip in two files"), DD.DcaseSourceError,
          ("groundtruth_weak_label_testing_set.csv line 1",

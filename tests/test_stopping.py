@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from utils.results.grids import GRID_RULE, STOPPING_RULES
+from utils.results import grids as G
+from utils.results.grids import GRID_RULE, RERUN_TOGGLES, STOPPING_RULES
 from utils.results.stopping import (
     CHOICE_RISING,
     CHOICE_RUNS,
@@ -53,3 +54,53 @@ def test_the_grids_rule_is_the_one_the_stored_curves_choose():
     # Fails when the stopping grid decides a rule that the next trained grids do not use,
     # or when a rule is named before the curves chose it.
     assert GRID_RULE == choose_rule()[0]
+
+
+def test_rerun_list_is_what_the_tables_say_moved_or_claimed_a_destination():
+    from utils.results.comparisons import lab_summary, readings, stopping_sensitivity
+
+    lab = lab_summary()
+    moved = stopping_sensitivity()
+    moved = set(moved.toggle[moved["stopping rule"] != "same verdict"])
+    read = readings(lab)
+    destination = set(read.toggle[read.reading.str.startswith("destination")])
+    assert moved and destination
+    assert set(RERUN_TOGGLES) == moved | destination
+
+
+def test_the_rule_grids_cover_every_comparison_they_serve(monkeypatch):
+    from utils.results.comparisons import lab_pairs, sequential_pairs
+
+    monkeypatch.setattr(G, "GRID_RULE", next(iter(STOPPING_RULES)))
+    rerun = {j.key for j in G.GRIDS["rerun"]()}
+    sequential = G.GRIDS["sequential"]()
+    serve = [p for p in lab_pairs() if p[0] in RERUN_TOGGLES] + sequential_pairs()
+    assert {fw for _, a, _ in serve for fw in [a.framework]} == {"torch", "keras"}
+    for toggle, a, b in serve:
+        for side in (a, b):
+            for seed in G.SEEDS:
+                job = G.Job(G.under_grid_rule(side.recipe), side.framework, seed)
+                assert job.key in rerun, (toggle, side.label, seed)
+    # The sequential plan's added seeds: 10-29, after the rerun grid's ten, nothing twice.
+    assert sorted({j.seed for j in sequential}) == list(range(10, 30))
+    assert {j.key for j in sequential}.isdisjoint(rerun)
+    # Every job runs under the chosen rule.
+    rule = STOPPING_RULES[G.GRID_RULE]
+    assert all(getattr(j.recipe, k) == v for j in sequential for k, v in rule.items()
+               if k != "lr_schedule")
+
+
+def test_the_realistic_grid_is_the_story_on_the_realistic_task(monkeypatch):
+    from utils.networks.recipe import KERAS_2017, PYTORCH
+
+    monkeypatch.setattr(G, "GRID_RULE", next(iter(STOPPING_RULES)))
+    jobs = G.GRIDS["realistic"]()
+    assert {j.preset for j in jobs} == {"realistic"}
+    assert {j.seed for j in jobs} == set(G.SEEDS)
+    per_fw = {fw: {j.recipe for j in jobs if j.framework == fw} for fw in ("torch", "keras")}
+    for recipes in per_fw.values():
+        # the ladder's four thread rungs and both ends, the input range and the optimizer
+        assert len(recipes) == len(G.SEQUENTIAL_RUNGS) + 1 + len(G.REALISTIC_EXTRAS)
+        for r in (PYTORCH, KERAS_2017):
+            assert G.under_grid_rule(r, "realistic") in recipes
+    assert len(jobs) == len(set(j.key for j in jobs))

@@ -38,7 +38,7 @@ from utils.results.comparisons import (
     stopping_sensitivity,
 )
 from utils.results.engines import DaskEngine, LocalEngine
-from utils.results.grids import GRIDS, with_preset
+from utils.results.grids import GRIDS, GridNotReady, with_preset
 from utils.results.runner import run_grid
 from utils.results.stopping import choose_rule, stopping_evidence
 from utils.results.store import ResultsError, read_table, table_path
@@ -182,7 +182,12 @@ def _command(args: argparse.Namespace) -> int:
             print(f"page={args.markdown}")
     else:
         for name, make in GRIDS.items():
-            print(f"{name:12s} jobs={len(make()):4d} stored={len(read_table(table_path(name)))}")
+            stored = len(read_table(table_path(name)))
+            try:
+                jobs = f"{len(make()):4d}"
+            except GridNotReady:
+                jobs = "waits for the stopping rule"
+            print(f"{name:12s} jobs={jobs} stored={stored}")
     return 0
 
 

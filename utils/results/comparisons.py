@@ -32,6 +32,7 @@ from utils.common.memory import peak_reading
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, trained
 from utils.results.grids import (
     CALIBRATION_TARGET,
+    GRID_RULE,
     KERAS_LADDER,
     SEEDS,
     SIZE_EFFECTS,
@@ -68,6 +69,8 @@ from utils.training.trainer import decode_probs, train
 TABLES = ("reference", "toggles", "sizes")
 CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged",
                     "backends_converged")
+# Trained runs under the stopping rule the ``stopping`` grid chooses (GRID_RULE).
+RULE_TABLES = ("stopping", "rerun", "sequential", "realistic")
 NOT_STORED = "not stored yet"
 MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 
@@ -230,7 +233,8 @@ def replay_kept(valid_f1: Sequence[float], patience: int) -> int | None:
 
 
 def scores_at(results, setting: Setting, budget: int | str,
-              source: str = "curve", patience: int | None = None) -> dict[int, dict]:
+              source: str = "curve", patience: int | None = None,
+              rule: str | None = None) -> dict[int, dict]:
     """``{data seed: {"f1": test F1, "row": row}}`` of ``setting`` at ``budget``.
 
     ``budget`` = :data:`CONVERGED`: the kept epoch of the trained-model rows (the setting's
@@ -239,15 +243,16 @@ def scores_at(results, setting: Setting, budget: int | str,
     same runs serve both budgets) or from fixed-budget rows of exactly k epochs
     (``"fixed"``). ``patience`` (at :data:`CONVERGED` only) replays a shorter stopping
     rule on the stored curves (:func:`replay_kept`): the test F1 of the epoch that rule
-    would have kept.
+    would have kept. ``rule`` reads the trained runs made under that candidate stopping
+    rule (:data:`~utils.results.grids.STOPPING_RULES`) instead of the stored grids' rule.
     """
     if source == "fixed" and budget != CONVERGED:
         fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
                                                             patience=0), setting.preset)
         return {int(r.data_seed): {"f1": float(r.test_f1), "row": r}
                 for r in fixed.itertuples()}
-    long = rows_of(results, setting.framework, trained_toggle(setting.recipe, setting.preset),
-                   setting.preset)
+    long = rows_of(results, setting.framework,
+                   trained_toggle(setting.recipe, setting.preset, rule), setting.preset)
     if budget == CONVERGED and patience is not None:
         kept = {int(r.data_seed): (replay_kept(r.epoch_valid_f1, patience), r)
                 for r in long.itertuples() if r.stop_reason != "fixed"}
@@ -882,13 +887,20 @@ def sequential_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Sett
 def sequential_summary(results=None, preset: str = "classroom") -> pd.DataFrame:
     """Where each comparison of :func:`sequential_pairs` stands in the plan stated before
     its added seeds were run (:func:`~utils.results.stats.sequential_decision`): trained
-    runs, the seeds paired, the last look whose seeds are all stored, and the decision
-    (or "undecided" while the next look waits for its seeds)."""
-    results = all_results() if results is None else results
+    runs under the chosen stopping rule (:data:`~utils.results.grids.GRID_RULE`; the
+    ``rerun`` grid's ten seeds, then the ``sequential`` grid's), the seeds paired, the last
+    look whose seeds are all stored, and the decision (or "undecided" while the next look
+    waits for its seeds, "waits for the stopping rule" while none is chosen)."""
     pairs = sequential_pairs(preset)
+    if GRID_RULE is None:  # its seeds are the rerun and sequential grids', under that rule
+        return pd.DataFrame([{"toggle": t, "framework": a.framework, "seeds": 0,
+                              "looks taken": 0, "decision": "waits for the stopping rule"}
+                             for t, a, _ in pairs])
+    results = all_results(RULE_TABLES) if results is None else results
     scores = []
     for _, a, b in pairs:
-        sa, sb = scores_at(results, a, CONVERGED), scores_at(results, b, CONVERGED)
+        sa = scores_at(results, a, CONVERGED, rule=GRID_RULE)
+        sb = scores_at(results, b, CONVERGED, rule=GRID_RULE)
         shared = sorted(set(sa) & set(sb))
         scores.append(({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared}))
     by_look = []

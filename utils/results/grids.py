@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from utils.common.errors import LabError
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, ladder, trained
 from utils.results.stats import DECISIVE_SEEDS
 from utils.task.dataset import PRESETS, REALISTIC_CANDIDATES
@@ -165,11 +166,13 @@ SIZE_EFFECTS = {  # effect → (from, to)
 TRAINED_PLATEAU_EPOCHS = TRAINED["patience"] // 3
 
 
-def trained_toggle(recipe: Recipe, preset: str = "classroom") -> Recipe:
+def trained_toggle(recipe: Recipe, preset: str = "classroom", rule: str | None = None) -> Recipe:
     """``recipe`` as the trained-model grids run it on ``preset``: under the stopping rule
-    (:func:`~utils.networks.recipe.trained`), a step schedule turned into drops on a plateau
-    of :data:`TRAINED_PLATEAU_EPOCHS` epochs, and on a training set smaller than the
-    classroom's, every count of epochs multiplied by :func:`epochs_scale`.
+    (:func:`~utils.networks.recipe.trained`, or the candidate ``rule`` of
+    :data:`STOPPING_RULES`), a step schedule turned into drops on a plateau of a third of
+    the patience (:data:`TRAINED_PLATEAU_EPOCHS` under the stored grids' rule; a rule's own
+    plateau where it has one), and on a training set smaller than the classroom's, every
+    count of epochs multiplied by :func:`epochs_scale`.
 
     Examples
     --------
@@ -182,10 +185,12 @@ def trained_toggle(recipe: Recipe, preset: str = "classroom") -> Recipe:
     >>> r = trained_toggle(replace(KERAS_2017, lr_schedule="step"), "quarter")
     >>> r.epochs, r.patience, r.lr_step_epochs
     (800, 60, 20)
+    >>> trained_toggle(KERAS_2017, rule="patience 40") == stopping_rule(KERAS_2017, "patience 40")
+    True
     """
-    r = trained(recipe)
+    r = trained(recipe) if rule is None else stopping_rule(recipe, rule)
     if r.lr_schedule == "step":
-        r = replace(r, lr_schedule="plateau", lr_step_epochs=TRAINED_PLATEAU_EPOCHS)
+        r = replace(r, lr_schedule="plateau", lr_step_epochs=r.patience // 3)
     k = epochs_scale(preset)
     if k == 1:
         return r
@@ -293,7 +298,11 @@ def stopping_rule(recipe: Recipe, rule: str) -> Recipe:
     >>> r = stopping_rule(KERAS_2017, "patience 40")
     >>> r.patience, r.epochs, r.lr_schedule
     (40, 300, 'constant')
+
+    Raises ValueError naming the candidates when ``rule`` is none of them.
     """
+    if rule not in STOPPING_RULES:
+        raise ValueError(f"stopping rule {rule!r}: expected one of {list(STOPPING_RULES)}")
     return replace(recipe, **STOPPING_RULES[rule])
 
 
@@ -309,20 +318,79 @@ def _size_jobs() -> list[Job]:
     return _jobs(SIZE_RECIPES, ["torch"], range(5), SIZE_PRESETS)
 
 
-# The sequential plan's added seeds (utils.results.stats.SEQUENTIAL_LOOKS): the settings of
-# the thread's four defaults and the whole ladder, trained, both frameworks; seeds 10-19 for
-# the second look, then 20-29 for the third, each look's block complete before the next.
+# --- grids under the chosen stopping rule ---------------------------------------------------
+
+
+class GridNotReady(LabError, ValueError):
+    """A grid whose runs wait for a decision not yet made (the stopping rule)."""
+
+
+def under_grid_rule(recipe: Recipe, preset: str = "classroom") -> Recipe:
+    """``recipe`` trained under :data:`GRID_RULE` on ``preset`` (:func:`trained_toggle`).
+
+    Raises :class:`GridNotReady` while no rule is chosen: a run under a rule chosen later
+    would not pair with the runs the rule then asks for.
+    """
+    if GRID_RULE is None:
+        raise GridNotReady(
+            "this grid runs under the stopping rule the `stopping` grid chooses, and none is "
+            "chosen yet (GRID_RULE in utils/results/grids.py is None): run "
+            "`python -m utils.experiments run --grid stopping` first, then see "
+            "`python -m utils.experiments summary` for the choice")
+    return trained_toggle(recipe, preset, GRID_RULE)
+
+
+# The settings the verdicts rest on, per framework: the ladder's rungs through the thread's
+# four defaults (start, conv/dense init, GRU init, Nesterov formula, gate activation) and its
+# other end, then the input ranges with and without BatchNorm, and Adam.
 SEQUENTIAL_RUNGS = ("start", "conv/dense init", "GRU init", "Nesterov formula",
                     "gate activation")
+RERUN_EXTRAS = ("unit", "pm128", "standard_bn", "unit_bn", "pm128_bn", "adam")
+# The comparisons rerun under the chosen rule, ten seeds, both frameworks: every one whose
+# trained verdict moved when patience 10 or 5 was replayed on the stored curves, or that
+# claimed a destination effect (tests/test_stopping.py derives this list from the tables).
+RERUN_TOGGLES = ("conv/dense init", "gate activation", "input [0, 1] (vs standardised)",
+                 "input [-128, 128] (vs standardised)", "BatchNorm (vs none)",
+                 "input [0, 1] with BatchNorm", "input [-128, 128] with BatchNorm",
+                 "Adam at lr 1e-3 (vs SGD + Nesterov)", "all defaults (PYTORCH → KERAS_2017)")
 
 
+def ladder_settings(framework: str) -> list[Recipe]:
+    """The ladder's rungs :data:`SEQUENTIAL_RUNGS` in ``framework`` and its other end."""
+    if framework == "torch":
+        return [TORCH_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [KERAS_2017]
+    return [KERAS_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [PYTORCH]
+
+
+def _rule_jobs(recipes_of: Callable[[str], list[Recipe]], seeds: Iterable[int],
+               preset: str = "classroom") -> list[Job]:
+    # Seed by seed, both frameworks within a seed: a grid stopped part-way pairs.
+    return [Job(under_grid_rule(r, preset), fw, s, preset) for s in seeds
+            for fw in ("torch", "keras") for r in recipes_of(fw)]
+
+
+def _rerun_jobs() -> list[Job]:
+    return _rule_jobs(lambda fw: ladder_settings(fw) + [extras(fw)[k] for k in RERUN_EXTRAS],
+                      SEEDS)
+
+
+# The sequential plan's added seeds (utils.results.stats.SEQUENTIAL_LOOKS), on top of the
+# rerun grid's ten: the settings of the thread's four defaults and the whole ladder, both
+# frameworks, under the same rule; seeds 10-19 for the second look, then 20-29 for the
+# third, each look's block complete before the next.
 def _sequential_jobs() -> list[Job]:
-    torch = [TORCH_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [KERAS_2017]
-    keras = [KERAS_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [PYTORCH]
-    jobs = [Job(trained(r), fw, s) for block in (range(10, 20), range(20, 30))
-            for s in block for fw, recipes in (("torch", torch), ("keras", keras))
-            for r in recipes]
-    return jobs
+    return _rule_jobs(ladder_settings, range(10, 30))
+
+
+# The realistic task's story (issue "a task as hard as the real one"): the ladder's rungs of
+# the thread's four defaults and its ends, the input range [-128, 128] and Adam, both
+# frameworks, ten seeds, under the chosen rule.
+REALISTIC_EXTRAS = ("pm128", "adam")
+
+
+def _realistic_jobs() -> list[Job]:
+    return _rule_jobs(lambda fw: ladder_settings(fw) + [extras(fw)[k] for k in REALISTIC_EXTRAS],
+                      SEEDS, "realistic")
 
 
 # --- the realistic task's calibration (issue "a task as hard as the real one") --------------
@@ -377,8 +445,13 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     # Candidate stopping rules on three seeds of both presets, both frameworks (the rule
     # every trained grid then uses is chosen from these curves).
     "stopping": _stopping_jobs,
-    # Seeds added where a trained verdict needs them, under the plan stated before they ran.
+    # Under the rule the stopping grid chooses (GRID_RULE; each waits for it): the
+    # comparisons whose verdict moved with the patience or claimed a destination, ten seeds,
+    # both frameworks; then the seeds the sequential plan adds, stated before they ran; then
+    # the realistic task's story.
+    "rerun": _rerun_jobs,
     "sequential": _sequential_jobs,
+    "realistic": _realistic_jobs,
     # The trained KERAS_2017 Keras model on each candidate of the realistic task, under the
     # grids' stopping rule, against CALIBRATION_TARGET (comparisons.calibration_table).
     "realistic_calibration": _calibration_jobs,

@@ -34,7 +34,13 @@ from utils.results.comparisons import (
     size_summary,
     stopping_sensitivity,
 )
-from utils.results.grids import CALIBRATION_SEEDS, CALIBRATION_TARGET, GRIDS, Job
+from utils.results.grids import (
+    CALIBRATION_SEEDS,
+    CALIBRATION_TARGET,
+    GRIDS,
+    GridNotReady,
+    Job,
+)
 from utils.results.stats import (
     DECISIVE_SEEDS,
     EQUIVALENCE_MARGIN,
@@ -82,7 +88,11 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
-    jobs = GRIDS[name]()
+    try:
+        jobs = GRIDS[name]()
+    except GridNotReady:
+        return (f"- `{name}`: {len(rows)} rows; its runs wait for the stopping rule the "
+                "`stopping` grid chooses (below)")
     wall = read_meta(table_path(name)).get("wall_seconds_total")
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
     mine, others = split_rows(rows, jobs)
@@ -331,7 +341,9 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "(the MDE column below), and most trained effects are smaller than that. For the "
         "thread's four defaults and the whole ladder, in both frameworks, seeds are added "
         "under a plan stated before any added seed was run (`SEQUENTIAL_LOOKS`, "
-        "`SEQUENTIAL_ALPHA` in `utils/results/stats.py`; grid `sequential`): looks at "
+        "`SEQUENTIAL_ALPHA` in `utils/results/stats.py`), on runs under the stopping rule "
+        "the `stopping` grid chooses: the `rerun` grid's ten seeds, then the `sequential` "
+        "grid's seeds 10-29. Looks at "
         + ", ".join(str(n) for n in SEQUENTIAL_LOOKS) + " paired seeds, the two-sided error "
         "spent as " + ", ".join(f"{a:g}" for a in SEQUENTIAL_ALPHA) + " (summing to 0.05). "
         "At each look a comparison is decided as larger (BH over the family at that level) "
