@@ -26,6 +26,7 @@ import pandas as pd
 from utils.common.files import atomic_write_text
 from utils.common.machine import available_cpus
 from utils.common.repo import REPO_ROOT
+from utils.lessons.findings import task_answer
 from utils.results.comparisons import (
     backend_summary,
     backend_table,
@@ -42,6 +43,7 @@ from utils.results.grids import GRIDS, GridNotReady, with_preset
 from utils.results.runner import run_grid
 from utils.results.stopping import choose_rule, stopping_evidence
 from utils.results.store import ResultsError, read_table, table_path
+from utils.results.tasks import task_summary
 from utils.results.verify import RERUNS, summary_line, verify
 from utils.task.dataset import DatasetError, load_dataset, require_dataset
 
@@ -141,7 +143,7 @@ def _command(args: argparse.Namespace) -> int:
         sizes = size_summary(declared=paired_table)
         backends = backend_summary(y_test=y_test, declared=paired_table)
         changes, stopping = size_change(), stopping_sensitivity()
-        evidence = stopping_evidence()
+        evidence, tasks = stopping_evidence(), task_summary()
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -168,6 +170,8 @@ def _command(args: argparse.Namespace) -> int:
                     ("The realistic task's calibration: trained KERAS_2017 in Keras on each "
                      "candidate preset (median test F1 over seeds, lowest and highest seed)",
                      calibration_table()),
+                    ("The realistic task beside the classroom's, both under the chosen "
+                     "stopping rule (one BH family per budget across both tasks)", tasks),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)", backends)):
@@ -175,6 +179,8 @@ def _command(args: argparse.Namespace) -> int:
                 print(f"{title}\n{shown.to_string(index=False)}\n")
                 if table is evidence:
                     print(f"{choose_rule(evidence)[1]}\n")
+                if table is tasks:
+                    print(f"{task_answer(tasks)}\n")
         if args.markdown:
             from utils.results.report import render
 

@@ -21,6 +21,7 @@ from utils.common.files import atomic_write_text
 from utils.common.repo import REPO_ROOT
 from utils.lessons.headline import FRAMEWORKS, PIPELINE, SIDE_STYLE, TRAINED_LABEL, kind
 from utils.lessons.plots import caption as plot_caption
+from utils.lessons.reference import thread_gap
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
@@ -37,6 +38,7 @@ from utils.results.comparisons import (
 )
 from utils.results.grids import KERAS_LADDER, TORCH_LADDER
 from utils.results.stats import bootstrap_ci
+from utils.results.tasks import TASKS, task_summary
 
 README = REPO_ROOT / "README.md"
 README_START, README_END = "<!-- conclusion -->", "<!-- /conclusion -->"
@@ -87,6 +89,52 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
             f"{early[0]:+.3f} test micro-F1 in PyTorch and {early[1]:+.3f} in Keras after "
             f"{BUDGET} epochs, but only {late[0]:+.3f} and {late[1]:+.3f} once the models are "
             f"trained to a plateau: {verdict}.")
+
+
+def task_answer(table: pd.DataFrame | None = None) -> str:
+    """Is "speed, not destination" a property of an easy task? The whole ladder's effect on
+    the classroom and on the realistic task, after 12 epochs and trained, under one stopping
+    rule, set beside the thread's trained gap, and each task's reading — generated from
+    :func:`~utils.results.comparisons.task_summary`, whichever way it falls, or what it
+    still waits for.
+    """
+    table = task_summary() if table is None else table
+    if "budget" not in table:
+        return ("The realistic task's runs wait for the stopping rule the `stopping` grid "
+                "chooses: until both tasks are trained under it, the question stays open.")
+    found, missing = {}, []
+    for task in TASKS:
+        sub = table[table.task == task]
+        for fw in ("torch", "keras"):
+            rows = [_row(sub, LADDER_TOGGLE, fw, b) for b in (BUDGET, CONVERGED)]
+            if any(r is None for r in rows):
+                missing.append(f"{task} ({FRAMEWORKS[fw]})")
+            else:
+                found[task, fw] = ([r["mean difference"] for r in rows],
+                                   _reading(sub, LADDER_TOGGLE, fw))
+    if missing:
+        return ("The whole ladder is not stored at both budgets under the chosen stopping "
+                f"rule on {_listed(missing)} yet: the question stays open.")
+    low, high = thread_gap()
+
+    def where(gap: float) -> str:
+        return "inside" if low <= gap <= high else "below" if gap < low else "above"
+
+    parts = []
+    for task in TASKS:
+        (e_t, c_t), _ = found[task, "torch"]
+        (e_k, c_k), _ = found[task, "keras"]
+        parts.append(f"on the {task} task {e_t:+.3f} (PyTorch) and {e_k:+.3f} (Keras) "
+                     f"after {BUDGET} epochs, {c_t:+.3f} and {c_k:+.3f} trained")
+    real = {fw: found["realistic", fw] for fw in ("torch", "keras")}
+    return (f"The whole ladder of defaults is worth {parts[0]}; {parts[1]}. The thread's "
+            f"trained gap was {low:+.3f} to {high:+.3f}: the realistic task's trained gap is "
+            + " and ".join(f"{where(v[0][1])} it in {FRAMEWORKS[fw]}" for fw, v in real.items())
+            + ". Read as speed or destination, the realistic task says "
+            + " and ".join(f"{v[1]} in {FRAMEWORKS[fw]}" for fw, v in real.items())
+            + ", the classroom task "
+            + " and ".join(f"{found['classroom', fw][1]} in {FRAMEWORKS[fw]}"
+                           for fw in ("torch", "keras")) + ".")
 
 
 def _listed(items: list[str]) -> str:

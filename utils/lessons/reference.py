@@ -22,6 +22,21 @@ THREAD = {
     "pytorch_hard_sigmoid_f1_range": (48.0, 50.0),  # PyTorch with Keras' hard sigmoid gates
 }
 
+
+
+def thread_gap() -> tuple[float, float]:
+    """The thread's trained gap in F1 (not percent): its Keras figure on the public test set
+    minus the PyTorch port's range.
+
+    Examples
+    --------
+    >>> [round(g, 3) for g in thread_gap()]
+    [0.041, 0.061]
+    """
+    low, high = THREAD["pytorch_f1_range"]
+    return ((THREAD["keras_public_f1"] - high) / 100, (THREAD["keras_public_f1"] - low) / 100)
+
+
 # DCASE 2017 Task 4 Subtask A leaderboard, the part the lab shows
 # (docs/sources.md#dcase-results):
 # (system, eval F1 %, dev F1 % or None). The winner's figure is from the CVSSP abstract.

@@ -266,7 +266,7 @@ def scores_at(results, setting: Setting, budget: int | str,
 
 
 def _pair_scores(results, a: Setting, b: Setting, budget: int | str,
-                 patience: int | None = None):
+                 patience: int | None = None, rule: str | None = None):
     """Both sides' scores from one kind of run (never one of each): the trained runs, at
     convergence their kept epoch (or the one a shorter ``patience`` would have kept), at an
     epoch budget their curve. The figures draw the same runs, so a strip and the sentence
@@ -276,10 +276,11 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str,
     than :data:`MIN_SEEDS` seeds and they pair more (data on which no trained grid has been
     run yet). A step-decay setting's trained runs drop η on a plateau
     (:func:`trained_toggle`), so at an epoch budget they are read with that schedule, which
-    the ``η drops`` column names."""
-    curve = (scores_at(results, a, budget, patience=patience),
-             scores_at(results, b, budget, patience=patience), "curve")
-    if budget == CONVERGED:
+    the ``η drops`` column names. ``rule`` reads the runs made under that candidate
+    stopping rule (:func:`scores_at`), and then never a fixed-budget table."""
+    curve = (scores_at(results, a, budget, patience=patience, rule=rule),
+             scores_at(results, b, budget, patience=patience, rule=rule), "curve")
+    if budget == CONVERGED or rule is not None:
         return curve
     n = len(set(curve[0]) & set(curve[1]))
     if n >= MIN_SEEDS:
@@ -419,7 +420,7 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
                    results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
                    y_test: np.ndarray | None = None, alpha: float = 0.05,
                    declared: pd.DataFrame | None = None, family: str = LAB,
-                   patience: int | None = None):
+                   patience: int | None = None, rule: str | None = None):
     """Per pair (toggle, a, b) and budget: the paired mean difference b − a over data
     seeds, its 95 % interval, the minimal detectable effect (80 % power), the share of seeds
     on which b scored higher, the verdict alone and after Benjamini–Hochberg over the
@@ -432,7 +433,8 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     e.g. the lab's) already holds at a budget (same :func:`comparison_key`) takes that
     table's verdict, q and family and stays out of this table's family; the others are
     adjusted together, as family ``family``. ``patience`` replays a shorter stopping rule
-    at convergence (:func:`replay_kept`).
+    at convergence (:func:`replay_kept`). ``rule`` reads the runs made under that candidate
+    stopping rule: a comparison under another rule is another comparison (its key says so).
     """
     results = all_results() if results is None else results
     pairs = lab_pairs() if pairs is None else pairs
@@ -443,12 +445,13 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     for budget in budgets:
         found = []
         for toggle, a, b in pairs:
-            sa, sb, source = _pair_scores(results, a, b, budget, patience)
+            sa, sb, source = _pair_scores(results, a, b, budget, patience, rule)
             shared = sorted(set(sa) & set(sb))
             fw = framework_of(a, b)
+            key = comparison_key(a, b) + ("" if rule is None else f" | stopped by {rule}")
             row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared),
-                   "η drops": _schedule(a, b, source), "key": comparison_key(a, b)}
+                   "η drops": _schedule(a, b, source), "key": key}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 if a.framework == b.framework:  # across frameworks: two paths by design

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from utils.common.errors import LabError
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, ladder, trained
 from utils.results.stats import DECISIVE_SEEDS
+from utils.results.store import read_table, table_path
 from utils.task.dataset import PRESETS, REALISTIC_CANDIDATES
 from utils.training.keras_backends import OTHER_BACKENDS
 
@@ -364,9 +365,12 @@ def ladder_settings(framework: str) -> list[Recipe]:
 
 def _rule_jobs(recipes_of: Callable[[str], list[Recipe]], seeds: Iterable[int],
                preset: str = "classroom") -> list[Job]:
-    # Seed by seed, both frameworks within a seed: a grid stopped part-way pairs.
-    return [Job(under_grid_rule(r, preset), fw, s, preset) for s in seeds
-            for fw in ("torch", "keras") for r in recipes_of(fw)]
+    # Seed by seed, both frameworks within a seed: a grid stopped part-way pairs. A run the
+    # stopping grid already made under the chosen rule (the presets' first seeds) is that
+    # run: it is read from there rather than trained twice.
+    made = {row["key"] for row in read_table(table_path("stopping"))}
+    return [job for s in seeds for fw in ("torch", "keras") for r in recipes_of(fw)
+            if (job := Job(under_grid_rule(r, preset), fw, s, preset)).key not in made]
 
 
 def _rerun_jobs() -> list[Job]:

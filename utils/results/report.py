@@ -57,6 +57,7 @@ from utils.results.stopping import (
     stopping_evidence,
 )
 from utils.results.store import read_meta, read_table, table_path
+from utils.results.tasks import task_readings, task_summary
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
 # A number of the page: what the staleness check compares with a tolerance, because the
@@ -394,6 +395,16 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "highest seed show the spread, and the median after 12 epochs comes from the same "
         "runs' curves.",
         markdown_table(calibration_table()),
+        "## Speed or destination on a task as hard as the real one",
+        "The thread's four defaults, the input range, the optimizer and the whole ladder on "
+        "the classroom and the realistic task, both frameworks, after 12 epochs and trained, "
+        "all under the stopping rule chosen above (grids `rerun` and `realistic`), one BH "
+        "family per budget across both tasks (the `task` column names the dataset).",
+        *([markdown_table(_comparisons(tasks).assign(task=tasks.task)
+                          .pipe(lambda t: t[["task", *t.columns[:-1]]])),
+           markdown_table(task_readings(tasks))]
+          if "budget" in (tasks := task_summary()) else
+          ["Its runs wait for the stopping rule: no row is stored under it yet."]),
         "## One Keras model on three backends",
         "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "
         "over seeds, epochs run and kept, CPU-seconds per epoch (one thread) and the "

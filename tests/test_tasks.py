@@ -1,0 +1,81 @@
+"""The realistic task beside the classroom's: one table, one family, one generated answer
+(synthetic rows here; the stored ones wait for the stopping rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utils.lessons.findings import task_answer
+from utils.lessons.reference import thread_gap
+from utils.networks.recipe import KERAS_2017, PYTORCH
+from utils.results import store as S
+from utils.results.comparisons import CONVERGED, LADDER_TOGGLE
+from utils.results.grids import STOPPING_RULES, trained_toggle
+from utils.results.tasks import TASK_FAMILY, TASKS, task_pairs, task_readings, task_summary
+
+RULE = next(iter(STOPPING_RULES))
+
+
+def _results(realistic_gap: float) -> pd.DataFrame:
+    """Both ends of the ladder on both tasks under ``RULE``: after 12 epochs KERAS_2017 is
+    ahead by 0.1 on both; trained, the gap closes on the classroom task and stays at
+    ``realistic_gap`` on the realistic one."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for task in TASKS:
+        end_gap = 0.0 if task == "classroom" else realistic_gap
+        for fw in ("torch", "keras"):
+            for seed in range(10):
+                noise = rng.normal(0, 0.004, 2)
+                for recipe, early, end in ((PYTORCH, 0.5, 0.8),
+                                           (KERAS_2017, 0.6, 0.8 + end_gap)):
+                    curve = list(np.r_[np.linspace(0.3, early, 12),
+                                       np.linspace(early, end, 30)] + noise[int(recipe is PYTORCH)])
+                    r = trained_toggle(recipe, task, RULE)
+                    rows.append({"key": f"{fw}|{task}|{seed}|{r.to_string()}",
+                                 "framework": fw, "recipe": r.to_string(),
+                                 "recipe_name": r.name, "preset": task, "seed": seed,
+                                 "data_seed": seed, "test_f1": curve[-1],
+                                 "epoch_test_f1": curve, "epoch_valid_f1": curve,
+                                 "best_epoch": len(curve), "stop_reason": "patience",
+                                 "thresholds": [0.5] * 17, "test_probs": ""})
+    return pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"])
+
+
+def test_both_tasks_share_one_family_and_the_answer_is_generated():
+    table = task_summary(_results(0.05), rule=RULE)
+    ladder = table[table.toggle == LADDER_TOGGLE]
+    assert set(ladder.task) == set(TASKS) and set(table.family.dropna()) == {TASK_FAMILY}
+    trained = ladder[ladder.budget == CONVERGED].set_index(["task", "framework"])
+    assert trained.loc[("realistic", "torch"), "mean difference"] == pytest.approx(0.05, abs=0.01)
+    assert trained.loc[("realistic", "torch"), "verdict"].startswith("larger")
+    assert trained.loc[("classroom", "keras"), "verdict"].startswith("within")
+    answer = task_answer(table)
+    low, high = thread_gap()
+    assert f"{low:+.3f} to {high:+.3f}" in answer
+    assert "inside it in PyTorch and inside it in Keras" in answer
+    assert "the realistic task says destination in PyTorch" in answer
+    assert "the classroom task speed" in answer
+    read = task_readings(table).set_index(["task", "toggle", "framework"]).reading
+    assert read["realistic", LADDER_TOGGLE, "keras"].startswith("destination")
+    # The answer follows the table: no trained gap on the realistic task either reads as speed.
+    closed = task_answer(task_summary(_results(0.0), rule=RULE))
+    assert "below it in PyTorch" in closed and "realistic task says speed" in closed
+
+
+def test_the_answer_says_what_it_waits_for():
+    assert "wait for the stopping rule" in task_answer(task_summary(rule=None))
+    half = _results(0.05)
+    half = half[half.preset == "classroom"]
+    assert "on realistic (PyTorch) and realistic (Keras) yet" in task_answer(
+        task_summary(half, rule=RULE))
+
+
+def test_every_comparison_is_asked_on_both_tasks_in_both_frameworks():
+    pairs = task_pairs()
+    seen = {(t, a.preset, a.framework) for t, a, _ in pairs}
+    assert len(seen) == len(pairs)
+    toggles = {t for t, _, _ in pairs}
+    assert seen == {(t, task, fw) for t in toggles for task in TASKS for fw in ("torch", "keras")}
