@@ -79,3 +79,15 @@ def test_every_comparison_is_asked_on_both_tasks_in_both_frameworks():
     assert len(seen) == len(pairs)
     toggles = {t for t, _, _ in pairs}
     assert seen == {(t, task, fw) for t in toggles for task in TASKS for fw in ("torch", "keras")}
+
+
+def test_the_figure_waits_with_the_table_and_draws_both_tasks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from utils.lessons.findings import plot_tasks
+
+    assert plot_tasks(task_summary(rule=None)) is None
+    fig = plot_tasks(task_summary(_results(0.05), rule=RULE))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert f"{LADDER_TOGGLE} · classroom" in labels and f"{LADDER_TOGGLE} · realistic" in labels

@@ -250,7 +250,31 @@ def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
     lab = lab_summary() if lab is None else lab
     toggles = list(dict.fromkeys(lab.toggle))
     defaults = [t for t in toggles if t not in PIPELINE]
-    order = defaults + [t for t in toggles if t in PIPELINE]
+    fig = _forest(lab, defaults + [t for t in toggles if t in PIPELINE], len(defaults))
+    plot_caption(fig, "Every comparison of the lab's table, paired by data seed, after "
+                 f"{BUDGET} epochs (hollow) and trained (filled), with 95 % intervals. Above "
+                 "the dotted line: framework defaults (+ means Keras-2017's default scores "
+                 "higher); below: pipeline choices (+ means the named choice scores higher).")
+    return fig
+
+
+def plot_tasks(table: pd.DataFrame | None = None) -> plt.Figure | None:
+    """The comparisons of :func:`~utils.results.tasks.task_summary` on both tasks, each
+    task's row under the other's, drawn as :func:`plot_every_default` draws the lab's table;
+    None while no comparison has its seeds under the chosen stopping rule."""
+    table = task_summary() if table is None else table
+    if "budget" not in table or (table.verdict == NOT_STORED).all():
+        return None
+    named = table.assign(toggle=table.toggle + " · " + table.task)
+    order = list(dict.fromkeys(named.toggle))
+    fig = _forest(named, order, None)
+    plot_caption(fig, "Each comparison on the classroom and the realistic task, under one "
+                 f"stopping rule, paired by data seed: after {BUDGET} epochs (hollow) and "
+                 "trained (filled), with 95 % intervals.")
+    return fig
+
+
+def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(order) + 1.6), sharey=True)
     for ax, fw in zip(axes, ("torch", "keras")):
         for y, t in enumerate(order):
@@ -267,7 +291,8 @@ def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
                             label=(f"after {BUDGET} epochs" if budget == BUDGET else
                                    TRAINED_LABEL) if y == 0 else None)
         ax.axvline(0, color="k", lw=0.8)
-        ax.axhline(len(defaults) - 0.5, color="0.4", lw=1, ls=":")
+        if divider is not None:
+            ax.axhline(divider - 0.5, color="0.4", lw=1, ls=":")
         ax.set_title(f"in {FRAMEWORKS[fw]}", fontsize=11)
         ax.set_xlabel("paired mean F1 difference (b − a), 95 % CI")
         ax.grid(axis="x", alpha=0.3)
@@ -275,10 +300,6 @@ def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
     axes[0].invert_yaxis()
     axes[1].legend(loc="upper right", fontsize=9)
     fig.tight_layout()
-    plot_caption(fig, "Every comparison of the lab's table, paired by data seed, after "
-                 f"{BUDGET} epochs (hollow) and trained (filled), with 95 % intervals. Above "
-                 "the dotted line: framework defaults (+ means Keras-2017's default scores "
-                 "higher); below: pipeline choices (+ means the named choice scores higher).")
     return fig
 
 
