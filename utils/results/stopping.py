@@ -97,8 +97,10 @@ def stopping_evidence(results=None) -> pd.DataFrame:
     run and kept, median seconds a run, the share still rising at the stop
     (:func:`still_rising`), the median
     share of late epochs with a new best (:func:`late_new_best`), and, for a rule more
-    patient than the grids', the median test-F1 change from the epoch the grids' patience
-    would have kept in the same run to the epoch this rule kept."""
+    patient than the grids' at a constant rate, the median test-F1 change from the epoch
+    the grids' patience would have kept in the same run to the epoch this rule kept (a
+    rule that drops η on a plateau has no such replay: its run left the shorter rule's at
+    the first drop)."""
     if results is None:
         results = all_results((*CONVERGED_TABLES, "stopping"))
     runs = results[(results.stop_reason != "fixed") & (results.preset == "classroom")]
@@ -114,8 +116,11 @@ def stopping_evidence(results=None) -> pd.DataFrame:
                "still rising at the stop": float(np.mean([still_rising(c) for c in curves])),
                "late epochs with a new best": float(np.median([late_new_best(c)
                                                               for c in curves]))}
-        patience = {Recipe.from_string(s).patience for s in sub.recipe}
-        if min(patience) > own:
+        recipes = [Recipe.from_string(s) for s in sub.recipe]
+        # Replayed exactly only where the run's rate never changed: a rule that drops η
+        # after a few quiet epochs left the shorter rule's run before it would have stopped.
+        if (min(r.patience for r in recipes) > own
+                and all(r.lr_schedule == "constant" for r in recipes)):
             change = []
             for r in sub.itertuples():
                 kept = replay_kept(r.epoch_valid_f1, own)
