@@ -324,7 +324,8 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "time), the share of those epochs that set a new best, and, for a candidate more "
         "patient than the grids' rule at a constant rate, the median change in test F1 from "
         "the epoch the grids' patience would have kept in the same run (grid `stopping`; a "
-        "run that drops η on a plateau left that run at its first drop). The criterion was stated before the candidates' runs were complete "
+        "run that drops η on a plateau left that run at its first drop). The criterion was "
+        "stated before the candidates' runs were complete "
         f"(`choose_rule` in `utils/results/stopping.py`): a candidate qualifies with at "
         f"least {CHOICE_RUNS} runs in each framework and at most {CHOICE_RISING:.0%} of "
         "them still rising, and the cheapest that qualifies is chosen.",
