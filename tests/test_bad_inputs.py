@@ -652,6 +652,8 @@ CASES = [
     Case("grid: a grid under the stopping rule before one is chosen",
          lambda t: _before_the_rule("realistic"), G.GridNotReady,
          ("GRID_RULE", "run --grid stopping", "summary")),
+    Case("realistic task: an unknown knob group", lambda t: lambda: D.ablation_name(
+        "reverb"), ValueError, ("'reverb'", "expected one of", "label noise")),
     Case("grid: an unknown stopping rule", lambda t: lambda: G.trained_toggle(
         KERAS_2017, rule="patience 50"), ValueError,
          ("'patience 50'", "expected one of", "patience 40")),

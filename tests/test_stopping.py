@@ -106,3 +106,20 @@ def test_the_realistic_grid_is_the_story_on_the_realistic_task(monkeypatch):
         for r in (PYTORCH, KERAS_2017):
             assert G.under_grid_rule(r, "realistic") in recipes
     assert len(jobs) == len(set(j.key for j in jobs))
+
+
+def test_the_ablation_grid_takes_one_knob_group_off_at_a_time(monkeypatch):
+    from utils.networks.recipe import KERAS_2017
+    from utils.task.dataset import ABLATION_GROUPS, PRESETS, REALISTIC_CHOICE, ablation_name
+
+    monkeypatch.setattr(G, "GRID_RULE", next(iter(STOPPING_RULES)))
+    jobs = G.GRIDS["realistic_ablation"]()
+    assert len(jobs) == len(ABLATION_GROUPS) * len(G.ABLATION_SEEDS)
+    full = PRESETS["realistic"].synth.knobs()
+    assert PRESETS["realistic"].synth == PRESETS[REALISTIC_CHOICE].synth
+    for group, knobs in ABLATION_GROUPS.items():
+        ablated = PRESETS[ablation_name(group)].synth.knobs()
+        # exactly the group's knobs are gone, every other knob is the realistic task's
+        assert {k: v for k, v in full.items() if k not in knobs} == ablated
+        assert set(full) & set(knobs)
+    assert {j.recipe for j in jobs} == {G.under_grid_rule(KERAS_2017, j.preset) for j in jobs}

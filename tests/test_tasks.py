@@ -91,3 +91,28 @@ def test_the_figure_waits_with_the_table_and_draws_both_tasks():
     fig = plot_tasks(task_summary(_results(0.05), rule=RULE))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert f"{LADDER_TOGGLE} · classroom" in labels and f"{LADDER_TOGGLE} · realistic" in labels
+
+
+def test_the_difficulty_table_pairs_each_ablation_with_the_whole_task():
+    from utils.results.tasks import difficulty_table
+    from utils.task.dataset import ABLATION_GROUPS, ablation_name
+
+    rows = []
+    lift = {ablation_name(g): 0.1 * (i + 1) for i, g in enumerate(ABLATION_GROUPS)}
+    for preset in ("realistic", *lift):
+        r = trained_toggle(KERAS_2017, preset, RULE)
+        for seed in range(3):
+            end = 0.5 + lift.get(preset, 0.0) + 0.01 * seed
+            curve = list(np.linspace(0.2, end, 30))
+            rows.append({"key": f"keras|{preset}|{seed}|{r.to_string()}", "framework": "keras",
+                         "recipe": r.to_string(), "recipe_name": r.name, "preset": preset,
+                         "seed": seed, "data_seed": seed, "test_f1": end,
+                         "epoch_test_f1": curve, "epoch_valid_f1": curve, "best_epoch": 30,
+                         "stop_reason": "patience", "thresholds": [0.5] * 17,
+                         "test_probs": ""})
+    table = difficulty_table(pd.DataFrame(rows, columns=[*S.COLUMNS, "grid"]), rule=RULE)
+    gains = table.set_index("preset")["gain (paired seeds)"]
+    for preset, up in lift.items():
+        assert gains[preset] == pytest.approx(up)
+    assert np.isnan(gains["realistic"]) and (table.seeds == 3).all()
+    assert (difficulty_table(rule=None).reading == "waits for the stopping rule").all()

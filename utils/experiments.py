@@ -43,7 +43,7 @@ from utils.results.grids import GRIDS, GridNotReady, with_preset
 from utils.results.runner import run_grid
 from utils.results.stopping import choose_rule, stopping_evidence
 from utils.results.store import ResultsError, read_table, table_path
-from utils.results.tasks import task_summary
+from utils.results.tasks import difficulty_table, task_summary
 from utils.results.verify import RERUNS, summary_line, verify
 from utils.task.dataset import DatasetError, load_dataset, require_dataset
 
@@ -170,6 +170,9 @@ def _command(args: argparse.Namespace) -> int:
                     ("The realistic task's calibration: trained KERAS_2017 in Keras on each "
                      "candidate preset (median test F1 over seeds, lowest and highest seed)",
                      calibration_table()),
+                    ("Which knobs carry the realistic task's difficulty: KERAS_2017 in "
+                     "Keras without each group of knobs, under the chosen stopping rule",
+                     difficulty_table()),
                     ("The realistic task beside the classroom's, both under the chosen "
                      "stopping rule (one BH family per budget across both tasks)", tasks),
                     ("One Keras model on three backends (trained runs)", backend_table()),

@@ -70,7 +70,7 @@ TABLES = ("reference", "toggles", "sizes")
 CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged",
                     "backends_converged")
 # Trained runs under the stopping rule the ``stopping`` grid chooses (GRID_RULE).
-RULE_TABLES = ("stopping", "rerun", "sequential", "realistic")
+RULE_TABLES = ("stopping", "rerun", "sequential", "realistic", "realistic_ablation")
 NOT_STORED = "not stored yet"
 MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 

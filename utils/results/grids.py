@@ -14,7 +14,7 @@ from utils.common.errors import LabError
 from utils.networks.recipe import KERAS_2017, PYTORCH, TRAINED, Recipe, ladder, trained
 from utils.results.stats import DECISIVE_SEEDS
 from utils.results.store import read_table, table_path
-from utils.task.dataset import PRESETS, REALISTIC_CANDIDATES
+from utils.task.dataset import ABLATION_GROUPS, PRESETS, REALISTIC_CANDIDATES, ablation_name
 from utils.training.keras_backends import OTHER_BACKENDS
 
 
@@ -397,6 +397,17 @@ def _realistic_jobs() -> list[Job]:
                       SEEDS, "realistic")
 
 
+# Which knobs carry the difficulty: the trained KERAS_2017 Keras model on the realistic task
+# without one group of knobs at a time (utils.task.dataset.ABLATION_GROUPS), the seeds the
+# realistic grid's same setting pairs with.
+ABLATION_SEEDS = range(3)
+
+
+def _ablation_jobs() -> list[Job]:
+    return [Job(under_grid_rule(KERAS_2017, name), "keras", s, name) for s in ABLATION_SEEDS
+            for name in map(ablation_name, ABLATION_GROUPS)]
+
+
 # --- the realistic task's calibration (issue "a task as hard as the real one") --------------
 
 # The thread's trained scores on the real task: Keras + Theano 48-50 % micro-F1, the PyTorch
@@ -456,6 +467,7 @@ GRIDS: dict[str, Callable[[], list[Job]]] = {
     "rerun": _rerun_jobs,
     "sequential": _sequential_jobs,
     "realistic": _realistic_jobs,
+    "realistic_ablation": _ablation_jobs,
     # The trained KERAS_2017 Keras model on each candidate of the realistic task, under the
     # grids' stopping rule, against CALIBRATION_TARGET (comparisons.calibration_table).
     "realistic_calibration": _calibration_jobs,

@@ -11,12 +11,15 @@ verdict on one task is made by the same rule as on the other.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from utils.networks.recipe import KERAS_2017
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
     LADDER_TOGGLE,
+    NOT_STORED,
     RULE_TABLES,
     THREAD_CULPRITS,
     Setting,
@@ -24,8 +27,10 @@ from utils.results.comparisons import (
     budget_summary,
     lab_pairs,
     readings,
+    scores_at,
 )
 from utils.results.grids import GRID_RULE
+from utils.task.dataset import ABLATION_GROUPS, ablation_name
 
 TASKS = ("classroom", "realistic")
 # What the realistic task asks of each comparison: the thread's four defaults, the input
@@ -64,3 +69,40 @@ def task_readings(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     return pd.concat([readings(table[table.task == t]).assign(task=t) for t in TASKS],
                      ignore_index=True).pipe(lambda t: t[["task", *t.columns[:-1]]])
+
+
+def difficulty_table(results=None, rule: str | None = GRID_RULE) -> pd.DataFrame:
+    """Which knobs carry the realistic task's difficulty: the trained ``KERAS_2017`` Keras
+    model on the realistic task and on it without each group of knobs
+    (:data:`~utils.task.dataset.ABLATION_GROUPS`, grid ``realistic_ablation``), under the
+    chosen stopping rule. Per row: the knobs set back to the classroom's, the seeds, the
+    median test F1 trained and after 12 epochs, and the paired mean gain from setting the
+    group back (with its lowest and highest seed): a description on a few seeds, no verdict.
+    """
+    groups = {"every knob on (realistic)": ("realistic", ())} | {
+        f"without {g}": (ablation_name(g), knobs) for g, knobs in ABLATION_GROUPS.items()}
+    if rule is None:
+        return pd.DataFrame([{"task": k, "preset": p, "reading": "waits for the stopping rule"}
+                             for k, (p, _) in groups.items()])
+    results = all_results(RULE_TABLES) if results is None else results
+    full = scores_at(results, Setting("", "keras", KERAS_2017, "realistic"), CONVERGED,
+                     rule=rule)
+    rows = []
+    for task, (preset, knobs) in groups.items():
+        setting = Setting("", "keras", KERAS_2017, preset)
+        trained = scores_at(results, setting, CONVERGED, rule=rule)
+        early = scores_at(results, setting, BUDGET, rule=rule)
+        row = {"task": task, "preset": preset, "knobs set back": ", ".join(knobs),
+               "seeds": len(trained)}
+        if trained:
+            row.update({"median F1": float(np.median([v["f1"] for v in trained.values()])),
+                        f"median after {BUDGET} epochs": float(np.median(
+                            [v["f1"] for v in early.values()])) if early else np.nan})
+        shared = sorted(set(trained) & set(full))
+        if knobs and shared:
+            gain = [trained[s]["f1"] - full[s]["f1"] for s in shared]
+            row.update({"gain (paired seeds)": float(np.mean(gain)), "paired seeds": len(shared),
+                        "lowest gain": min(gain), "highest gain": max(gain)})
+        row["reading"] = "" if trained else NOT_STORED
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -177,6 +177,34 @@ REALISTIC_CANDIDATES: dict[str, SynthParams] = {
 # The preset the lessons use: the candidate the calibration chose (until the trained grid
 # has run, the first guess).
 REALISTIC_CHOICE = "realistic_b"
+# Which knobs carry the difficulty: the chosen candidate with one group of knobs set back
+# to the classroom's at a time (grid ``realistic_ablation``). A group whose removal raises
+# the trained F1 most carries most of the difficulty.
+ABLATION_GROUPS: dict[str, tuple[str, ...]] = {
+    "label noise": ("missed_labels", "spurious_labels"),
+    "distractors": ("distractor_rate", "distractor_snr_db", "distractor_seconds"),
+    "short events": ("event_seconds",),
+    "low SNR": ("snr_db",),
+    "overlap": ("overlap",),
+}
+
+
+def ablation_name(group: str) -> str:
+    """The preset of the realistic task without knob ``group`` of :data:`ABLATION_GROUPS`.
+
+    Examples
+    --------
+    >>> ablation_name("label noise"), ablation_name("low SNR")
+    ('realistic_without_label_noise', 'realistic_without_low_snr')
+    """
+    if group not in ABLATION_GROUPS:
+        raise ValueError(f"knob group {group!r}: expected one of {list(ABLATION_GROUPS)}")
+    return "realistic_without_" + group.replace(" ", "_").lower()
+
+
+def _ablated(group: str) -> SynthParams:
+    chosen, default = REALISTIC_CANDIDATES[REALISTIC_CHOICE], SynthParams()
+    return replace(chosen, **{k: getattr(default, k) for k in ABLATION_GROUPS[group]})
 
 PRESETS: MutableMapping[str, DatasetPreset] = _Presets({
     p.name: p for p in (
@@ -192,6 +220,8 @@ PRESETS: MutableMapping[str, DatasetPreset] = _Presets({
         replace(_classroom, name="realistic", synth=REALISTIC_CANDIDATES[REALISTIC_CHOICE]),
         *(replace(_classroom, name=name, synth=synth)
           for name, synth in REALISTIC_CANDIDATES.items()),
+        *(replace(_classroom, name=ablation_name(g), synth=_ablated(g))
+          for g in ABLATION_GROUPS),
     )
 })
 _DCASE_CODE = ("dcase_data.py", "features.py", "labels.py")
