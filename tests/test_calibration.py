@@ -55,3 +55,22 @@ def test_the_table_reads_each_candidate_against_the_target():
     assert t.loc[names[2], "reading"] == NOT_STORED and t.loc[names[2], "seeds"] == 0
     # One column per knob any candidate sets, with each candidate's value.
     assert t.loc[names[0], "snr_db"] == str(REALISTIC_CANDIDATES[names[0]].snr_db)
+
+
+def test_once_a_rule_is_chosen_the_lessons_preset_is_read_under_it(monkeypatch):
+    from utils.results import comparisons as C
+    from utils.results.grids import STOPPING_RULES
+
+    rule = next(iter(STOPPING_RULES))
+    recipe = trained_toggle(KERAS_2017, "realistic", rule).to_string()
+    low, high = CALIBRATION_TARGET
+    rows = pd.DataFrame([{"framework": "keras", "recipe": recipe, "preset": "realistic",
+                          "seed": s, "data_seed": s, "stop_reason": "patience",
+                          "test_f1": low + 0.01 * s, "epoch_test_f1": [0.3] * (BUDGET + 5)}
+                         for s in range(10)])
+    assert len(calibration_table(pd.DataFrame(_rows("realistic_a", [0.5], 0.3)))) == len(
+        REALISTIC_CANDIDATES)  # no rule chosen: the candidates only
+    monkeypatch.setattr(C, "GRID_RULE", rule)
+    last = calibration_table(pd.DataFrame(_rows("realistic_a", [0.5], 0.3)), rows).iloc[-1]
+    assert last["preset"] == f"realistic, stopped by {rule}" and last["seeds"] == 10
+    assert np.isclose(last["median F1"], low + 0.045) and last["reading"] == "within the range"

@@ -106,6 +106,10 @@ def test_the_realistic_grid_is_the_story_on_the_realistic_task(monkeypatch):
         for r in (PYTORCH, KERAS_2017):
             assert G.under_grid_rule(r, "realistic") in recipes
     assert len(jobs) == len(set(j.key for j in jobs))
+    # The calibration comes first: KERAS_2017 in Keras on every seed confirms the preset.
+    first = jobs[:len(G.SEEDS)]
+    assert {(j.framework, j.recipe) for j in first} == {
+        ("keras", G.under_grid_rule(KERAS_2017, "realistic"))}
 
 
 def test_the_ablation_grid_takes_one_knob_group_off_at_a_time(monkeypatch):

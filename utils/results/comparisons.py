@@ -1213,10 +1213,12 @@ def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:
 
 # --- the realistic task's calibration -----------------------------------------------------------
 
-def calibration_table(results=None) -> pd.DataFrame:
+def calibration_table(results=None, rule_results=None) -> pd.DataFrame:
     """The calibration runs of the realistic task (grid ``realistic_calibration``), one line
-    per candidate preset: the knobs it sets away from the classroom generator's (the same
-    for every column the candidates share), the seeds stored, the trained ``KERAS_2017``
+    per candidate preset, and once a stopping rule is chosen a last line for the lessons'
+    preset under it (``rule_results``, default the tables of :data:`RULE_TABLES`): the
+    knobs it sets away from the classroom generator's (the same for every column the
+    candidates share), the seeds stored, the trained ``KERAS_2017``
     Keras model's median test micro-F1 with the lowest and highest seed, the median after
     12 epochs read from the same runs' curves, and where the trained median lies against
     :data:`~utils.results.grids.CALIBRATION_TARGET`. The candidate the lessons use
@@ -1234,13 +1236,21 @@ def calibration_table(results=None) -> pd.DataFrame:
     names = [k for k in default if any(k in p.knobs() for p in REALISTIC_CANDIDATES.values())]
     low, high = CALIBRATION_TARGET
     rows = []
-    for name, synth in REALISTIC_CANDIDATES.items():
+    # The candidates under the stored grids' rule; then, once a rule is chosen, the lessons'
+    # preset under it (the realistic grid's first ten runs): the calibration that counts.
+    lines = [(name + (" = realistic" if name == REALISTIC_CHOICE else ""), name, synth,
+              results, None) for name, synth in REALISTIC_CANDIDATES.items()]
+    if GRID_RULE is not None:
+        chosen = all_results(RULE_TABLES) if rule_results is None else rule_results
+        lines.append((f"realistic, stopped by {GRID_RULE}", "realistic",
+                      PRESETS["realistic"].synth, chosen, GRID_RULE))
+    for label, name, synth, rows_read, rule in lines:
         knobs = synth.knobs()
-        row = {"preset": name + (" = realistic" if name == REALISTIC_CHOICE else ""),
-               **{k: str(knobs.get(k, default[k])) for k in names}}
+        row = {"preset": label, **{k: str(knobs.get(k, default[k])) for k in names}}
         setting = Setting("KERAS_2017", "keras", KERAS_2017, name)
-        trained_f1 = [v["f1"] for v in scores_at(results, setting, CONVERGED).values()]
-        early = [v["f1"] for v in scores_at(results, setting, BUDGET).values()]
+        trained_f1 = [v["f1"] for v in scores_at(rows_read, setting, CONVERGED,
+                                                 rule=rule).values()]
+        early = [v["f1"] for v in scores_at(rows_read, setting, BUDGET, rule=rule).values()]
         row["seeds"] = len(trained_f1)
         if trained_f1:
             mid = float(np.median(trained_f1))
