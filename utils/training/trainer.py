@@ -271,6 +271,7 @@ class KerasTrainer:
         if self.backend != "tensorflow":
             self.model.compile(optimizer=self.opt, loss=make_loss(recipe.loss_guard))
             self.step = self.model.train_on_batch
+            self._chain = _layer_chain(self.model) if self.backend == "torch" else None
             return
         self.opt.build(self.model.trainable_variables)
         tf = quiet_tensorflow()
@@ -306,7 +307,9 @@ class KerasTrainer:
                 compiled: bool = True) -> np.ndarray:
         """Probabilities of ``x``; ``compiled=False`` is the eager call this trainer used
         before (the same numbers, slower: ``make throughput`` times both)."""
-        if self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
+        if self.backend == "torch" and self._chain is not None:
+            forward = self._forward_chain
+        elif self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
             forward = self.model.predict_on_batch
         elif compiled:
             forward = self._forward
@@ -316,12 +319,62 @@ class KerasTrainer:
         return np.concatenate([np.asarray(forward(x[i:i + batch, ..., None]))
                                for i in range(0, len(x), batch)])
 
+    def _forward_chain(self, xb: np.ndarray) -> np.ndarray:
+        """``predict_on_batch`` on PyTorch, one layer at a time, the per-clip layers (the
+        convolution stack) in chunks of ``EVAL_BATCH["torch"]`` clips: the same outputs to
+        the bit (tests/test_backends.py), a fraction of the memory.
+
+        Keras' functional call keeps every layer's output until the last layer has run, and
+        on eager PyTorch each convolution block's transposes and copies of 250 clips held
+        about 200 MB at once: notebook 10's backend process peaked at evaluation. A
+        convolution, pooling, ReLU or BatchNorm gives a clip the same output in any batch
+        (as the native PyTorch model's evaluation relies on); the GRU and the dense layer
+        do not (their matrix products round with the batch), so they see the whole batch,
+        as before."""
+        import torch
+        from keras import ops
+
+        per_clip, rest = self._chain
+        step = EVAL_BATCH["torch"]
+        with torch.no_grad():  # as predict_on_batch: no graph kept for a backward pass
+            chunks = []
+            for i in range(0, len(xb), step):
+                h = ops.convert_to_tensor(xb[i:i + step])
+                for layer in per_clip:
+                    h = layer(h, training=False)
+                chunks.append(h)
+            h = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+            del chunks
+            for layer in rest:
+                h = layer(h, training=False)
+            return ops.convert_to_numpy(h)
+
     def get_state(self) -> list[np.ndarray]:
         """A copy of every weight (BatchNorm statistics included), to restore the best epoch."""
         return [np.array(w, copy=True) for w in self.model.get_weights()]
 
     def set_state(self, state: list[np.ndarray]) -> None:
         self.model.set_weights(state)
+
+
+# Layers that compute each clip on its own, whatever else is in the batch (bit for bit on
+# PyTorch: tests/test_backends.py); a recurrent or dense layer's matrix products do not.
+PER_CLIP_LAYERS = ("Conv2D", "BatchNormalization", "MaxPooling2D", "ReLU", "Reshape")
+
+
+def _layer_chain(model) -> tuple[list, list] | None:
+    """The layers of ``model`` after its input, in order, where each reads the output of
+    the one before (the lab's CRNN, a bidirectional GRU being one layer), split into the
+    leading :data:`PER_CLIP_LAYERS` and the rest; None for any other model."""
+    layers = model.layers
+    if not layers or type(layers[0]).__name__ != "InputLayer":
+        return None
+    if not all(b.input is a.output for a, b in zip(layers, layers[1:])):
+        return None
+    n = 1
+    while n < len(layers) and type(layers[n]).__name__ in PER_CLIP_LAYERS:
+        n += 1
+    return layers[1:n], layers[n:]
 
 
 def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,
