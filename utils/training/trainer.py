@@ -130,6 +130,30 @@ class TrainResult:
 
 # --- batches --------------------------------------------------------------------------------
 
+def scaled_features(x: np.ndarray, stats, scaling: str, clips: int = 64) -> np.ndarray:
+    """:func:`~utils.task.features.scale_features` of ``x``, ``clips`` clips at a time, into
+    one float32 array: the same numbers (the scaling is elementwise), without the
+    full-size temporaries (``x - mean``, then a float32 copy) that would sit beside the raw
+    features and the result (notebook 09's kernel, which holds both frameworks, peaked
+    there).
+
+    Examples
+    --------
+    >>> from utils.task.features import feature_stats, scale_features
+    >>> x = np.arange(24, dtype=np.float32).reshape(3, 4, 2)
+    >>> s = feature_stats(x)
+    >>> bool(np.array_equal(scaled_features(x, s, "standard", clips=2),
+    ...                     scale_features(x, s, "standard")))
+    True
+    """
+    if not len(x):
+        return scale_features(x, stats, scaling)
+    out = np.empty(x.shape, np.float32)
+    for i in range(0, len(x), clips):
+        out[i:i + clips] = scale_features(x[i:i + clips], stats, scaling)
+    return out
+
+
 def check_batch_size(batch_size: int, n_train: int, dataset: str = "") -> None:
     """Refuse a batch larger than the training split: class-balanced batching would make no
     batch at all (an epoch without a step), plain batching one short batch.
