@@ -10,9 +10,12 @@ Measured in one run, side by side, on the classroom data:
 * the machine's FP32 peak on the same cores: a 2048 × 2048 matrix product, one and two
   threads, with the kernel ISA pinned as for stored runs and unpinned;
 * training throughput (clips per second, one epoch of the recipe after a warm-up) of each
-  framework and recipe: a **live run** (one process, every usable CPU) and the **grid**
-  (one single-threaded process per CPU, all at once: the machine's total), each with the
-  ISA pinned (as stored runs are) and unpinned (as live runs in the notebooks are);
+  framework and recipe: **one process** with a thread per usable CPU (what a live run gets
+  with ``DEFAULTS_LAB_THREADS`` set to the CPU count: by default a live run, a notebook or
+  ``python -m utils.train``, trains on one thread,
+  :data:`~utils.common.frameworks.LIVE_THREADS`) and the **grid** (one single-threaded
+  process per CPU, all at once: the machine's total), each with the ISA pinned (as stored
+  runs are) and unpinned (as live runs in the notebooks are);
 * the evaluation pass of an epoch (validation + test predictions), now and as the trainer
   ran it before (the same outputs), and a whole epoch's clips/s, now over before;
 * where a training step's time goes: the whole step against the convolution stack alone,
@@ -87,7 +90,7 @@ print(json.dumps({"clips": clips, "train_s": train_s, "eval_s": eval_s,
 # Where a training step's time goes: the whole step (forward, backward, optimizer) against
 # the convolution stack alone (its three conv blocks: conv, BatchNorm where the recipe has
 # it, max-pooling, ReLU; forward and backward), on one batch size: one thread (a grid
-# worker) and every usable CPU (a live run).
+# worker; a live run by default) and every usable CPU (one process given them all).
 _SHARES = r"""
 import json, sys, time
 import numpy as np
@@ -222,17 +225,19 @@ def measure(epochs: int) -> dict:
     for framework in ("torch", "keras"):
         for recipe in ("keras_2017", "pytorch"):
             for pinned in (True, False):
-                live = _result(_start(_WORKER, [str(cpus), framework, recipe, str(epochs)],
-                                      pinned, cpus))
+                # One process on every CPU (a live run's default is one thread: the
+                # grid's rows give that rate, one process per CPU beside it).
+                one = _result(_start(_WORKER, [str(cpus), framework, recipe, str(epochs)],
+                                     pinned, cpus))
                 # The grid: one single-threaded process per CPU, all at once.
                 procs = [_start(_WORKER, ["1", framework, recipe, str(epochs)], pinned, 1)
                          for _ in range(cpus)]
                 grid = [_result(p) for p in procs]
-                for mode, rs, threads in (("live run", [live], cpus), ("grid", grid, 1)):
+                for mode, rs, threads in (("one process", [one], cpus), ("grid", grid, 1)):
                     clips_s = sum(r["clips"] / r["train_s"] for r in rs)
                     peak_here = next(p["gflops"] for p in peak if p["pinned"] == pinned
-                                     and p["threads"] == (cpus if mode == "live run" else 1))
-                    peak_here *= 1 if mode == "live run" else cpus
+                                     and p["threads"] == (cpus if mode == "one process" else 1))
+                    peak_here *= 1 if mode == "one process" else cpus
                     runs.append({
                         "framework": framework, "recipe": recipe, "mode": mode,
                         "ISA pinned": pinned, "threads/process": threads,
@@ -248,7 +253,7 @@ def measure(epochs: int) -> dict:
                                           for r in rs)),
                     })
     shares = []
-    for threads, target in ((1, 1.5), (cpus, 2.0)):  # the grid's and the live run's goals
+    for threads, target in ((1, 1.5), (cpus, 2.0)):  # the grid's and one process's goals
         peak_t = next(p["gflops"] for p in peak if p["pinned"] and p["threads"] == threads)
         for framework in ("torch", "keras"):
             for recipe in ("keras_2017", "pytorch"):
@@ -303,8 +308,10 @@ MFLOP per clip for a training step** (forward + backward).
 {markdown_table(r['peak'])}
 ## Training throughput (one epoch of 2 000 clips after a warm-up)
 
-`GFLOP/s` = clips/s × the counted training FLOPs per clip; `of peak` divides it by the
-matrix-product peak of the same threads and ISA (for the grid: the single-thread peak ×
+`one process`: a thread per usable CPU in one process (a live run trains on one thread
+unless `DEFAULTS_LAB_THREADS` asks for more); `grid`: one single-threaded process per CPU,
+all at once. `GFLOP/s` = clips/s × the counted training FLOPs per clip; `of peak` divides
+it by the matrix-product peak of the same threads and ISA (for the grid: the single-thread peak ×
 the processes). `eval clips/s`: the validation and test predictions of one epoch, now and
 `before` (250-clip batches and, in Keras, the eager call: the same outputs, bit for bit).
 `epoch ×`: clips/s of a whole epoch (training and evaluation, as every run pays it), now
@@ -315,12 +322,13 @@ over before, in the same processes.
 
 The whole step (forward, backward, optimizer) against the convolution stack alone (three
 conv blocks with their pooling, ReLU and BatchNorm, forward and backward), with one thread
-(as a grid worker runs) and every usable CPU (as a live run does). `conv stack of peak`:
+(as a grid worker and, by default, a live run train) and every usable CPU (one process given
+them all: `DEFAULTS_LAB_THREADS`). `conv stack of peak`:
 the stack's counted FLOPs ({f['conv_train'] / 1e6:.1f} MFLOP per clip) per second over the
 matrix-product peak of the same threads. `ceiling ×`: how much faster a step would be if
 everything outside the stack took no time. `goal ×`: the speed-up asked of the grid (1.5×)
-and of a live run (2×); `goal needs the rest cut by`: the share of the time outside the
-stack that the goal would have to remove (100 % or more: out of reach without a faster
+and of one process on every CPU (2×); `goal needs the rest cut by`: the share of the time
+outside the stack that the goal would have to remove (100 % or more: out of reach without a faster
 convolution stack).
 
 {markdown_table(r['shares'], percent=['conv share', 'conv stack of peak',
@@ -328,8 +336,9 @@ convolution stack).
 ## A classroom notebook on one CPU (as on Binder)
 
 `{NOTEBOOK}` in classroom mode, its process limited (CPU affinity) to one CPU and to every
-usable CPU: `cpus` and `threads` are what the lab's thread sizing found inside that limit,
-`os.cpu_count()` what a sizing from the host would have used.
+usable CPU: `cpus` and `threads` are what the lab's thread sizing
+(`utils.common.frameworks.default_threads`) found inside that limit, `os.cpu_count()` what a
+sizing from the host would have used.
 
 {markdown_table(r['limited'])}"""
     atomic_write_text(REPORT, text)

@@ -178,3 +178,34 @@ def test_notebook_10s_kernel_imports_no_framework():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_keras_on_pytorch_evaluates_bit_for_bit_as_predict_on_batch():
+    """Keras on PyTorch evaluates layer by layer, the convolution stack in chunks of clips
+    (its memory): every output bit must stay that of Keras' own ``predict_on_batch`` on
+    250-clip batches, or the stored keras-torch rows would stop re-deriving. Weights moved
+    off the initial draw, both presets and the bidirectional GRU."""
+    from utils.common.repo import REPO_ROOT
+
+    code = """
+import numpy as np
+from dataclasses import replace
+from utils.networks.recipe import KERAS_2017, PYTORCH
+from utils.training.trainer import EVAL_BATCH, epoch_batches, make_trainer
+for recipe in (KERAS_2017, PYTORCH, replace(PYTORCH, bidirectional=True)):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 200, 40)).astype(np.float32)
+    y = (rng.random((300, 17)) < 0.2).astype(np.float32)
+    trainer = make_trainer("keras", recipe, 0, x, y)
+    trainer.fit_epoch(epoch_batches(y, recipe, rng)[:3], 0.01)
+    per_clip, rest = trainer._chain
+    assert per_clip and rest and len(x) % EVAL_BATCH["torch"], (per_clip, rest)
+    old = np.concatenate([np.asarray(trainer.model.predict_on_batch(x[i:i + 250, ..., None]))
+                          for i in range(0, len(x), 250)])
+    new = trainer.predict(x)
+    assert new.shape == (300, 17) and np.array_equal(new, old), recipe.name
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                         text=True, env=backend_environment("torch", 1))
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stdout + out.stderr[-2000:]

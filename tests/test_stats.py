@@ -117,6 +117,37 @@ def test_clip_bootstrap_is_zero_for_the_same_predictions_and_positive_for_better
     assert 0 < low <= high
 
 
+def test_clip_bootstrap_gives_the_numbers_of_resampling_every_seed_at_once():
+    """The interval sums each seed's resampled counts one seed at a time (memory): the
+    same numbers, to the last bit, as the one-array form it replaced, written out here."""
+    rng = np.random.default_rng(5)
+    y = rng.random((120, 17)) < 0.15
+    probs_a = [rng.random((120, 17)) for _ in range(4)]
+    probs_b = [np.clip(p + 0.1 * y, 0, 1) for p in probs_a]
+    th_a = [rng.uniform(0.3, 0.7, 17) for _ in range(4)]
+    th_b = [rng.uniform(0.3, 0.7, 17) for _ in range(4)]
+
+    def counts(probs, thresholds):
+        pred = probs >= thresholds[None, :]
+        return np.stack([(pred & y).sum(1), (pred & ~y).sum(1), (~pred & y).sum(1)], -1)
+
+    ca = np.stack([counts(p, t) for p, t in zip(probs_a, th_a)])
+    cb = np.stack([counts(p, t) for p, t in zip(probs_b, th_b)])
+    idx = np.random.default_rng(0).integers(0, len(y), size=(300, len(y)))
+
+    def f1(c):
+        s = c[:, idx].sum(axis=2)  # (seeds, resamples, clips, 3) at once
+        tp, fp, fn = s[..., 0], s[..., 1], s[..., 2]
+        return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+
+    level = 0.95  # the default, in the same form: (1 - 0.95) / 2 is not 0.025 to the bit
+    expected = np.quantile(np.mean(f1(cb) - f1(ca), axis=0),
+                           [(1 - level) / 2, (1 + level) / 2])
+    got = clip_bootstrap(probs_a, th_a, probs_b, th_b, y, n_resamples=300)
+    assert got == (float(expected[0]), float(expected[1]))
+    assert got[0] < got[1]  # not a degenerate interval that any sum would match
+
+
 def test_too_few_seeds_for_the_exact_test_are_said_to_decide_nothing():
     """Five paired seeds, all five far on one side: the exact sign-flip test still cannot go
     below p = 2/32, so no MDE exists and the verdict says the design is undecidable."""

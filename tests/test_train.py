@@ -277,3 +277,23 @@ def test_the_thread_count_changes_no_result(framework, smoke_data_root):
     (f1, valid_f1, loss, probs), (f1_2, valid_f1_2, loss_2, probs_2) = found[1], found[2]
     assert (f1, valid_f1, probs) == (f1_2, valid_f1_2, probs_2)
     assert loss == pytest.approx(loss_2, rel=1e-6)
+
+
+@pytest.mark.parametrize("scaling", ["unit", "pm128", "standard"])
+def test_scaled_features_in_chunks_are_scale_features_to_the_bit(scaling):
+    """Notebook 09 scales a few clips at a time (memory): every scaling must give the very
+    array of one call, a last chunk shorter than the others included."""
+    from utils.task.features import SCALINGS, feature_stats, scale_features
+    from utils.training.trainer import scaled_features
+
+    assert scaling in SCALINGS
+    rng = np.random.default_rng(7)
+    x = (rng.normal(size=(130, 20, 40)) * 10 - 30).astype(np.float32)
+    stats = feature_stats(x[:100])
+    whole = scale_features(x, stats, scaling)
+    chunked = scaled_features(x, stats, scaling, clips=64)
+    assert chunked.dtype == whole.dtype == np.float32 and chunked.shape == whole.shape
+    assert np.array_equal(chunked, whole)
+    assert scaled_features(x[:0], stats, scaling).shape == (0, 20, 40)
+    with pytest.raises(ValueError, match="mel bins"):
+        scaled_features(x[..., :3], stats, scaling)

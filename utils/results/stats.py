@@ -486,7 +486,10 @@ def clip_bootstrap(probs_a: list[np.ndarray], thresholds_a: list[np.ndarray],
     idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
 
     def f1(c):  # (seeds, clips, 3) -> (seeds, resamples)
-        s = c[:, idx].sum(axis=2)
+        # One seed at a time: c[:, idx] at once is a (seeds, resamples, clips, 3) array of
+        # int64, 240 MB for ten seeds of 500 clips, a spike a 1 GB Binder session feels.
+        # Integer sums, so the same counts either way (tests/test_stats.py compares them).
+        s = np.stack([ci[idx].sum(axis=1) for ci in c])
         tp, fp, fn = s[..., 0], s[..., 1], s[..., 2]
         return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
 

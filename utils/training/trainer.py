@@ -130,6 +130,30 @@ class TrainResult:
 
 # --- batches --------------------------------------------------------------------------------
 
+def scaled_features(x: np.ndarray, stats, scaling: str, clips: int = 64) -> np.ndarray:
+    """:func:`~utils.task.features.scale_features` of ``x``, ``clips`` clips at a time, into
+    one float32 array: the same numbers (the scaling is elementwise), without the
+    full-size temporaries (``x - mean``, then a float32 copy) that would sit beside the raw
+    features and the result (notebook 09's kernel, which holds both frameworks, peaked
+    there).
+
+    Examples
+    --------
+    >>> from utils.task.features import feature_stats, scale_features
+    >>> x = np.arange(24, dtype=np.float32).reshape(3, 4, 2)
+    >>> s = feature_stats(x)
+    >>> bool(np.array_equal(scaled_features(x, s, "standard", clips=2),
+    ...                     scale_features(x, s, "standard")))
+    True
+    """
+    if not len(x):
+        return scale_features(x, stats, scaling)
+    out = np.empty(x.shape, np.float32)
+    for i in range(0, len(x), clips):
+        out[i:i + clips] = scale_features(x[i:i + clips], stats, scaling)
+    return out
+
+
 def check_batch_size(batch_size: int, n_train: int, dataset: str = "") -> None:
     """Refuse a batch larger than the training split: class-balanced batching would make no
     batch at all (an epoch without a step), plain batching one short batch.
@@ -271,6 +295,7 @@ class KerasTrainer:
         if self.backend != "tensorflow":
             self.model.compile(optimizer=self.opt, loss=make_loss(recipe.loss_guard))
             self.step = self.model.train_on_batch
+            self._chain = _layer_chain(self.model) if self.backend == "torch" else None
             return
         self.opt.build(self.model.trainable_variables)
         tf = quiet_tensorflow()
@@ -306,7 +331,9 @@ class KerasTrainer:
                 compiled: bool = True) -> np.ndarray:
         """Probabilities of ``x``; ``compiled=False`` is the eager call this trainer used
         before (the same numbers, slower: ``make throughput`` times both)."""
-        if self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
+        if self.backend == "torch" and self._chain is not None:
+            forward = self._forward_chain
+        elif self.backend != "tensorflow":  # the backend's compiled, gradient-free predict
             forward = self.model.predict_on_batch
         elif compiled:
             forward = self._forward
@@ -316,12 +343,62 @@ class KerasTrainer:
         return np.concatenate([np.asarray(forward(x[i:i + batch, ..., None]))
                                for i in range(0, len(x), batch)])
 
+    def _forward_chain(self, xb: np.ndarray) -> np.ndarray:
+        """``predict_on_batch`` on PyTorch, one layer at a time, the per-clip layers (the
+        convolution stack) in chunks of ``EVAL_BATCH["torch"]`` clips: the same outputs to
+        the bit (tests/test_backends.py), a fraction of the memory.
+
+        Keras' functional call keeps every layer's output until the last layer has run, and
+        on eager PyTorch each convolution block's transposes and copies of 250 clips held
+        about 200 MB at once: notebook 10's backend process peaked at evaluation. A
+        convolution, pooling, ReLU or BatchNorm gives a clip the same output in any batch
+        (as the native PyTorch model's evaluation relies on); the GRU and the dense layer
+        do not (their matrix products round with the batch), so they see the whole batch,
+        as before."""
+        import torch
+        from keras import ops
+
+        per_clip, rest = self._chain
+        step = EVAL_BATCH["torch"]
+        with torch.no_grad():  # as predict_on_batch: no graph kept for a backward pass
+            chunks = []
+            for i in range(0, len(xb), step):
+                h = ops.convert_to_tensor(xb[i:i + step])
+                for layer in per_clip:
+                    h = layer(h, training=False)
+                chunks.append(h)
+            h = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+            del chunks
+            for layer in rest:
+                h = layer(h, training=False)
+            return ops.convert_to_numpy(h)
+
     def get_state(self) -> list[np.ndarray]:
         """A copy of every weight (BatchNorm statistics included), to restore the best epoch."""
         return [np.array(w, copy=True) for w in self.model.get_weights()]
 
     def set_state(self, state: list[np.ndarray]) -> None:
         self.model.set_weights(state)
+
+
+# Layers that compute each clip on its own, whatever else is in the batch (bit for bit on
+# PyTorch: tests/test_backends.py); a recurrent or dense layer's matrix products do not.
+PER_CLIP_LAYERS = ("Conv2D", "BatchNormalization", "MaxPooling2D", "ReLU", "Reshape")
+
+
+def _layer_chain(model) -> tuple[list, list] | None:
+    """The layers of ``model`` after its input, in order, where each reads the output of
+    the one before (the lab's CRNN, a bidirectional GRU being one layer), split into the
+    leading :data:`PER_CLIP_LAYERS` and the rest; None for any other model."""
+    layers = model.layers
+    if not layers or type(layers[0]).__name__ != "InputLayer":
+        return None
+    if not all(b.input is a.output for a, b in zip(layers, layers[1:])):
+        return None
+    n = 1
+    while n < len(layers) and type(layers[n]).__name__ in PER_CLIP_LAYERS:
+        n += 1
+    return layers[1:n], layers[n:]
 
 
 def make_trainer(framework: str, recipe: Recipe, seed: int, x_train: np.ndarray,

@@ -26,7 +26,7 @@ from utils.task.dataset import Dataset, load_dataset
 from utils.task.features import scale_features
 from utils.task.metrics import binarize, micro_f1, tune_class_thresholds
 from utils.training.parity import copy_keras_to_torch
-from utils.training.trainer import epoch_batches, make_trainer
+from utils.training.trainer import epoch_batches, make_trainer, scaled_features
 
 
 def _flat(params) -> np.ndarray:
@@ -144,11 +144,14 @@ def same_start_training(recipe: Recipe, data: Dataset | str, seed: int = 0,
     """
 
     epochs = epochs or recipe.epochs
-    if isinstance(data, str):
-        data = load_dataset(data, splits=("train", "valid"), progress=False)
-    x = {s: scale_features(data[s].x, data.stats, recipe.input_scaling)
-         for s in ("train", "valid")}
-    y_train, y_valid = data["train"].y, data["valid"].y
+    x, y = {}, {}
+    for s in ("train", "valid"):
+        # By name, one split at a time, scaled a few clips at a time: at most one split's
+        # raw features beside its scaled copy, none of the full-size temporaries.
+        one = load_dataset(data, splits=(s,), progress=False) if isinstance(data, str) else data
+        x[s], y[s] = scaled_features(one[s].x, one.stats, recipe.input_scaling), one[s].y
+        del one
+    y_train, y_valid = y["train"], y["valid"]
     del data  # raw features: the caller keeps its own; loaded here by name, freed now
     keras_t = make_trainer("keras", recipe, seed, x["train"], y_train)
     torch_t = make_trainer("torch", recipe, seed, x["train"], y_train)
