@@ -181,7 +181,7 @@ def _command(args: argparse.Namespace) -> int:
                 shown = table.drop(columns=["key"], errors="ignore").round(3)
                 print(f"{title}\n{shown.to_string(index=False)}\n")
                 if table is evidence:
-                    print(f"{choose_rule(evidence)[1]}\n")
+                    print(f"{choose_rule()[1]}\n")
                 if table is tasks:
                     print(f"{task_answer(tasks)}\n")
         if args.markdown:

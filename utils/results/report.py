@@ -50,6 +50,7 @@ from utils.results.stats import (
 from utils.results.stopping import (
     CHOICE_RISING,
     CHOICE_RUNS,
+    CHOICE_SEEDS,
     LATE,
     RISE_TOL,
     SMOOTH,
@@ -326,11 +327,12 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "the epoch the grids' patience would have kept in the same run (grid `stopping`; a "
         "run that drops η on a plateau left that run at its first drop). The criterion was "
         "stated before the candidates' runs were complete "
-        f"(`choose_rule` in `utils/results/stopping.py`): a candidate qualifies with at "
-        f"least {CHOICE_RUNS} runs in each framework and at most {CHOICE_RISING:.0%} of "
-        "them still rising, and the cheapest that qualifies is chosen.",
+        f"(`choose_rule` in `utils/results/stopping.py`): on the runs of seeds "
+        f"{CHOICE_SEEDS[0]}-{CHOICE_SEEDS[-1]} ({CHOICE_RUNS} per framework) a candidate "
+        f"qualifies with at most {CHOICE_RISING:.0%} of them still rising, and the "
+        "cheapest that qualifies is chosen; later seeds check the choice and do not move it.",
         markdown_table(evidence),
-        choose_rule(evidence)[1],
+        choose_rule()[1],
         "## How far each verdict depends on the stopping rule",
         f"The trained runs stop after {TRAINED['patience']} epochs without a better "
         "validation F1. A shorter patience is replayed exactly on the same runs' stored "

@@ -31,10 +31,12 @@ LATE = 30  # the last epochs before the stop in which a rise is looked for
 RISE_TOL = EQUIVALENCE_MARGIN
 
 # How the trained grids' rule is chosen, stated before the candidates' runs were complete:
-# a candidate qualifies once it has at least CHOICE_RUNS runs in each framework and no more
-# than CHOICE_RISING of them still rise at the stop (in either framework); of those that
-# qualify, the cheapest (fewest median epochs over both frameworks) is chosen.
-CHOICE_RUNS = 4
+# on the runs of the first CHOICE_SEEDS (both presets, so CHOICE_RUNS runs per framework),
+# a candidate qualifies when no more than CHOICE_RISING of them still rise at the stop (in
+# either framework); of those that qualify, the cheapest (fewest median epochs over both
+# frameworks) is chosen. Later seeds do not move the choice: they check it.
+CHOICE_SEEDS = range(2)
+CHOICE_RUNS = 2 * len(CHOICE_SEEDS)
 CHOICE_RISING = 0.25
 
 
@@ -134,9 +136,10 @@ def stopping_evidence(results=None) -> pd.DataFrame:
 def choose_rule(evidence: pd.DataFrame | None = None,
                 rules=tuple(STOPPING_RULES)) -> tuple[str | None, str]:
     """The candidate of ``rules`` (those of :data:`~utils.results.grids.STOPPING_RULES`)
-    the trained grids should use, by the criterion stated with :data:`CHOICE_RUNS` and
+    the trained grids should use, by the criterion stated with :data:`CHOICE_SEEDS` and
     :data:`CHOICE_RISING`, and one sentence that says why (or what is still missing).
-    ``None`` while no candidate qualifies.
+    ``None`` while no candidate qualifies. ``evidence`` defaults to
+    :func:`stopping_evidence` of the ``stopping`` grid's runs on :data:`CHOICE_SEEDS`.
 
     Examples
     --------
@@ -146,7 +149,10 @@ def choose_rule(evidence: pd.DataFrame | None = None,
     >>> choose_rule(ev, rules=("a", "b"))[0]  # b is cheaper but half its PyTorch runs still rise
     'a'
     """
-    ev = stopping_evidence() if evidence is None else evidence
+    if evidence is None:
+        runs = all_results(("stopping",))
+        evidence = stopping_evidence(runs[runs.seed.isin(CHOICE_SEEDS)])
+    ev = evidence
     frameworks = ("torch", "keras")
     qualified, missing = {}, []
     for rule in rules:
@@ -163,7 +169,8 @@ def choose_rule(evidence: pd.DataFrame | None = None,
             continue
         qualified[rule] = float(np.average(sub.loc[list(frameworks), "median epochs"],
                                            weights=sub.loc[list(frameworks), "runs"]))
-    rule_words = (f"at least {CHOICE_RUNS} runs in each framework, at most "
+    rule_words = (f"seeds {CHOICE_SEEDS[0]}-{CHOICE_SEEDS[-1]}: {CHOICE_RUNS} runs in each "
+                  "framework, at most "
                   f"{CHOICE_RISING:.0%} still rising by more than {RISE_TOL:g} F1 over the "
                   f"last {LATE} epochs")
     if not qualified:
