@@ -116,3 +116,19 @@ def test_the_difficulty_table_pairs_each_ablation_with_the_whole_task():
         assert gains[preset] == pytest.approx(up)
     assert np.isnan(gains["realistic"]) and (table.seeds == 3).all()
     assert (difficulty_table(rule=None).reading == "waits for the stopping rule").all()
+
+
+def test_the_chosen_rule_joins_the_sensitivity_table(monkeypatch):
+    from utils.results import comparisons as C
+
+    monkeypatch.setattr(C, "GRID_RULE", RULE)
+    table = C.stopping_sensitivity(rule_results=_results(0.05))
+    ladder = table[table.toggle == LADDER_TOGGLE].set_index("framework")
+    # On the synthetic classroom runs the gap closes once trained: within under the rule.
+    assert ladder.loc["torch", RULE].endswith("within")
+    others = table[table.toggle != LADDER_TOGGLE]
+    assert (others[RULE] == "").all()  # no runs under the rule: no verdict, no move
+    for fw in ("torch", "keras"):
+        own = ladder.loc[fw, "patience 15"].split(", ")[1]
+        moved = f"within under {RULE}" in ladder.loc[fw, "stopping rule"]
+        assert moved == (own != "within")

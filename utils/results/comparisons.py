@@ -836,12 +836,16 @@ REPLAYED_PATIENCE = (5, 10)  # shorter rules replayed exactly from the stored cu
 
 
 def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setting]] | None
-                         = None, patiences: Sequence[int] = REPLAYED_PATIENCE) -> pd.DataFrame:
+                         = None, patiences: Sequence[int] = REPLAYED_PATIENCE,
+                         rule_results=None) -> pd.DataFrame:
     """Each comparison's verdict at convergence under the grids' stopping rule and under
     each shorter ``patience``, replayed on the same runs' stored curves
     (:func:`replay_kept`; each rule's table is its own Benjamini–Hochberg family, as the
-    lab's is). Columns: ``toggle``, ``framework``, one per rule (the mean difference and
-    the verdict in a word), and ``stopping rule``: "same verdict" or which rules move it.
+    lab's is), and once a rule is chosen (:data:`~utils.results.grids.GRID_RULE`) under
+    that rule, from its own runs (``rule_results``, default the tables of
+    :data:`RULE_TABLES`). Columns: ``toggle``, ``framework``, one per rule (the mean
+    difference and the verdict in a word), and ``stopping rule``: "same verdict" or which
+    rules move it.
 
     A verdict that moves when the models stop a few epochs earlier is a verdict about the
     stopping rule as much as about the default (introduced in 08).
@@ -859,6 +863,13 @@ def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setti
         for p in rules}
     pairs = lab_pairs() if pairs is None else pairs
     rules = sorted(tables, reverse=True)
+    if GRID_RULE is not None:  # the chosen rule's own runs, its own family
+        runs = all_results(RULE_TABLES) if rule_results is None else rule_results
+        chosen = budget_summary(lab_pairs(), runs, (CONVERGED,), rule=GRID_RULE,
+                                family="the lab's, chosen rule")
+        tables[GRID_RULE] = chosen if pairs == lab_pairs() else budget_summary(
+            pairs, runs, (CONVERGED,), declared=chosen, family="these pairs", rule=GRID_RULE)
+        rules.append(GRID_RULE)
     rows = []
     words = {"alone": "within after BH"}  # clear alone, not after the family adjustment
     for i, (toggle, _, _) in enumerate(pairs):
@@ -867,14 +878,17 @@ def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setti
         for p in rules:
             r = tables[p].loc[i].to_dict()
             states[p] = words.get(_state(r), _state(r))
-            row[f"patience {p}"] = ("" if states[p] in ("missing", "undecidable") else
-                                    f"{r['mean difference']:+.3f}, {states[p]}")
-        moved = [p for p in rules[1:] if states[p] != states[own]]
+            row[p if isinstance(p, str) else f"patience {p}"] = (
+                "" if states[p] in ("missing", "undecidable") else
+                f"{r['mean difference']:+.3f}, {states[p]}")
+        moved = [p for p in rules[1:] if states[p] != states[own]
+                 and states[p] not in ("missing", "undecidable")]
         row["stopping rule"] = (
             "not decided" if states[own] in ("missing", "undecidable") else
             "same verdict" if not moved else
             f"{states[own]} at patience {own}; " + ", ".join(
-                f"{states[p]} at {p}" for p in moved))
+                f"{states[p]} " + (f"under {p}" if isinstance(p, str) else f"at {p}")
+                for p in moved))
         rows.append(row)
     return pd.DataFrame(rows)
 
