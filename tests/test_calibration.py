@@ -68,6 +68,7 @@ def test_once_a_rule_is_chosen_the_lessons_preset_is_read_under_it(monkeypatch):
                           "seed": s, "data_seed": s, "stop_reason": "patience",
                           "test_f1": low + 0.01 * s, "epoch_test_f1": [0.3] * (BUDGET + 5)}
                          for s in range(10)])
+    monkeypatch.setattr(C, "GRID_RULE", None)
     assert len(calibration_table(pd.DataFrame(_rows("realistic_a", [0.5], 0.3)))) == len(
         REALISTIC_CANDIDATES)  # no rule chosen: the candidates only
     monkeypatch.setattr(C, "GRID_RULE", rule)

@@ -287,7 +287,7 @@ STOPPING_SEEDS = range(3)
 # that move with the patience): None until :func:`utils.results.stopping.choose_rule`
 # chooses one from the ``stopping`` grid, then that rule's name (a test keeps the two equal).
 # The stored trained grids keep the rule they ran under (utils.networks.recipe.TRAINED).
-GRID_RULE: str | None = None
+GRID_RULE: str | None = "plateau η/10 every 10, patience 30"
 
 
 def stopping_rule(recipe: Recipe, rule: str) -> Recipe:

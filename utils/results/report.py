@@ -232,7 +232,9 @@ def _decidable(rows: list[dict], jobs: list[Job]) -> str:
 
 def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     t = table.copy()
-    t["95 % CI, seeds"] = [bracket(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
+    none = pd.Series(np.nan, index=t.index)  # no comparison with its seeds yet: no interval
+    t["95 % CI, seeds"] = [bracket(lo, hi) for lo, hi in zip(t.get("CI low", none),
+                                                              t.get("CI high", none))]
     clip = t.get("clip CI low", pd.Series(np.nan, index=t.index))
     t["95 % CI, test clips"] = [bracket(lo, hi) for lo, hi in
                                 zip(clip, t.get("clip CI high", clip))]
