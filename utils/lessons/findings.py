@@ -277,6 +277,7 @@ def plot_tasks(table: pd.DataFrame | None = None) -> plt.Figure | None:
 def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(order) + 1.6), sharey=True)
     for ax, fw in zip(axes, ("torch", "keras")):
+        labelled: set = set()  # each budget's first marker carries its legend label
         for y, t in enumerate(order):
             for budget, style, dy, fill in ((BUDGET, SIDE_STYLE[0], -0.17, "none"),
                                             (CONVERGED, SIDE_STYLE[1], 0.17, None)):
@@ -288,8 +289,10 @@ def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Fig
                             xerr=[[r["mean difference"] - lo], [hi - r["mean difference"]]]
                             if np.isfinite(lo) else None, marker=style["marker"],
                             color=style["color"], mfc=fill or style["color"], ms=6,
-                            label=(f"after {BUDGET} epochs" if budget == BUDGET else
-                                   TRAINED_LABEL) if y == 0 else None)
+                            label=None if budget in labelled else (
+                                f"after {BUDGET} epochs" if budget == BUDGET else
+                                TRAINED_LABEL))
+                labelled.add(budget)
         ax.axvline(0, color="k", lw=0.8)
         if divider is not None:
             ax.axhline(divider - 0.5, color="0.4", lw=1, ls=":")
