@@ -164,7 +164,13 @@ SIZE_EFFECTS = {  # effect → (from, to)
 # without a better validation F1. That is a third of the stopping rule's patience, so a run
 # that has stopped improving drops η twice, as the 12-epoch schedule does, before the rule
 # ends it, and any improvement after a drop starts both counts again.
-TRAINED_PLATEAU_EPOCHS = TRAINED["patience"] // 3
+def plateau_epochs(patience: int) -> int:
+    """Quiet epochs before a step-decay setting drops η under a rule of this ``patience``:
+    a third of it, so η drops twice before the rule ends a run that stopped improving."""
+    return patience // 3
+
+
+TRAINED_PLATEAU_EPOCHS = plateau_epochs(TRAINED["patience"])
 
 
 def trained_toggle(recipe: Recipe, preset: str = "classroom", rule: str | None = None) -> Recipe:
@@ -191,7 +197,7 @@ def trained_toggle(recipe: Recipe, preset: str = "classroom", rule: str | None =
     """
     r = trained(recipe) if rule is None else stopping_rule(recipe, rule)
     if r.lr_schedule == "step":
-        r = replace(r, lr_schedule="plateau", lr_step_epochs=r.patience // 3)
+        r = replace(r, lr_schedule="plateau", lr_step_epochs=plateau_epochs(r.patience))
     k = epochs_scale(preset)
     if k == 1:
         return r
