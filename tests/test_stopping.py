@@ -69,6 +69,7 @@ def test_rerun_list_is_what_the_tables_say_moved_or_claimed_a_destination():
 
 
 def test_the_rule_grids_cover_every_comparison_they_serve(monkeypatch):
+    from utils.networks.recipe import KERAS_2017, PYTORCH
     from utils.results.comparisons import lab_pairs, sequential_pairs
 
     monkeypatch.setattr(G, "GRID_RULE", next(iter(STOPPING_RULES)))
@@ -83,6 +84,12 @@ def test_the_rule_grids_cover_every_comparison_they_serve(monkeypatch):
                 job = G.Job(G.under_grid_rule(side.recipe), side.framework, seed)
                 assert job.key in rerun | made, (toggle, side.label, seed)
     assert not rerun & made  # a run the stopping grid made under the rule is not made twice
+    # The ladder's ends come first, seed by seed, so a part-way grid holds the whole ladder.
+    ends = (PYTORCH.name, KERAS_2017.name)
+    jobs = G.GRIDS["rerun"]()
+    n_ends = sum(j.recipe.name in ends for j in jobs)
+    assert n_ends and all(j.recipe.name in ends for j in jobs[:n_ends])
+    assert [j.seed for j in jobs[:n_ends]] == sorted(j.seed for j in jobs[:n_ends])
     # The sequential plan's added seeds: 10-29, after the rerun grid's ten, nothing twice.
     assert sorted({j.seed for j in sequential}) == list(range(10, 30))
     assert {j.key for j in sequential}.isdisjoint(rerun)
@@ -110,6 +117,13 @@ def test_the_realistic_grid_is_the_story_on_the_realistic_task(monkeypatch):
     first = jobs[:len(G.SEEDS)]
     assert {(j.framework, j.recipe) for j in first} == {
         ("keras", G.under_grid_rule(KERAS_2017, "realistic"))}
+    # Then the ladder's ends in both frameworks on every seed, before any rung between them.
+    ends = {G.under_grid_rule(r, "realistic") for r in (PYTORCH, KERAS_2017)}
+    n_ends = 3 * len(G.SEEDS)  # PYTORCH in both frameworks, KERAS_2017 in PyTorch
+    assert {j.recipe for j in jobs[len(G.SEEDS):len(G.SEEDS) + n_ends]} <= ends
+    assert not {j.recipe for j in jobs[len(G.SEEDS) + n_ends:]} & ends
+    assert [j.seed for j in jobs[len(G.SEEDS):len(G.SEEDS) + n_ends]] == sorted(
+        j.seed for j in jobs[len(G.SEEDS):len(G.SEEDS) + n_ends])
 
 
 def test_the_ablation_grid_takes_one_knob_group_off_at_a_time(monkeypatch):
