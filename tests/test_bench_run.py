@@ -75,3 +75,46 @@ def test_the_live_runs_time_the_default_threads_and_one_per_cpu():
             assert "--threads" not in cmd and str(LIVE_THREADS) in threads
         else:
             assert cmd[cmd.index("--threads") + 1] == str(available_cpus()) > "1"
+
+
+def test_the_notebooks_beside_a_busy_process_are_one_per_framework_in_classroom_mode():
+    from benchmarks.run import BESIDE_BUSY_NOTEBOOKS, notebook_commands
+    from utils.common.frameworks import LIVE_THREADS
+
+    cmds = notebook_commands()
+    assert len(cmds) == len(BESIDE_BUSY_NOTEBOOKS) == 2
+    assert {label.split("(")[1].rstrip(")") for label, _ in cmds} == {"Keras", "PyTorch"}
+    for (label, threads), cmd in cmds.items():
+        assert label[:2] in BESIDE_BUSY_NOTEBOOKS and str(LIVE_THREADS) in threads
+        assert "smoke=False" in cmd[-1] and "seconds=" in cmd[-1]
+
+
+def test_the_beside_busy_section_states_its_goals_and_can_replace_itself():
+    from benchmarks.report import replace_section
+    from benchmarks.run import BESIDE_END, BESIDE_START, GOALS, beside_busy_section
+
+    live = [{"run": "torch", "threads": "default (1)", "quiet_s": 10.0, "beside_busy_s": 11.0,
+             "beside / quiet": 1.1},
+            {"run": "torch", "threads": "2 (one per CPU)", "quiet_s": 5.0,
+             "beside_busy_s": 15.0, "beside / quiet": 3.0}]
+    nb = [{"run": "03_pytorch_port (PyTorch)", "threads": "default (1)", "quiet_s": 80.0,
+           "beside_busy_s": 120.0, "beside / quiet": 1.5}]
+    text = beside_busy_section(live, nb, 0.1, 3, "python benchmarks/run.py --beside-busy")
+    assert text.startswith(BESIDE_START) and text.endswith(BESIDE_END)
+    goals = [line for line in text.splitlines() if "beside one busy process over quiet" in line]
+    # the worst default-thread row of each kind, not the one-per-CPU row
+    assert [g.split("|")[-2].strip() for g in goals] == ["1.1", "1.5"]
+    assert all(f"<= {GOALS['beside_busy_ratio']}" in g for g in goals)
+    page = f"# Benchmarks\n\nabove\n\n{text}\n\nbelow\n"
+    again = replace_section(page, beside_busy_section(live, [], 0.2, 3, "cmd"),
+                            BESIDE_START, BESIDE_END)
+    assert again.count(BESIDE_START) == 1 and "above" in again and "below" in again
+    assert "03_pytorch_port" not in again and "0.20" in again
+
+
+def test_write_is_refused_without_beside_busy(capsys):
+    from benchmarks.run import main
+
+    with pytest.raises(SystemExit):
+        main(["--write"])
+    assert "--write" in capsys.readouterr().err
