@@ -235,3 +235,22 @@ def test_the_sequential_plan_decides_at_the_first_look_that_can_and_spends_its_e
     # A comparison decided at an earlier look keeps that decision.
     early = [r(0.0001, 0.02, 0.05), *first[1:]]
     assert sequential_decision([early, second])[0] == (10, "larger")
+
+
+def test_a_decided_comparison_leaves_the_sequential_family():
+    from utils.results.stats import Paired, sequential_decision
+
+    def r(p, lo, hi):
+        return Paired(10, 0.5, 0.5, (lo + hi) / 2, lo, hi, p, 0.02, 0.5, 0.0)
+
+    # Look 1 decides the first (its interval within the margin) and leaves the second open.
+    first = [r(0.9, -0.004, 0.006), r(0.5, -0.03, 0.03)]
+    # Look 2 tests the open one alone: p = 0.012 is below the look's 0.015. Had the decided
+    # one (p = 0.9) stayed in the family, BH would give it q = 0.024: undecided.
+    second = [None, r(0.012, 0.001, 0.03)]
+    assert sequential_decision([first, second]) == [(10, "no effect beyond ±0.01"),
+                                                    (20, "larger")]
+    assert sequential_decision([first, [first[0], second[1]]]) == sequential_decision(
+        [first, second])  # a decided comparison's later value is not read
+    with pytest.raises(ValueError, match="still open"):
+        sequential_decision([first, [None, None]])

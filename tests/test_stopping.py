@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from utils.results import grids as G
@@ -141,3 +142,50 @@ def test_the_ablation_grid_takes_one_knob_group_off_at_a_time(monkeypatch):
         assert {k: v for k, v in full.items() if k not in knobs} == ablated
         assert set(full) & set(knobs)
     assert {j.recipe for j in jobs} == {G.under_grid_rule(KERAS_2017, j.preset) for j in jobs}
+
+
+def _fake_scores(noisy: set, seeds: int):
+    """A stand-in for ``scores_at``: every setting of the sequential family scores its own
+    level on each seed, the ``noisy`` ones with a spread that leaves their comparisons open."""
+    from utils.results.comparisons import sequential_pairs
+
+    rng = np.random.default_rng(0)
+    sides = {(s.framework, s.recipe): s for _, a, b in sequential_pairs() for s in (a, b)}
+    level = {k: 0.5 + 0.03 * i for i, k in enumerate(sides)}
+    draws = {k: rng.normal(0, 0.05 if k in noisy else 0.001, 30) for k in sides}
+
+    def scores_at(results, setting, budget, rule=None, **_):
+        k = (setting.framework, setting.recipe)
+        return {s: {"f1": level[k] + draws[k][s]} for s in range(seeds)}
+
+    return scores_at
+
+
+def test_the_sequential_plan_adds_seeds_only_where_a_comparison_is_open(monkeypatch):
+    from utils.results import comparisons as C
+
+    pairs = C.sequential_pairs()
+    torch_nesterov = next(b for t, a, b in pairs
+                          if t == "Nesterov formula" and a.framework == "torch")
+    noisy = {(torch_nesterov.framework, torch_nesterov.recipe)}
+    # Before the first look is stored, which settings need seeds is not known.
+    monkeypatch.setattr(C, "scores_at", _fake_scores(noisy, seeds=9))
+    with pytest.raises(G.GridNotReady, match="first look"):
+        C.sequential_jobs(pd.DataFrame())
+    monkeypatch.setattr(C, "scores_at", _fake_scores(noisy, seeds=10))
+    table = C.sequential_summary(pd.DataFrame())
+    still_open = table.decision.str.startswith("undecided")
+    # The noisy setting opens the two comparisons it sits in; the rest are decided.
+    assert still_open.sum() == 2 and (table["looks taken"] == 1).all()
+    jobs = C.sequential_jobs(pd.DataFrame())
+    assert {j.seed for j in jobs} == set(range(10, 20))
+    wanted = {(s.framework, G.under_grid_rule(s.recipe))
+              for (_, a, b), o in zip(pairs, still_open) if o for s in (a, b)}
+    assert {(j.framework, j.recipe) for j in jobs} == wanted and len(wanted) == 3
+    assert len(jobs) == 3 * 10
+    # At the second look only the open ones are computed; the decided keep their look.
+    monkeypatch.setattr(C, "scores_at", _fake_scores(noisy, seeds=20))
+    table = C.sequential_summary(pd.DataFrame())
+    assert (table["looks taken"] == 2).all()
+    assert (table["seeds at decision"][~still_open] == 10).all()
+    assert (table["seeds at decision"][still_open] == 20).all()

@@ -33,6 +33,7 @@ from utils.results.comparisons import (
     calibration_table,
     lab_summary,
     readings,
+    sequential_jobs,
     sequential_summary,
     size_change,
     size_summary,
@@ -119,13 +120,15 @@ def _run_engine(args: argparse.Namespace):
 def _command(args: argparse.Namespace) -> int:
     if args.cmd == "run":
         t0 = time.perf_counter()
-        grid = args.grid
+        # The sequential plan adds the next look's seeds only where a comparison is open.
+        grid = sequential_jobs() if args.grid == "sequential" else args.grid
         if args.data is not None:
             try:  # a torn DCASE manifest would read as a dataset of no clips
                 require_dataset(args.data)
             except (ValueError, DatasetError) as e:
                 raise ValueError(f"--data {args.data!r}: {e}") from None
-            grid = with_preset(GRIDS[args.grid](), args.data)
+            grid = with_preset(grid if isinstance(grid, list) else GRIDS[args.grid](),
+                               args.data)
         path = run_grid(grid, name=args.grid, engine=_run_engine(args), limit=args.limit)
         shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
         print(f"table={shown} rows={len(read_table(path))} "

@@ -39,9 +39,12 @@ from utils.results.grids import (
     SIZE_PRESETS,
     TORCH_LADDER,
     UNPLANNED_SIZE_PRESETS,
+    GridNotReady,
+    Job,
     extras,
     gate_rung,
     trained_toggle,
+    under_grid_rule,
 )
 from utils.results.stats import (
     EQUIVALENCE_MARGIN,
@@ -901,41 +904,54 @@ def sequential_pairs(preset: str = "classroom") -> list[tuple[str, Setting, Sett
     return [p for p in lab_pairs(preset) if p[0] in (*THREAD_CULPRITS, LADDER_TOGGLE)]
 
 
-def sequential_summary(results=None, preset: str = "classroom") -> pd.DataFrame:
-    """Where each comparison of :func:`sequential_pairs` stands in the plan stated before
-    its added seeds were run (:func:`~utils.results.stats.sequential_decision`): trained
-    runs under the chosen stopping rule (:data:`~utils.results.grids.GRID_RULE`; the
-    ``rerun`` grid's ten seeds, then the ``sequential`` grid's), the seeds paired, the last
-    look whose seeds are all stored, and the decision (or "undecided" while the next look
-    waits for its seeds, "waits for the stopping rule" while none is chosen)."""
+def _sequential_looks(results, preset: str):
+    """The sequential plan on the stored runs: per comparison of :func:`sequential_pairs`
+    its paired scores, the looks taken (each comparison still open at a look computed on
+    that look's seeds, ``None`` for one decided before) and the decisions."""
     pairs = sequential_pairs(preset)
-    if GRID_RULE is None:  # its seeds are the rerun and sequential grids', under that rule
-        return pd.DataFrame([{"toggle": t, "framework": a.framework, "seeds": 0,
-                              "looks taken": 0, "decision": "waits for the stopping rule"}
-                             for t, a, _ in pairs])
-    results = all_results(RULE_TABLES) if results is None else results
     scores = []
     for _, a, b in pairs:
         sa = scores_at(results, a, CONVERGED, rule=GRID_RULE)
         sb = scores_at(results, b, CONVERGED, rule=GRID_RULE)
         shared = sorted(set(sa) & set(sb))
         scores.append(({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared}))
-    by_look = []
+    by_look: list[list] = []
     for n, alpha in zip(SEQUENTIAL_LOOKS, SEQUENTIAL_ALPHA):
-        if any(len(a) < n for a, _ in scores):
-            break  # a look is taken once every comparison of the family has its seeds
+        decided = sequential_decision(by_look)
+        still_open = [i for i in range(len(pairs))
+                      if not by_look or decided[i][1] == "undecided"]
+        # A look is taken once every comparison still open has its seeds.
+        if not still_open or any(len(scores[i][0]) < n for i in still_open):
+            break
         by_look.append([paired({s: a[s] for s in sorted(a)[:n]}, b, level=1 - alpha)
-                        for a, b in scores])
-    decided = sequential_decision(by_look)
+                        if i in still_open else None for i, (a, b) in enumerate(scores)])
+    return pairs, scores, by_look, sequential_decision(by_look)
+
+
+def sequential_summary(results=None, preset: str = "classroom") -> pd.DataFrame:
+    """Where each comparison of :func:`sequential_pairs` stands in the plan stated before
+    its added seeds were run (:func:`~utils.results.stats.sequential_decision`): trained
+    runs under the chosen stopping rule (:data:`~utils.results.grids.GRID_RULE`; the
+    ``rerun`` grid's ten seeds, then the ``sequential`` grid's), the seeds paired, the looks
+    taken, the decision and the interval it was made on (or "undecided" while the next look
+    waits for its seeds, "waits for the stopping rule" while none is chosen)."""
+    if GRID_RULE is None:  # its seeds are the rerun and sequential grids', under that rule
+        return pd.DataFrame([{"toggle": t, "framework": a.framework, "seeds": 0,
+                              "looks taken": 0, "decision": "waits for the stopping rule"}
+                             for t, a, _ in sequential_pairs(preset)])
+    results = all_results(RULE_TABLES) if results is None else results
+    pairs, scores, by_look, decided = _sequential_looks(results, preset)
     rows = []
     for i, ((toggle, a, _), (sa, _)) in enumerate(zip(pairs, scores)):
         row = {"toggle": toggle, "framework": a.framework, "seeds": len(sa),
                "looks taken": len(by_look)}
         if by_look:
-            r = by_look[len(by_look) - 1][i]
-            row.update({"mean difference": r.diff, "CI low": r.ci_low, "CI high": r.ci_high,
-                        "interval level": 1 - SEQUENTIAL_ALPHA[len(by_look) - 1],
-                        "decision": decided[i][1]})
+            # the last look that computed it: where it was decided, or the last one taken
+            k = max(j for j, look in enumerate(by_look) if look[i] is not None)
+            r = by_look[k][i]
+            row.update({"seeds at decision": SEQUENTIAL_LOOKS[k], "mean difference": r.diff,
+                        "CI low": r.ci_low, "CI high": r.ci_high,
+                        "interval level": 1 - SEQUENTIAL_ALPHA[k], "decision": decided[i][1]})
             if decided[i][1] == "undecided" and len(by_look) < len(SEQUENTIAL_LOOKS):
                 row["decision"] = (f"undecided: next look at "
                                    f"{SEQUENTIAL_LOOKS[len(by_look)]} seeds")
@@ -943,6 +959,38 @@ def sequential_summary(results=None, preset: str = "classroom") -> pd.DataFrame:
             row["decision"] = f"waiting for {SEQUENTIAL_LOOKS[0]} seeds"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def sequential_jobs(results=None, preset: str = "classroom") -> list[Job]:
+    """The runs the sequential plan asks for next: the next look's seeds of every setting
+    that a comparison still open uses (``python -m utils.experiments run --grid
+    sequential`` runs these; ``GRIDS["sequential"]`` lists the plan's most, every setting
+    on every added seed). Empty once every comparison is decided or the last look is
+    taken.
+
+    Raises :class:`~utils.results.grids.GridNotReady` while no stopping rule is chosen or
+    the first look (the ``rerun`` grid's ten seeds of every comparison) is not all stored:
+    which settings need more seeds is known only from it.
+    """
+    if GRID_RULE is None:
+        raise GridNotReady("the sequential plan's seeds run under the stopping rule the "
+                           "`stopping` grid chooses, and none is chosen yet")
+    results = all_results(RULE_TABLES) if results is None else results
+    pairs, scores, by_look, decided = _sequential_looks(results, preset)
+    if not by_look:
+        have = sum(len(a) >= SEQUENTIAL_LOOKS[0] for a, _ in scores)
+        raise GridNotReady(
+            f"the sequential plan's next seeds wait for its first look: {have} of "
+            f"{len(pairs)} comparisons have their {SEQUENTIAL_LOOKS[0]} paired seeds "
+            "(run `python -m utils.experiments run --grid rerun` first)")
+    if len(by_look) == len(SEQUENTIAL_LOOKS):
+        return []
+    seeds = range(SEQUENTIAL_LOOKS[len(by_look) - 1], SEQUENTIAL_LOOKS[len(by_look)])
+    settings = {(side.framework, side.recipe): side
+                for i, (_, a, b) in enumerate(pairs) if decided[i][1] == "undecided"
+                for side in (a, b)}
+    return [Job(under_grid_rule(side.recipe, side.preset), side.framework, seed, side.preset)
+            for seed in seeds for side in settings.values()]
 
 
 # --- the toggle and size tables of notebook 08 --------------------------------------------

@@ -355,8 +355,11 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "At each look a comparison is decided as larger (BH over the family at that level) "
         f"or as no effect beyond ±{EQUIVALENCE_MARGIN:g} F1 (its interval at that level "
         "within the margin), and otherwise waits for the next look; after the last look it "
-        "stays undecided. A look is taken once every comparison of the family has its "
-        "seeds.",
+        "stays undecided. A decided comparison takes no more seeds and leaves the family: "
+        "each look's BH runs over the comparisons still open, a look is taken once each of "
+        "them has its seeds, and the `sequential` grid runs the next look's seeds of the "
+        "settings they use, so its row count above is the plan's most (this amendment was "
+        "made before any look's seeds were stored).",
         markdown_table(sequential_summary().assign(
             interval=lambda t: [bracket(lo, hi) for lo, hi in zip(t["CI low"], t["CI high"])]
             if "CI low" in t else "").drop(columns=["CI low", "CI high"], errors="ignore")),

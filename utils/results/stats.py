@@ -378,23 +378,27 @@ def ruled_out(ci_low: float, ci_high: float) -> float:
 
 # Looks at 10, 20 and 30 paired seeds; the two-sided error is spent across them (a simple
 # increasing spend that sums to 0.05, so stopping early costs power, never error). At each
-# look a comparison is decided as "larger" when BH over its family at that look's level calls
-# it, as "no effect beyond the margin" when its interval at that level lies within
-# ±EQUIVALENCE_MARGIN (two one-sided tests, read from the interval), and otherwise waits for
-# the next look; after the last one it stays undecided, and says so.
+# look a comparison still open is decided as "larger" when BH over the comparisons still
+# open at that look's level calls it, as "no effect beyond the margin" when its interval at
+# that level lies within ±EQUIVALENCE_MARGIN (two one-sided tests, read from the interval),
+# and otherwise waits for the next look; after the last one it stays undecided, and says so.
+# A decided comparison takes no more seeds and leaves the family (amended before any look's
+# seeds were stored: a look's family is the comparisons it can still decide).
 SEQUENTIAL_LOOKS = (10, 20, 30)
 SEQUENTIAL_ALPHA = (0.005, 0.015, 0.03)
 
 
-def sequential_decision(results_by_look: list[list[Paired]],
+def sequential_decision(results_by_look: list[list[Paired | None]],
                         margin: float = EQUIVALENCE_MARGIN) -> list[tuple[int, str]]:
     """Walk a family of paired comparisons through the looks of the sequential plan.
 
-    ``results_by_look[k]`` holds, for look ``k`` that has all its seeds, every comparison of
-    the family computed on its first ``SEQUENTIAL_LOOKS[k]`` paired seeds at level
-    ``1 - SEQUENTIAL_ALPHA[k]``. Returns per comparison ``(seeds, decision)``: the look where
-    it was decided and "larger", "no effect beyond ±margin", or, where the looks run out,
-    "undecided" (with the seeds of the last look it reached).
+    ``results_by_look[k]`` holds, for look ``k`` that has all its seeds, each comparison
+    still open at that look computed on its first ``SEQUENTIAL_LOOKS[k]`` paired seeds at
+    level ``1 - SEQUENTIAL_ALPHA[k]`` (``None``, or any value, for one decided at an earlier
+    look: it is not read). Benjamini–Hochberg at each look runs over the comparisons still
+    open. Returns per comparison ``(seeds, decision)``: the look where it was decided and
+    "larger", "no effect beyond ±margin", or, where the looks run out, "undecided" (with
+    the seeds of the last look it reached).
 
     Examples
     --------
@@ -403,16 +407,25 @@ def sequential_decision(results_by_look: list[list[Paired]],
     >>> wide = Paired(10, 0.5, 0.5, 0.0, -0.03, 0.03, 0.9, 0.05, 0.5, 0.0)
     >>> sequential_decision([[big, flat, wide]])
     [(10, 'larger'), (10, 'no effect beyond ±0.01'), (10, 'undecided')]
+    >>> sequential_decision([[big, flat, wide], [None, None, flat]])
+    [(10, 'larger'), (10, 'no effect beyond ±0.01'), (20, 'no effect beyond ±0.01')]
+
+    Raises ValueError when a look lacks a comparison that is still open there.
     """
     if not results_by_look:
         return []
     out: list[tuple[int, str] | None] = [None] * len(results_by_look[0])
     for k, family in enumerate(results_by_look):
         alpha, n = SEQUENTIAL_ALPHA[k], SEQUENTIAL_LOOKS[k]
-        q = false_discovery_control([r.p for r in family], method="bh")
-        for i, (r, qi) in enumerate(zip(family, q)):
-            if out[i] is not None:
-                continue
+        still_open = [i for i, o in enumerate(out) if o is None]
+        if any(family[i] is None for i in still_open):
+            raise ValueError(f"look {k + 1} ({n} seeds) lacks comparisons still open there: "
+                             f"{[i for i in still_open if family[i] is None]}")
+        if not still_open:
+            break
+        q = false_discovery_control([family[i].p for i in still_open], method="bh")
+        for i, qi in zip(still_open, q):
+            r = family[i]
             if qi < alpha:
                 out[i] = (n, "larger")
             elif ruled_out(r.ci_low, r.ci_high) <= margin:
