@@ -118,8 +118,9 @@ def test_clip_bootstrap_is_zero_for_the_same_predictions_and_positive_for_better
 
 
 def test_clip_bootstrap_gives_the_numbers_of_resampling_every_seed_at_once():
-    """The interval sums each seed's resampled counts one seed at a time (memory): the
-    same numbers, to the last bit, as the one-array form it replaced, written out here."""
+    """The interval counts each resample's clips with a matrix of draw counts (memory and
+    speed): the same numbers, to the last bit, as gathering every drawn clip of every
+    seed in one array, written out here."""
     rng = np.random.default_rng(5)
     y = rng.random((120, 17)) < 0.15
     probs_a = [rng.random((120, 17)) for _ in range(4)]

@@ -27,6 +27,7 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
 from typing import Any, Literal, NoReturn, get_args, get_type_hints
 
 Init = Literal["keras", "torch"]
@@ -111,7 +112,7 @@ class Recipe:
     model_size: Literal["classroom", "paper"] = "classroom"
 
     def __post_init__(self) -> None:
-        hints = get_type_hints(Recipe)
+        hints = _field_hints()
         for f in fields(self):
             value = getattr(self, f.name)
             hint = hints[f.name]
@@ -156,7 +157,7 @@ class Recipe:
 
         The ``name`` label is left out: two recipes with the same string are the same.
         """
-        base = Recipe()
+        base = _default_recipe()
         changed = {f.name: getattr(self, f.name) for f in fields(self)
                    if f.name != "name" and getattr(self, f.name) != getattr(base, f.name)}
         return json.dumps(changed, sort_keys=True, separators=(",", ":"))
@@ -198,6 +199,18 @@ _RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("epochs", lambda v: v >= 1, "an integer >= 1"),
     ("patience", lambda v: v >= 0, "an integer >= 0 (0: a fixed budget of `epochs` epochs)"),
 )
+
+
+# Read once: a results summary builds tens of thousands of recipes, and resolving the
+# annotations is most of what each check costs.
+@cache
+def _field_hints() -> dict[str, Any]:
+    return get_type_hints(Recipe)
+
+
+@cache
+def _default_recipe() -> Recipe:
+    return Recipe()
 
 
 KERAS_2017 = Recipe(name="keras_2017")
