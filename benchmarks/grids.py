@@ -33,13 +33,13 @@ def grid_times() -> list[dict]:
     and for a grid still filling up the rows left, the CPU-hours of those that can be
     costed (:func:`utils.results.report.left_cost`), the uncosted ones, and the wall hours
     the whole grid should take at the recorded pace (where every row left is costed)."""
-    from utils.results.comparisons import CONVERGED_TABLES
+    from utils.results.comparisons import CONVERGED_TABLES, RULE_TABLES
     from utils.results.grids import GRIDS, GridNotReady
     from utils.results.report import left_cost, split_rows
     from utils.results.store import read_table, table_path
 
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
-    trained = [r for name in CONVERGED_TABLES for r in tables.get(name, [])]
+    trained = [r for name in (*CONVERGED_TABLES, *RULE_TABLES) for r in tables.get(name, [])]
     rows = []
     for name, table in tables.items():
         if not table:

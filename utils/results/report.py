@@ -15,11 +15,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from utils.networks.recipe import TRAINED
+from utils.networks.recipe import TRAINED, Recipe
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED_TABLES,
     MIN_SEEDS,
+    RULE_TABLES,
     backend_summary,
     backend_table,
     bh_families,
@@ -146,6 +147,12 @@ def _capped(rows: list[dict]) -> str:
             f"by the patience rule")
 
 
+def _rule(recipe: Recipe) -> tuple:
+    # What sets a trained run's length besides its setting: the stopping rule's fields.
+    return (recipe.epochs, recipe.patience, recipe.lr_schedule, recipe.lr_step_epochs,
+            recipe.lr_decay)
+
+
 def left_cost(rows: list[dict], jobs: list[Job],
               trained_rows: list[dict]) -> tuple[int, float, Counter]:
     """What a grid still lacks: the number of missing jobs, the CPU-seconds of those that
@@ -153,8 +160,8 @@ def left_cost(rows: list[dict], jobs: list[Job],
 
     A missing job costs the median run time (``seconds``, one thread) of its own setting's
     stored rows; failing those, of the stored trained-model rows of its framework and
-    dataset (one stopping rule, so comparable lengths); failing both, it is counted as
-    having no estimate rather than guessed.
+    dataset under its own stopping rule (a plateau rule trains longer than patience 15);
+    failing both, it is counted as having no estimate rather than guessed.
 
     Examples
     --------
@@ -172,11 +179,12 @@ def left_cost(rows: list[dict], jobs: list[Job],
     for r in rows:
         own.setdefault((r["framework"], r["preset"], r["recipe"]), []).append(r["seconds"])
     for r in trained_rows:
-        kind.setdefault((r["framework"], r["preset"]), []).append(r["seconds"])
+        kind.setdefault((r["framework"], r["preset"], _rule(Recipe.from_string(r["recipe"]))),
+                        []).append(r["seconds"])
     seconds, unknown = 0.0, Counter()
     for j in left:
         same = own.get((j.framework, j.preset, j.recipe.to_string())) or kind.get(
-            (j.framework, j.preset))
+            (j.framework, j.preset, _rule(j.recipe)))
         if same:
             seconds += float(np.median(same))
         else:
@@ -290,7 +298,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     changes = size_change() if changes is None else changes
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
     tables = {name: read_table(table_path(name)) for name in GRIDS if name != "smoke"}
-    trained = [r for name in CONVERGED_TABLES for r in tables.get(name, [])]
+    trained = [r for name in (*CONVERGED_TABLES, *RULE_TABLES) for r in tables.get(name, [])]
     parts = [
         "# What the stored tables say",
         f"Generated from the tables in `data/results/` by `{COMMAND}`: do not edit by hand "
