@@ -171,6 +171,9 @@ def left_cost(rows: list[dict], jobs: list[Job],
     ...          "seed": 0, "seconds": 3600.0}]
     >>> left_cost(done, jobs, done)
     (3, 7200.0, Counter({('keras', 'classroom'): 1}))
+    >>> from dataclasses import replace  # a longer rule does not borrow the shorter's times
+    >>> left_cost(done, [Job(replace(KERAS_2017, patience=30, epochs=300), "torch", 0)], done)
+    (1, 0.0, Counter({('torch', 'classroom'): 1}))
     """
     done = {Job.of_row(r).key for r in rows}
     left = [j for j in jobs if j.key not in done]
