@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from utils.results import grids as G
 from utils.results.grids import GRID_RULE, RERUN_TOGGLES, STOPPING_RULES
