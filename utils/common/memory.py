@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import math
 import resource
 import subprocess
 import sys
@@ -144,6 +145,11 @@ class TreePeak(NamedTuple):
         return max(self.together_mb, self.largest_mb)
 
 
+# How often, at most, the proportional set sizes are read again below a new resident high:
+# reading them costs tens of milliseconds per process.
+PSS_RECHECK_S = 1.0
+
+
 def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     """Wait for ``proc`` to exit; return the peak, in MB, of the memory of it and every
     process it started, summed, sampled every ``every`` seconds; the largest single
@@ -154,7 +160,8 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     time (a notebook's kernel and the backend process it waits on), which no single
     process's peak gives. A plain sum of resident sizes counts a page twice where two
     processes share it (a process just forked, before it replaces itself), so each time
-    that sum reaches a new high the tree is read again by proportional set size, which
+    that sum reaches a new high, and at most every :data:`PSS_RECHECK_S` seconds while it
+    lies above the peak so far, the tree is read again by proportional set size, which
     counts a shared page once; reading it costs tens of milliseconds per process, too much
     for every sample. Sampling can miss a spike of the sum shorter than ``every``; a
     process's own mark misses only what it allocates in its last ``every`` seconds. So
@@ -184,6 +191,7 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
     import psutil  # a dependency of the Jupyter kernel; needed only here
 
     root, rss_high, peak, upper, anon_high = psutil.Process(proc.pid), 0, 0, 0, 0
+    pss_read = -math.inf
     own: dict[int, int] = {}  # each process's own mark, as last read
     alive: set[int] = set()
     while proc.poll() is None:
@@ -207,9 +215,14 @@ def tree_peak_mb(proc: subprocess.Popen, every: float = 0.1) -> TreePeak:
         # A process that ended since the last sample was alive with these for a while.
         upper = max(upper, sum(own[pid] for pid in alive | set(sizes)))
         alive = set(sizes)
-        if sum(sizes.values()) > rss_high:
-            rss_high = sum(sizes.values())
-            # Proportional set size: a shared page divided among its sharers (Linux 4.14+).
+        # Proportional set size (a shared page divided among its sharers, Linux 4.14+) at
+        # each new high of the resident sum; and, at most once a second, whenever that sum
+        # leaves room above the peak so far: a high set while a just-forked child shared
+        # its parent's pages would otherwise hide the larger sum once it runs its own
+        # program (seen on a loaded machine).
+        total, now = sum(sizes.values()), time.monotonic()
+        if total > rss_high or (total > peak and now - pss_read >= PSS_RECHECK_S):
+            rss_high, pss_read = max(rss_high, total), now
             peak = max(peak, sum(_proc_kb_field(pid, "smaps_rollup", "Pss", rss)
                                  for pid, rss in sizes.items()))
         time.sleep(every)
