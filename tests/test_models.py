@@ -117,3 +117,19 @@ def test_parity_cli_last_line():
                          capture_output=True, text=True, check=True)
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("max_abs_diff=") and float(last.split("=")[1]) <= 1e-4
+
+
+def test_a_keras_model_built_before_training_leaves_the_lab_s_thread_count():
+    """TensorFlow fixes its thread pools at its first op: a model built and shown before
+    it is trained (notebook 02) must not leave training on one thread per host CPU."""
+    import os
+
+    code = ("from utils.networks.model_keras import build_model; "
+            "from utils.networks.recipe import KERAS_2017; "
+            "from utils.common.frameworks import default_threads, threads_in_use; "
+            "m = build_model(KERAS_2017, 0); m.summary(print_fn=lambda *a, **k: None); "
+            "print(threads_in_use('keras'), default_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    used, wanted = out.stdout.split()[-2:]
+    assert used == wanted != "0"

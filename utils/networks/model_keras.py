@@ -22,7 +22,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from utils.common.frameworks import quiet_tensorflow  # noqa: E402
+from utils.common.frameworks import ensure_threads, quiet_tensorflow  # noqa: E402
 
 if os.environ["KERAS_BACKEND"] == "tensorflow":
     quiet_tensorflow()  # before keras, which imports TensorFlow (the other backends do not)
@@ -112,6 +112,10 @@ def build_model(recipe: Recipe, seed: int) -> keras.Model:
     backend's random generator: TensorFlow, JAX and PyTorch draw different numbers from the
     same seed (:mod:`utils.training.backends` gives the other backends TensorFlow's draw).
     """
+    # TensorFlow's first op fixes its thread pools: size them now, as training would, or a
+    # model built to be shown before it is trained (notebook 02) leaves the training on one
+    # thread per host CPU, which collapses beside other work and oversubscribes Binder.
+    ensure_threads("keras")
     if keras.backend.backend() == "tensorflow":
         keras.utils.set_random_seed(seed)
     # (Elsewhere it would import TensorFlow, if installed, only to seed it: hundreds of MB.)
