@@ -242,7 +242,7 @@ def beside_busy_goals(rows: list[dict], notebook_rows: list[dict]) -> list[dict]
 
 
 def beside_busy_section(rows: list[dict], notebook_rows: list[dict], load_at_start: float,
-                        epochs: int, command: str) -> str:
+                        epochs: int, command: str, repeats: int = 3) -> str:
     """The report's marked section on :func:`bench_beside_busy`'s rows: the live runs of
     ``epochs`` and the classroom notebooks, with its own provenance and goals, so that
     ``python benchmarks/run.py --beside-busy --write`` can measure it alone."""
@@ -262,8 +262,8 @@ of {os.cpu_count()}. Load average (1 min) when the measurement started: {load_at
 {markdown_table(beside_busy_goals(rows, notebook_rows))}
 Each framework's {epochs}-epoch classroom run (`python -m utils.train --epochs
 {epochs}`, its own `seconds=`), alone (`quiet_s`) and beside one process that keeps a
-CPU busy (`while True: pass`, `beside_busy_s`), in turns; the lab's default thread count and one
-thread per usable CPU:
+CPU busy (`while True: pass`, `beside_busy_s`), in turns, the median of {repeats}; the lab's
+default thread count and one thread per usable CPU:
 
 {markdown_table(rows)}{notebooks}{BESIDE_END}"""
 
@@ -371,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats of each live run beside a busy process (median; "
                              "default 1 with --quick, else 3)")
+    raw = sys.argv[1:] if argv is None else list(argv)  # the command, as the page states it
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats {args.repeats}: expected at least 1")
@@ -383,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench_beside_busy(commands, repeats)
         notebook_rows = bench_beside_busy(notebook_commands()) if args.write else []
         text = beside_busy_section(rows, notebook_rows, load, LIVE_EPOCHS,
-                                   "python benchmarks/run.py --beside-busy"
-                                   + " --write" * args.write)
+                                   " ".join(["python benchmarks/run.py", *raw]), repeats)
         print(text)
         if args.write:
             write_section(REPORT, text, BESIDE_START, BESIDE_END)
@@ -407,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         "data": bench_data(args.quick),
         "beside_busy": bench_beside_busy(live_run_commands(live_epochs), repeats),
         # Once each: a classroom notebook takes a minute or two.
-        "beside_busy_notebooks": [] if args.quick else bench_beside_busy(notebook_commands()),
+        "beside_busy_notebooks": [] if args.quick or args.skip_notebooks else
+        bench_beside_busy(notebook_commands()),
         "notebooks": [] if args.skip_notebooks else bench_notebooks(
             ("smoke",) if args.quick else ("smoke", "classroom")),
     }
@@ -484,7 +485,7 @@ The two frameworks timed in turns, in blocks of five steps.
 {markdown_table(results['runs'])}
 {beside_busy_section(results['beside_busy'], results['beside_busy_notebooks'],
                      load_at_start, live_epochs,
-                     f"python benchmarks/run.py{' --quick' if args.quick else ''}")}
+                     " ".join(["python benchmarks/run.py", *raw]), repeats)}
 ## Dataset
 
 {markdown_table([{k: v for k, v in d.items()}])}
