@@ -21,6 +21,7 @@ from utils.common.files import atomic_write_text
 from utils.common.repo import REPO_ROOT
 from utils.lessons.headline import FRAMEWORKS, PIPELINE, SIDE_STYLE, TRAINED_LABEL, kind
 from utils.lessons.plots import caption as plot_caption
+from utils.lessons.plots import legend_where_labelled
 from utils.lessons.reference import thread_gap
 from utils.results.comparisons import (
     BUDGET,
@@ -234,7 +235,7 @@ def plot_ladder_both_budgets(results=None, preset: str = "classroom") -> plt.Fig
         ax.set_title(f"the ladder in {FRAMEWORKS[fw]}", fontsize=11)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("test micro-F1 (median, 95 % CI)")
-    axes[0].legend(loc="lower right", fontsize=9)
+    legend_where_labelled(axes, 0, loc="lower right", fontsize=9)
     fig.tight_layout()
     plot_caption(fig, "Each rung switches one default. Median test micro-F1 of the stored "
                  f"trained runs with its 95 % interval, after {BUDGET} epochs (hollow "
@@ -301,7 +302,7 @@ def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Fig
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(order)), order)
     axes[0].invert_yaxis()
-    axes[1].legend(loc="upper right", fontsize=9)
+    legend_where_labelled(axes, 1, loc="upper right", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -75,6 +75,25 @@ def use_lab_style() -> None:
 use_lab_style()
 
 
+def legend_where_labelled(axes, prefer: int = 0, **kwargs) -> None:
+    """Draw one legend on ``axes[prefer]``, or on the first panel that has labelled
+    artists when that one has none (a panel can be empty while a table fills in); no
+    legend when no panel has any, so no figure warns about an empty legend.
+
+    >>> fig, axes = plt.subplots(1, 2)
+    >>> _ = axes[0].plot([0, 1], label="a")
+    >>> legend_where_labelled(axes, prefer=1)
+    >>> axes[0].get_legend() is not None, axes[1].get_legend() is None
+    (True, True)
+    >>> plt.close(fig)
+    """
+    axes = list(np.ravel(axes))
+    for ax in [axes[prefer]] + axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(**kwargs)
+            return
+
+
 def caption(fig: plt.Figure, text: str) -> str:
     """Add ``text`` to the caption under ``fig`` (once: helpers that share a figure each add
     their sentence) and return the whole caption.
