@@ -56,6 +56,7 @@ def test_both_tasks_share_one_family_and_the_answer_is_generated():
     low, high = thread_gap()
     assert f"{low:+.3f} to {high:+.3f}" in answer
     assert "inside it in PyTorch and inside it in Keras" in answer
+    assert "on the realistic task (10 paired seeds)" in answer
     assert "the realistic task says destination in PyTorch" in answer
     assert "the classroom task speed" in answer
     read = task_readings(table).set_index(["task", "toggle", "framework"]).reading
@@ -71,6 +72,11 @@ def test_the_answer_says_what_it_waits_for():
     half = half[half.preset == "classroom"]
     assert "on realistic (PyTorch) and realistic (Keras) yet" in task_answer(
         task_summary(half, rule=RULE))
+    # Five seeds are stored, too few for the exact test: the answer says how far the grids
+    # have got and calls nothing decided.
+    early = task_answer(task_summary(_results(0.05).query("seed < 5"), rule=RULE))
+    assert "(5 of 10 planned paired seeds so far)" in early
+    assert "realistic task says not yet decided (too few paired seeds) in PyTorch" in early
 
 
 def test_every_comparison_is_asked_on_both_tasks_in_both_frameworks():

@@ -37,7 +37,7 @@ from utils.results.comparisons import (
     scores_at,
     stopping_sensitivity,
 )
-from utils.results.grids import KERAS_LADDER, TORCH_LADDER
+from utils.results.grids import KERAS_LADDER, SEEDS, TORCH_LADDER
 from utils.results.stats import bootstrap_ci
 from utils.results.tasks import TASKS, task_summary
 
@@ -125,17 +125,34 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
     for task in TASKS:
         (e_t, c_t), _ = found[task, "torch"]
         (e_k, c_k), _ = found[task, "keras"]
-        parts.append(f"on the {task} task {e_t:+.3f} (PyTorch) and {e_k:+.3f} (Keras) "
-                     f"after {BUDGET} epochs, {c_t:+.3f} and {c_k:+.3f} trained")
+        parts.append(f"on the {task} task ({_seeds_text(table, task)}) {e_t:+.3f} (PyTorch) "
+                     f"and {e_k:+.3f} (Keras) after {BUDGET} epochs, {c_t:+.3f} and "
+                     f"{c_k:+.3f} trained")
     real = {fw: found["realistic", fw] for fw in ("torch", "keras")}
     return (f"The whole ladder of defaults is worth {parts[0]}; {parts[1]}. The thread's "
             f"trained gap was {low:+.3f} to {high:+.3f}: the realistic task's trained gap is "
             + " and ".join(f"{where(v[0][1])} it in {FRAMEWORKS[fw]}" for fw, v in real.items())
             + ". Read as speed or destination, the realistic task says "
-            + " and ".join(f"{v[1]} in {FRAMEWORKS[fw]}" for fw, v in real.items())
+            + " and ".join(f"{TASK_WORDS.get(v[1], v[1])} in {FRAMEWORKS[fw]}"
+                           for fw, v in real.items())
             + ", the classroom task "
-            + " and ".join(f"{found['classroom', fw][1]} in {FRAMEWORKS[fw]}"
-                           for fw in ("torch", "keras")) + ".")
+            + " and ".join(f"{TASK_WORDS.get(found['classroom', fw][1], found['classroom', fw][1])}"
+                           f" in {FRAMEWORKS[fw]}" for fw in ("torch", "keras")) + ".")
+
+
+# How the task answer words a reading that decides nothing (the others read as they are).
+TASK_WORDS = {"open": "not yet decided", "missing": "not yet decided (too few paired seeds)"}
+
+
+def _seeds_text(table: pd.DataFrame, task: str) -> str:
+    """How many paired seeds the whole ladder's rows of ``task`` rest on, and how many the
+    grids plan (:data:`~utils.results.grids.SEEDS`) while fewer are in."""
+    rows = table[(table.task == task) & (table.toggle == LADDER_TOGGLE)]
+    n = sorted({int(v) for v in rows.seeds.dropna()})
+    counted = f"{n[0]}" if n[0] == n[-1] else f"{n[0]}–{n[-1]}"
+    planned = len(SEEDS)
+    return (f"{counted} paired seeds" if n[0] >= planned
+            else f"{counted} of {planned} planned paired seeds so far")
 
 
 def _listed(items: list[str]) -> str:
