@@ -149,6 +149,8 @@ def _seeds_text(table: pd.DataFrame, task: str) -> str:
     grids plan (:data:`~utils.results.grids.SEEDS`) while fewer are in."""
     rows = table[(table.task == task) & (table.toggle == LADDER_TOGGLE)]
     n = sorted({int(v) for v in rows.seeds.dropna()})
+    if not n:
+        return "no paired seeds yet"
     counted = f"{n[0]}" if n[0] == n[-1] else f"{n[0]}–{n[-1]}"
     planned = len(SEEDS)
     return (f"{counted} paired seeds" if n[0] >= planned
