@@ -133,11 +133,14 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
             f"trained gap was {low:+.3f} to {high:+.3f}: the realistic task's trained gap is "
             + " and ".join(f"{where(v[0][1])} it in {FRAMEWORKS[fw]}" for fw, v in real.items())
             + ". Read as speed or destination, the realistic task says "
-            + " and ".join(f"{TASK_WORDS.get(v[1], v[1])} in {FRAMEWORKS[fw]}"
-                           for fw, v in real.items())
-            + ", the classroom task "
-            + " and ".join(f"{TASK_WORDS.get(found['classroom', fw][1], found['classroom', fw][1])}"
-                           f" in {FRAMEWORKS[fw]}" for fw in ("torch", "keras")) + ".")
+            + _read_in_both(found, "realistic") + ", the classroom task "
+            + _read_in_both(found, "classroom") + ".")
+
+
+def _read_in_both(found: dict, task: str) -> str:
+    """``task``'s reading in both frameworks, an undecided one in :data:`TASK_WORDS`."""
+    return " and ".join(f"{TASK_WORDS.get(found[task, fw][1], found[task, fw][1])} in "
+                        f"{FRAMEWORKS[fw]}" for fw in ("torch", "keras"))
 
 
 # How the task answer words a reading that decides nothing (the others read as they are).
