@@ -139,6 +139,9 @@ def test_the_difficulty_table_pairs_each_ablation_with_the_whole_task():
     for preset, up in lift.items():
         assert gains[preset] == pytest.approx(up)
     assert np.isnan(gains["realistic"]) and (table.seeds == 3).all()
+    # A count reads as one: "3", not "3.000"; empty where there is nothing to pair.
+    assert table.set_index("preset")["paired seeds"].to_dict() == {"realistic": "", **{
+        p: "3" for p in lift}}
     assert (difficulty_table(rule=None).reading == "waits for the stopping rule").all()
 
 

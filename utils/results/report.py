@@ -38,6 +38,7 @@ from utils.results.comparisons import (
 from utils.results.grids import (
     CALIBRATION_SEEDS,
     CALIBRATION_TARGET,
+    DESCRIPTIVE,
     GRIDS,
     GridNotReady,
     Job,
@@ -100,7 +101,8 @@ def _grid_line(name: str, rows: list[dict], trained_rows: list[dict]) -> str:
     hours = f", {wall / 3600:.1f} h of wall time recorded" if wall else ""
     mine, others = split_rows(rows, jobs)
     return (f"- `{name}`: {len(mine)} of {len(jobs)} rows{_elsewhere(others)}{hours}"
-            f"{_capped(mine)}{_decidable(mine, jobs)}{_left(mine, jobs, trained_rows)}")
+            f"{_capped(mine)}{_decidable(mine, jobs, name not in DESCRIPTIVE)}"
+            f"{_left(mine, jobs, trained_rows)}")
 
 
 def split_rows(rows: list[dict], jobs: list[Job]) -> tuple[list[dict], list[dict]]:
@@ -228,14 +230,31 @@ def _left(rows: list[dict], jobs: list[Job], trained_rows: list[dict]) -> str:
             f"{its} kind to estimate from ({kinds})")
 
 
-def _decidable(rows: list[dict], jobs: list[Job]) -> str:
-    """For a grid still filling up: how many of its settings have the seeds a verdict needs."""
+def _decidable(rows: list[dict], jobs: list[Job], verdicts: bool = True) -> str:
+    """For a grid still filling up: how many of its settings have the seeds a verdict needs,
+    or, for a grid that makes no verdict, how many have all their seeds.
+
+    Examples
+    --------
+    >>> from utils.networks.recipe import KERAS_2017
+    >>> jobs = [Job(KERAS_2017, "keras", s) for s in range(3)]
+    >>> done = [{"framework": "keras", "preset": "classroom",
+    ...          "recipe": KERAS_2017.to_string(), "seed": 0}]
+    >>> _decidable(done, jobs, verdicts=False)
+    '; 0 of 1 settings have all their 3 seeds (a description, no verdict)'
+    """
     done = {Job.of_row(r).key for r in rows}
     if {j.key for j in jobs} <= done:
         return ""
     seeds: dict[tuple, list[bool]] = {}
     for j in jobs:
         seeds.setdefault((j.framework, j.preset, j.recipe.to_string()), []).append(j.key in done)
+    if not verdicts:
+        full = sum(all(s) for s in seeds.values())
+        planned = {len(s) for s in seeds.values()}
+        each = f"their {planned.pop()} seeds" if len(planned) == 1 else "their seeds"
+        return (f"; {full} of {len(seeds)} settings have all {each} (a description, "
+                f"no verdict)")
     ready = sum(sum(s) >= DECISIVE_SEEDS for s in seeds.values())
     return (f"; {ready} of {len(seeds)} settings have the {DECISIVE_SEEDS} seeds a verdict "
             f"needs")

@@ -105,4 +105,8 @@ def difficulty_table(results=None, rule: str | None = GRID_RULE) -> pd.DataFrame
                         "lowest gain": min(gain), "highest gain": max(gain)})
         row["reading"] = "" if trained else NOT_STORED
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "paired seeds" in table:  # a count, empty on the top row (nothing to pair it with)
+        table["paired seeds"] = ["" if pd.isna(n) else str(int(n))
+                                 for n in table["paired seeds"]]
+    return table
