@@ -31,6 +31,7 @@ from utils.results.comparisons import (
     THREAD_CULPRITS,
     Setting,
     all_results,
+    bracket,
     lab_pairs,
     lab_summary,
     readings,
@@ -112,29 +113,78 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
                 missing.append(f"{task} ({FRAMEWORKS[fw]})")
             else:
                 found[task, fw] = ([r["mean difference"] for r in rows],
-                                   _reading(sub, LADDER_TOGGLE, fw))
+                                   _reading(sub, LADDER_TOGGLE, fw),
+                                   (rows[1].get("CI low"), rows[1].get("CI high")))
     if missing:
         return ("The whole ladder is not stored at both budgets under the chosen stopping "
                 f"rule on {_listed(missing)} yet: the question stays open.")
-    low, high = thread_gap()
-
-    def where(gap: float) -> str:
-        return "inside" if low <= gap <= high else "below" if gap < low else "above"
-
     parts = []
     for task in TASKS:
-        (e_t, c_t), _ = found[task, "torch"]
-        (e_k, c_k), _ = found[task, "keras"]
+        (e_t, c_t), *_ = found[task, "torch"]
+        (e_k, c_k), *_ = found[task, "keras"]
         parts.append(f"on the {task} task ({_seeds_text(table, task)}) {e_t:+.3f} (PyTorch) "
                      f"and {e_k:+.3f} (Keras) after {BUDGET} epochs, {c_t:+.3f} and "
                      f"{c_k:+.3f} trained")
-    real = {fw: found["realistic", fw] for fw in ("torch", "keras")}
-    return (f"The whole ladder of defaults is worth {parts[0]}; {parts[1]}. The thread's "
-            f"trained gap was {low:+.3f} to {high:+.3f}: the realistic task's trained gap is "
-            + " and ".join(f"{where(v[0][1])} it in {FRAMEWORKS[fw]}" for fw, v in real.items())
-            + ". Read as speed or destination, the realistic task says "
+    return (f"The whole ladder of defaults is worth {parts[0]}; {parts[1]}. "
+            + _beside_thread({fw: found["realistic", fw] for fw in ("torch", "keras")})
+            + " Read as speed or destination, the realistic task says "
             + _read_in_both(found, "realistic") + ", the classroom task "
             + _read_in_both(found, "classroom") + ".")
+
+
+def _against(interval: tuple[float, float], low: float, high: float) -> str:
+    """Where a trained gap's 95 % interval lies against the thread's range ``low``-``high``:
+    only an interval clear of the range tells the gap apart from the thread's.
+
+    Examples
+    --------
+    >>> for interval in [(-0.02, 0.03), (0.07, 0.1), (0.045, 0.055), (0.0, 0.1),
+    ...                  (0.0, 0.05), (0.05, 0.1)]:
+    ...     print(_against(interval, 0.04, 0.06))
+    lies below it
+    lies above it
+    lies inside it
+    holds the whole of it
+    overlaps its lower end
+    overlaps its upper end
+    """
+    lo, hi = interval
+    if hi < low or lo > high:
+        return "lies below it" if hi < low else "lies above it"
+    if low <= lo and hi <= high:
+        return "lies inside it"
+    if lo <= low and hi >= high:
+        return "holds the whole of it"
+    return "overlaps its lower end" if lo < low else "overlaps its upper end"
+
+
+def _beside_thread(real: dict) -> str:
+    """The realistic task's trained gap per framework set beside the thread's, read from its
+    interval (the mean alone does not place an effect inside or outside a range)."""
+    low, high = thread_gap()
+    said, apart, placed, waiting = [], [], [], []
+    for fw, ((_, gap), _, interval) in real.items():
+        if any(v is None or not np.isfinite(v) for v in interval):  # too few seeds
+            said.append(f"{gap:+.3f} in {FRAMEWORKS[fw]} (no interval yet)")
+            waiting.append(FRAMEWORKS[fw])
+            continue
+        placed.append(FRAMEWORKS[fw])
+        where = _against(interval, low, high)
+        said.append(f"{gap:+.3f} {bracket(*interval)} in {FRAMEWORKS[fw]}, whose interval "
+                    f"{where}")
+        if where in ("lies below it", "lies above it"):
+            apart.append(f"{FRAMEWORKS[fw]} ({where.split()[1]} it)")
+    if apart:
+        verdict = "told apart from the thread's in " + _listed(apart)
+    elif not waiting:
+        verdict = "not told apart from the thread's in either framework"
+    elif placed:
+        verdict = (f"not told apart from the thread's in {_listed(placed)}; "
+                   f"{_listed(waiting)} has no interval yet")
+    else:
+        verdict = "not placed yet: neither framework's gap has an interval"
+    return (f"The thread's trained gap was {low:+.3f} to {high:+.3f}; the realistic task's "
+            f"trained gap is {', and '.join(said)}: it is {verdict}.")
 
 
 def _read_in_both(found: dict, task: str) -> str:
