@@ -91,6 +91,15 @@ def test_the_rule_grids_cover_every_comparison_they_serve(monkeypatch):
     n_ends = sum(j.recipe.name in ends for j in jobs)
     assert n_ends and all(j.recipe.name in ends for j in jobs[:n_ends])
     assert [j.seed for j in jobs[:n_ends]] == sorted(j.seed for j in jobs[:n_ends])
+    # Then the realistic task's story settings, each to DECISIVE_SEEDS seeds one setting
+    # after another, before the other inputs.
+    story = {(fw, r.name) for fw in ("torch", "keras") for r in G.ladder_settings(fw)
+             + [G.extras(fw)[k] for k in G.REALISTIC_EXTRAS]}
+    rest = [(j.framework, j.recipe.name) in story for j in jobs[n_ends:]]
+    assert rest == sorted(rest, reverse=True) and not all(rest)
+    first = [j for j in jobs[n_ends:] if j.seed < G.DECISIVE_SEEDS][:G.DECISIVE_SEEDS * 2]
+    assert [j.seed for j in first] == [*range(G.DECISIVE_SEEDS)] * 2
+    assert len({(j.framework, j.recipe.name) for j in first}) == 2
     # The sequential plan's added seeds: 10-29, after the rerun grid's ten, nothing twice.
     assert sorted({j.seed for j in sequential}) == list(range(10, 30))
     assert {j.key for j in sequential}.isdisjoint(rerun)
