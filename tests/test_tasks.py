@@ -106,6 +106,10 @@ def test_the_figure_waits_with_the_table_and_draws_both_tasks():
     fig = plot_tasks(task_summary(_results(0.05), rule=RULE))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert f"{LADDER_TOGGLE} · classroom" in labels and f"{LADDER_TOGGLE} · realistic" in labels
+    # A comparison's two tasks are neighbours; one with no runs says so rather than stay blank.
+    at = labels.index(f"{LADDER_TOGGLE} · classroom")
+    assert labels[at + 1] == f"{LADDER_TOGGLE} · realistic"
+    assert labels[0] == "conv/dense init · classroom (runs pending)"
 
 
 def test_the_figure_draws_without_a_warning_while_one_framework_waits():

@@ -339,15 +339,24 @@ def plot_tasks(table: pd.DataFrame | None = None) -> plt.Figure | None:
     if "budget" not in table or (table.verdict == NOT_STORED).all():
         return None
     named = table.assign(toggle=table.toggle + " · " + table.task)
-    order = list(dict.fromkeys(named.toggle))
-    fig = _forest(named, order, None)
+    # Each comparison's two tasks next to each other, so the eye reads across the tasks.
+    order = [f"{t} · {task}" for t in dict.fromkeys(table.toggle) for task in TASKS
+             if f"{t} · {task}" in set(named.toggle)]
+    waiting = {t: f"{t} (runs pending)" for t in order
+               if all(_row(named, t, fw, b) is None for fw in ("torch", "keras")
+                      for b in (BUDGET, CONVERGED))}
+    fig = _forest(named, order, None, labels=waiting)
     plot_caption(fig, "Each comparison on the classroom and the realistic task, under one "
                  f"stopping rule, paired by data seed: after {BUDGET} epochs (hollow) and "
-                 "trained (filled), with 95 % intervals.")
+                 "trained (filled), with 95 % intervals"
+                 + ("; a row marked 'runs pending' waits for its grid's runs." if waiting
+                    else "."))
     return fig
 
 
-def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Figure:
+def _forest(lab: pd.DataFrame, order: list[str], divider: int | None,
+            labels: dict[str, str] | None = None) -> plt.Figure:
+    # ``labels``: the tick text of a row where it differs from its toggle.
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.42 * len(order) + 1.6), sharey=True)
     for ax, fw in zip(axes, ("torch", "keras")):
         labelled: set = set()  # each budget's first marker carries its legend label
@@ -372,7 +381,7 @@ def _forest(lab: pd.DataFrame, order: list[str], divider: int | None) -> plt.Fig
         ax.set_title(f"in {FRAMEWORKS[fw]}", fontsize=11)
         ax.set_xlabel("paired mean F1 difference (b − a), 95 % CI")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(range(len(order)), order)
+    axes[0].set_yticks(range(len(order)), [(labels or {}).get(t, t) for t in order])
     axes[0].invert_yaxis()
     legend_where_labelled(axes, 1, loc="upper right", fontsize=9)
     fig.tight_layout()
