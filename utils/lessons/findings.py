@@ -129,7 +129,68 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
             + _beside_thread({fw: found["realistic", fw] for fw in ("torch", "keras")})
             + " Read as speed or destination, the realistic task says "
             + _read_in_both(found, "realistic") + ", the classroom task "
-            + _read_in_both(found, "classroom") + ".")
+            + _read_in_both(found, "classroom") + ".\n\n" + carriers(table))
+
+
+def carriers(table: pd.DataFrame) -> str:
+    """Which single defaults carry the gap on each task of a
+    :func:`~utils.results.tasks.task_summary` table: per task and budget, the one-default
+    comparisons larger than seed noise after the family's control, or what they wait for;
+    and where a framework's whole ladder is larger trained while none of the thread's four
+    defaults is on its own, that too.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"task": ["realistic"] * 4, "toggle": ["GRU init", "Adam", "GRU init",
+    ...                   "Adam"], "framework": ["keras"] * 4, "budget": [12, 12, "converged",
+    ...                   "converged"], "mean difference": [0.01, 0.11, 0.05, 0.0], "verdict": [
+    ...                   "within seed noise", "larger than seed noise", "within seed noise",
+    ...                   "within seed noise"]})
+    >>> print(carriers(t))
+    One default at a time on the realistic task, larger than seed noise after family \
+control: after 12 epochs, Adam at +0.110 in Keras; trained, none of those measured.
+    """
+    said = []
+    for task in TASKS:
+        sub = table[(table.task == task) & (table.toggle != LADDER_TOGGLE)]
+        if sub.empty:
+            continue
+        stored = sub[sub.verdict != NOT_STORED]
+        if stored.empty:
+            said.append(f"On the {task} task the single defaults wait for their runs under "
+                        "the chosen rule.")
+            continue
+        parts = []
+        for budget, name in ((BUDGET, f"after {BUDGET} epochs"), (CONVERGED, "trained")):
+            at = stored[stored.budget == budget]
+            big = at[at.verdict.str.startswith("larger")]
+            each = [f"{t} at " + _listed([f"{r['mean difference']:+.3f} in "
+                                          f"{FRAMEWORKS[r['framework']]}"
+                                          for _, r in rows.iterrows()])
+                    for t, rows in big.groupby("toggle", sort=False)]
+            parts.append(f"{name}, " + ("; ".join(each) if each else "none of those measured"))
+        waiting = len(sub) - len(stored)
+        tail = f" ({waiting} of its {len(sub)} rows still wait for runs)" if waiting else ""
+        said.append(f"One default at a time on the {task} task, larger than seed noise after "
+                    f"family control: {'; '.join(parts)}{tail}.")
+        said += _spread(table[table.task == task], task)
+    return " ".join(said)
+
+
+def _spread(sub: pd.DataFrame, task: str) -> list[str]:
+    """A framework's whole ladder larger trained while each of the thread's four defaults,
+    all stored, is not: the gap is not carried by one of them alone."""
+    out = []
+    for fw in ("torch", "keras"):
+        ladder = _row(sub, LADDER_TOGGLE, fw, CONVERGED)
+        rungs = [_row(sub, t, fw, CONVERGED) for t in THREAD_CULPRITS]
+        if (ladder and ladder["verdict"].startswith("larger") and all(rungs)
+                and not any(r["verdict"].startswith("larger") for r in rungs)):
+            out.append(f"In {FRAMEWORKS[fw]} the whole ladder is larger than seed noise "
+                       f"trained on the {task} task, but none of the thread's four defaults "
+                       "is on its own: the gap is shared among defaults, or each share is "
+                       "below what the seeds resolve.")
+    return out
 
 
 def _against(interval: tuple[float, float], low: float, high: float) -> str:
