@@ -32,7 +32,10 @@ def test_the_readme_carries_the_generated_conclusion(lab):
     """Regenerate the README's sentence from the stored tables: it must agree (numbers to
     the last digit a CPU may move). `python -m utils.notebooks conclusion` rewrites it."""
     readme = (REPO_ROOT / "README.md").read_text()
-    assert differences(F.readme_conclusion(readme), F.conclusion_sentence(lab)) == []
+    assert differences(F.readme_conclusion(readme), F.finding(lab)) == []
+    # The classroom set's sentence, then the realistic task's: the finding names its task.
+    assert F.readme_conclusion(readme).startswith("On the classroom set")
+    assert "On a task as hard as the real one" in F.readme_conclusion(readme)
 
 
 def test_the_readme_check_fails_when_the_tables_move(lab):
@@ -40,7 +43,7 @@ def test_the_readme_check_fails_when_the_tables_move(lab):
     ladder = (moved.toggle == LADDER_TOGGLE) & (moved.budget == CONVERGED)
     moved.loc[ladder, "mean difference"] += 0.05
     readme = (REPO_ROOT / "README.md").read_text()
-    assert differences(F.readme_conclusion(readme), F.conclusion_sentence(moved))
+    assert differences(F.readme_conclusion(readme), F.finding(moved))
 
 
 def test_the_conclusion_follows_the_share_of_the_effect_left_after_training():
@@ -75,7 +78,7 @@ def test_notebook_00_and_12_generate_what_they_state():
              for nb in ("00_start_here.ipynb", "12_what_the_lab_found.ipynb")}
     code = {nb: "".join("".join(c["source"]) for c in cs if c["cell_type"] == "code")
             for nb, cs in cells.items()}
-    assert "conclusion_sentence()" in code["00_start_here.ipynb"]
+    assert "finding()" in code["00_start_here.ipynb"]
     assert "conclusion(results, lab)" in code["12_what_the_lab_found.ipynb"]
 
 

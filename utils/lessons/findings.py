@@ -40,7 +40,7 @@ from utils.results.comparisons import (
 )
 from utils.results.grids import KERAS_LADDER, SEEDS, TORCH_LADDER
 from utils.results.stats import bootstrap_ci
-from utils.results.tasks import TASKS, task_summary
+from utils.results.tasks import TASKS, difficulty_table, task_summary
 
 README = REPO_ROOT / "README.md"
 README_START, README_END = "<!-- conclusion -->", "<!-- /conclusion -->"
@@ -70,10 +70,10 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
     ...                   for fw in ("torch", "keras")
     ...                   for b, d in ((12, 0.1), ("converged", 0.02))])
     >>> conclusion_sentence(t)  # doctest: +NORMALIZE_WHITESPACE
-    "Switching every framework default from PyTorch's to Keras-2017's is worth +0.100 test
-    micro-F1 in PyTorch and +0.100 in Keras after 12 epochs, but only +0.020 and +0.020 once
-    the models are trained to a plateau: most of what the defaults change is how fast the
-    CRNN learns, not where it ends."
+    "On the classroom set, switching every framework default from PyTorch's to Keras-2017's
+    is worth +0.100 test micro-F1 in PyTorch and +0.100 in Keras after 12 epochs, but only
+    +0.020 and +0.020 once the models are trained to a plateau: most of what the defaults
+    change is how fast the CRNN learns, not where it ends."
     """
     lab = lab_summary() if lab is None else lab
     e = [_row(lab, LADDER_TOGGLE, fw, BUDGET) for fw in ("torch", "keras")]
@@ -87,10 +87,66 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
     verdict = ("most of what the defaults change is how fast the CRNN learns, not where it "
                "ends" if share < 0.5 else
                "much of what the defaults change survives training")
-    return (f"Switching every framework default from PyTorch's to Keras-2017's is worth "
-            f"{early[0]:+.3f} test micro-F1 in PyTorch and {early[1]:+.3f} in Keras after "
-            f"{BUDGET} epochs, but only {late[0]:+.3f} and {late[1]:+.3f} once the models are "
-            f"trained to a plateau: {verdict}.")
+    return (f"On the classroom set, switching every framework default from PyTorch's to "
+            f"Keras-2017's is worth {early[0]:+.3f} test micro-F1 in PyTorch and "
+            f"{early[1]:+.3f} in Keras after {BUDGET} epochs, but only {late[0]:+.3f} and "
+            f"{late[1]:+.3f} once the models are trained to a plateau: {verdict}.")
+
+
+# How the lab's finding words each trained reading of the whole ladder on the realistic task.
+LADDER_WORDS = {"destination": "it changes where training ends",
+                "speed": "it is speed: the gap closes once trained",
+                "mostly speed": "it is mostly speed",
+                "reverses": "it reverses once trained",
+                "open": "speed and destination are not told apart"}
+
+
+def task_sentence(table: pd.DataFrame | None = None, results=None) -> str:
+    """The realistic task's side of the lab's finding in one sentence: how hard the task is
+    (the trained ``KERAS_2017`` Keras median), the whole ladder's trained gap per framework
+    with its interval, and what it says, from :func:`~utils.results.tasks.task_summary`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([{"task": "realistic", "toggle": LADDER_TOGGLE, "framework": fw,
+    ...                    "budget": b, "seeds": 10, "mean difference": d, "CI low": d - 0.03,
+    ...                    "CI high": d + 0.03, "MDE (80 %)": 0.05, "verdict": v}
+    ...                   for fw, late, v2 in (("torch", 0.0, "within seed noise"),
+    ...                                        ("keras", 0.08, "larger than seed noise"))
+    ...                   for b, d, v in ((12, 0.1, "larger than seed noise"),
+    ...                                   ("converged", late, v2))])
+    >>> print(_task_sentence(t, median=0.55))  # doctest: +NORMALIZE_WHITESPACE
+    On a task as hard as the real one (the realistic preset, where the trained Keras-2017
+    model scores a median 0.550), the whole ladder is worth +0.000 [-0.030, +0.030] in
+    PyTorch and +0.080 [+0.050, +0.110] in Keras once trained: in PyTorch it is mostly
+    speed; in Keras it changes where training ends.
+    """
+    return _task_sentence(task_summary(results) if table is None else table, results)
+
+
+def _task_sentence(table: pd.DataFrame, results=None, median: float | None = None) -> str:
+    sub = table[table.task == "realistic"] if "task" in table else table.iloc[:0]
+    rows = {fw: _row(sub, LADDER_TOGGLE, fw, CONVERGED) for fw in ("torch", "keras")}
+    if any(r is None for r in rows.values()):
+        return ("On a task as hard as the real one (the realistic preset), the whole ladder "
+                "is not stored trained in both frameworks yet.")
+    if median is None:
+        top = difficulty_table(results).iloc[0]
+        median = top.get("median F1", np.nan)
+    hard = f", where the trained Keras-2017 model scores a median {median:.3f}" \
+        if np.isfinite(median) else ""
+    gaps = [f"{r['mean difference']:+.3f} {bracket(r['CI low'], r['CI high'])} in "
+            f"{FRAMEWORKS[fw]}" for fw, r in rows.items()]
+    said = [f"in {FRAMEWORKS[fw]} {LADDER_WORDS.get(k, k)}" for fw in rows
+            if (k := _reading(sub, LADDER_TOGGLE, fw))]
+    return (f"On a task as hard as the real one (the realistic preset{hard}), the whole "
+            f"ladder is worth {_listed(gaps)} once trained: {'; '.join(said)}.")
+
+
+def finding(lab: pd.DataFrame | None = None, tasks: pd.DataFrame | None = None) -> str:
+    """The lab's finding as the README and notebook 00 state it: the classroom set's
+    :func:`conclusion_sentence`, then the realistic task's :func:`task_sentence`."""
+    return f"{conclusion_sentence(lab)} {task_sentence(tasks)}"
 
 
 def task_answer(table: pd.DataFrame | None = None) -> str:
@@ -292,7 +348,7 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
                        for t in THREAD_CULPRITS for fw in ("torch", "keras")
                        if (r := _row(lab, t, fw, CONVERGED)) and r["verdict"].startswith(
                            "larger")]
-    parts = [conclusion_sentence(lab)]
+    parts = [conclusion_sentence(lab), task_sentence()]
     parts.append(
         "Of the thread's four culprits (" + _listed(list(THREAD_CULPRITS)) + "), trained "
         "models tell apart from seed noise: " + _listed(culprits_larger) + ".")
@@ -472,10 +528,10 @@ def readme_conclusion(readme: str) -> str:
 
 
 def write_readme(path: Path = README, lab: pd.DataFrame | None = None) -> str:
-    """Put :func:`conclusion_sentence` into the README's conclusion block; return it."""
+    """Put :func:`finding` into the README's conclusion block; return it."""
     text = Path(path).read_text()
     old = readme_conclusion(text)
-    new = conclusion_sentence(lab)
+    new = finding(lab)
     atomic_write_text(path, text.replace(readme_block(old), readme_block(new)))
     return new
 
@@ -492,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 1 if the README's sentence disagrees with the tables")
     args = parser.parse_args(argv)
     if args.check:
-        wrong = differences(readme_conclusion(README.read_text()), conclusion_sentence())
+        wrong = differences(readme_conclusion(README.read_text()), finding())
         print("\n".join(wrong) or "README conclusion: current")
         return 1 if wrong else 0
     print(write_readme())
