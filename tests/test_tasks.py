@@ -156,6 +156,14 @@ def test_the_difficulty_table_pairs_each_ablation_with_the_whole_task():
     assert table.set_index("preset")["paired seeds"].to_dict() == {"realistic": "", **{
         p: "3" for p in lift}}
     assert (difficulty_table(rule=None).reading == "waits for the stopping rule").all()
+    # The sentence under it ranks the groups by their gain, each with its seeds' range.
+    from utils.results.tasks import difficulty_sentence
+
+    said = difficulty_sentence(table)
+    first, last = list(ABLATION_GROUPS)[-1], list(ABLATION_GROUPS)[0]  # largest lift last
+    assert said.startswith("On 3 paired seeds per group")
+    assert said.index(first) < said.index(last) and "not a verdict" in said
+    assert "No group of knobs" in difficulty_sentence(table.iloc[:1])
 
 
 def test_the_chosen_rule_joins_the_sensitivity_table(monkeypatch):

@@ -44,7 +44,7 @@ from utils.results.grids import GRIDS, GridNotReady, with_preset
 from utils.results.runner import run_grid
 from utils.results.stopping import choose_rule, stopping_evidence
 from utils.results.store import ResultsError, read_table, table_path
-from utils.results.tasks import difficulty_table, task_summary
+from utils.results.tasks import difficulty_sentence, difficulty_table, task_summary
 from utils.results.verify import RERUNS, summary_line, verify
 from utils.task.dataset import DatasetError, load_dataset, require_dataset
 
@@ -175,7 +175,7 @@ def _command(args: argparse.Namespace) -> int:
                      calibration_table()),
                     ("Which knobs carry the realistic task's difficulty: KERAS_2017 in "
                      "Keras without each group of knobs, under the chosen stopping rule",
-                     difficulty_table()),
+                     difficulty := difficulty_table()),
                     ("The realistic task beside the classroom's, both under the chosen "
                      "stopping rule (one BH family per budget across both tasks)", tasks),
                     ("One Keras model on three backends (trained runs)", backend_table()),
@@ -187,6 +187,8 @@ def _command(args: argparse.Namespace) -> int:
                     print(f"{choose_rule()[1]}\n")
                 if table is tasks:
                     print(f"{task_answer(tasks)}\n")
+                if table is difficulty:
+                    print(f"{difficulty_sentence(difficulty)}\n")
         if args.markdown:
             from utils.results.report import render
 

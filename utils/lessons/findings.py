@@ -19,6 +19,7 @@ import pandas as pd
 
 from utils.common.files import atomic_write_text
 from utils.common.repo import REPO_ROOT
+from utils.common.words import listed
 from utils.lessons.headline import FRAMEWORKS, PIPELINE, SIDE_STYLE, TRAINED_LABEL, kind
 from utils.lessons.plots import caption as plot_caption
 from utils.lessons.plots import legend_where_labelled
@@ -140,7 +141,7 @@ def _task_sentence(table: pd.DataFrame, results=None, median: float | None = Non
     said = [f"in {FRAMEWORKS[fw]} {LADDER_WORDS.get(k, k)}" for fw in rows
             if (k := _reading(sub, LADDER_TOGGLE, fw))]
     return (f"On a task as hard as the real one (the realistic preset{hard}), the whole "
-            f"ladder is worth {_listed(gaps)} once trained: {'; '.join(said)}.")
+            f"ladder is worth {listed(gaps)} once trained: {'; '.join(said)}.")
 
 
 def finding(lab: pd.DataFrame | None = None, tasks: pd.DataFrame | None = None) -> str:
@@ -173,7 +174,7 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
                                    (rows[1].get("CI low"), rows[1].get("CI high")))
     if missing:
         return ("The whole ladder is not stored at both budgets under the chosen stopping "
-                f"rule on {_listed(missing)} yet: the question stays open.")
+                f"rule on {listed(missing)} yet: the question stays open.")
     parts = []
     for task in TASKS:
         (e_t, c_t), *_ = found[task, "torch"]
@@ -220,7 +221,7 @@ control: after 12 epochs, Adam at +0.110 in Keras; trained, none of those measur
         for budget, name in ((BUDGET, f"after {BUDGET} epochs"), (CONVERGED, "trained")):
             at = stored[stored.budget == budget]
             big = at[at.verdict.str.startswith("larger")]
-            each = [f"{t} at " + _listed([f"{r['mean difference']:+.3f} in "
+            each = [f"{t} at " + listed([f"{r['mean difference']:+.3f} in "
                                           f"{FRAMEWORKS[r['framework']]}"
                                           for _, r in rows.iterrows()])
                     for t, rows in big.groupby("toggle", sort=False)]
@@ -292,12 +293,12 @@ def _beside_thread(real: dict) -> str:
         if where in ("lies below it", "lies above it"):
             apart.append(f"{FRAMEWORKS[fw]} ({where.split()[1]} it)")
     if apart:
-        verdict = "told apart from the thread's in " + _listed(apart)
+        verdict = "told apart from the thread's in " + listed(apart)
     elif not waiting:
         verdict = "not told apart from the thread's in either framework"
     elif placed:
-        verdict = (f"not told apart from the thread's in {_listed(placed)}; "
-                   f"{_listed(waiting)} has no interval yet")
+        verdict = (f"not told apart from the thread's in {listed(placed)}; "
+                   f"{listed(waiting)} has no interval yet")
     else:
         verdict = "not placed yet: neither framework's gap has an interval"
     return (f"The thread's trained gap was {low:+.3f} to {high:+.3f}; the realistic task's "
@@ -327,12 +328,6 @@ def _seeds_text(table: pd.DataFrame, task: str) -> str:
             else f"{counted} of {planned} planned paired seeds so far")
 
 
-def _listed(items: list[str]) -> str:
-    if not items:
-        return "none"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
     """The closing paragraph of notebook 12, generated from the lab's table (``lab``, from
     ``results`` when None): the ladder, the thread's four culprits, the pipeline choices,
@@ -350,15 +345,15 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
                            "larger")]
     parts = [conclusion_sentence(lab), task_sentence()]
     parts.append(
-        "Of the thread's four culprits (" + _listed(list(THREAD_CULPRITS)) + "), trained "
-        "models tell apart from seed noise: " + _listed(culprits_larger) + ".")
-    parts.append("Mostly or only speed: " + _listed(where(
+        "Of the thread's four culprits (" + listed(list(THREAD_CULPRITS)) + "), trained "
+        "models tell apart from seed noise: " + listed(culprits_larger) + ".")
+    parts.append("Mostly or only speed: " + listed(where(
         list(THREAD_CULPRITS) + list(PIPELINE), ("speed", "mostly speed"))) + ".")
-    parts.append("Where training ends changes with: " + _listed(where(
+    parts.append("Where training ends changes with: " + listed(where(
         list(THREAD_CULPRITS) + list(PIPELINE), ("destination", "reverses"))) + ".")
     open_ = where(list(THREAD_CULPRITS) + list(PIPELINE), ("open",))
     if open_:
-        parts.append("Not decided by the stored seeds: " + _listed(open_) + ".")
+        parts.append("Not decided by the stored seeds: " + listed(open_) + ".")
     moving = [f"{r['toggle']} ({FRAMEWORKS[r['framework']]})" for r in
               stopping_sensitivity(results, lab_pairs()).to_dict("records")
               if r["stopping rule"] not in ("same verdict", "not decided")
@@ -366,7 +361,7 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
     if moving:
         parts.append("These verdicts move when the models stop a few epochs earlier "
                      "(patience replayed on the same runs), so they depend on the stopping "
-                     "rule: " + _listed(moving) + ".")
+                     "rule: " + listed(moving) + ".")
     return " ".join(parts)
 
 

@@ -60,7 +60,12 @@ from utils.results.stopping import (
     stopping_evidence,
 )
 from utils.results.store import read_meta, read_table, table_path
-from utils.results.tasks import difficulty_table, task_readings, task_summary
+from utils.results.tasks import (
+    difficulty_sentence,
+    difficulty_table,
+    task_readings,
+    task_summary,
+)
 
 COMMAND = "python -m utils.experiments summary --markdown docs/results.md"
 # A number of the page: what the staleness check compares with a tolerance, because the
@@ -437,7 +442,8 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "realistic task and on it with one group of knobs set back to the classroom's "
         "(grid `realistic_ablation`, under the chosen stopping rule), the gain paired by "
         "seed against the whole realistic task: a description on a few seeds, no verdict.",
-        markdown_table(difficulty_table()),
+        markdown_table(difficulty := difficulty_table()),
+        difficulty_sentence(difficulty),
         "## Speed or destination on a task as hard as the real one",
         "The thread's four defaults, the input range, the optimizer and the whole ladder on "
         "the classroom and the realistic task, both frameworks, after 12 epochs and trained, "
