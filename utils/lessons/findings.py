@@ -1,11 +1,13 @@
 """What the lab found: the ladder at both budgets, every default in one chart, the conclusion.
 
-Introduced in ``12_what_the_lab_found.ipynb``; :func:`conclusion_sentence` is also the
-sentence of the README's first section and of notebook 00's teaser
-(``python -m utils.notebooks conclusion`` writes it into the README, and a test fails when
-the README and the tables disagree). Every number is computed from the stored trained runs
-through the lab's table (:func:`~utils.results.comparisons.lab_summary`), so each verdict
-here is the one every other page shows.
+Introduced in ``12_what_the_lab_found.ipynb``; :func:`finding` (the classroom set's
+:func:`conclusion_sentence`, then the realistic task's :func:`task_sentence`) is also the
+text of the README's first section and of notebook 00's teaser (``python -m utils.notebooks
+conclusion`` writes it into the README, and a test fails when the README and the tables
+disagree). Every number is computed from the stored trained runs through the lab's table
+(:func:`~utils.results.comparisons.lab_summary`) or, for the two tasks under one stopping
+rule, :func:`~utils.results.tasks.task_summary`, so each verdict here is the one every
+other page shows.
 """
 
 from __future__ import annotations
