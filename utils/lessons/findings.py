@@ -31,6 +31,7 @@ from utils.results.comparisons import (
     CONVERGED,
     LADDER_TOGGLE,
     NOT_STORED,
+    RULE_TABLES,
     THREAD_CULPRITS,
     Setting,
     all_results,
@@ -124,6 +125,7 @@ def task_sentence(table: pd.DataFrame | None = None, results=None) -> str:
     PyTorch and +0.080 [+0.050, +0.110] in Keras once trained: in PyTorch it is mostly
     speed; in Keras it changes where training ends.
     """
+    results = all_results(RULE_TABLES) if results is None else results  # read once, used twice
     return _task_sentence(task_summary(results) if table is None else table, results)
 
 
