@@ -458,9 +458,10 @@ def _calibration_jobs() -> list[Job]:
                         for name in REALISTIC_CANDIDATES for s in CALIBRATION_SEEDS])
 
 
-# Grids that describe on a few seeds and make no verdict: their progress is counted in
-# complete settings, not in settings with the seeds a verdict needs.
-DESCRIPTIVE = frozenset({"realistic_ablation", "realistic_calibration"})
+# Grids that describe on a few seeds and make no verdict (``stopping`` chooses a rule by a
+# criterion on its curves): their progress is counted in complete settings, not in settings
+# with the seeds a verdict needs.
+DESCRIPTIVE = frozenset({"stopping", "realistic_ablation", "realistic_calibration"})
 
 # Grids the notebooks read. Each is a function so a grid is built only when asked for.
 GRIDS: dict[str, Callable[[], list[Job]]] = {
