@@ -35,15 +35,17 @@ def test_stored_table_is_well_formed_with_provenance(grid):
 VERIFY_PRESET = {"reference": "classroom", "toggles": "classroom", "sizes": "quarter",
                  "reference_converged": "classroom", "backends_converged": "classroom",
                  "toggles_converged": "classroom", "sizes_converged": "quarter"}
-# A converged run is up to TRAINED["epochs"] epochs: its first epochs are re-derived (the same
-# batches and weights as a fixed budget of that many epochs), not the whole run.
-VERIFY_EPOCHS = {"reference_converged": 4, "backends_converged": 2, "toggles_converged": 2,
-                 "sizes_converged": 2}
+# A row's first epochs are re-derived (the same batches and weights as a fixed budget of that
+# many epochs), not the whole run: a converged run is up to TRAINED["epochs"] epochs, and a
+# 12-epoch row stored before paths were recorded may take the statistical check (three runs).
+# `python -m utils.experiments verify --grid NAME` re-derives whole runs on demand.
+VERIFY_EPOCHS = {"reference": 2, "toggles": 2, "sizes": 2, "reference_converged": 4,
+                 "backends_converged": 2, "toggles_converged": 2, "sizes_converged": 2}
 
 
 @pytest.mark.parametrize("grid", STORED)
 def test_a_stored_row_is_rederived(grid):
-    """One row, chosen by the verify command's fixed seed: a full training run.
+    """One row, chosen by the verify command's fixed seed: its first epochs, trained again.
 
     On the floating-point path it was stored on a row must re-derive bit for bit; on another
     path (another CPU, or a row stored before paths were recorded) verify reruns a few seeds
@@ -58,7 +60,7 @@ def test_a_stored_row_is_rederived(grid):
                     f"yet, the least another "
                     f"CPU needs to re-derive a row (verify checks them on the CPU that "
                     f"stored them)")
-    epochs = ["--epochs", str(VERIFY_EPOCHS[grid])] if grid in VERIFY_EPOCHS else []
+    epochs = ["--epochs", str(VERIFY_EPOCHS[grid])]
     # --settled: the row comes from a setting with enough seeds to re-derive anywhere.
     out = subprocess.run([sys.executable, "-m", "utils.experiments", "verify", "--grid", grid,
                           "--sample", "1", "--preset", VERIFY_PRESET[grid], "--settled",
