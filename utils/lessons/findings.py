@@ -499,7 +499,9 @@ def _forest(lab: pd.DataFrame, order: list[str], divider: int | None,
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(order)), [(labels or {}).get(t, t) for t in order])
     axes[0].invert_yaxis()
-    legend_where_labelled(axes, 1, loc="upper right", fontsize=9)
+    # Above the panels, one row: inside, it would hide the top rows' intervals.
+    legend_where_labelled(axes, 1, loc="lower right", bbox_to_anchor=(1.0, 1.06), ncol=2,
+                          fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
