@@ -206,3 +206,31 @@ def test_the_answer_names_the_defaults_that_carry_the_gap():
     rows[0]["verdict"] = "larger than seed noise"
     assert "In Keras the whole ladder" not in carriers(pd.DataFrame(rows))
 
+
+
+def test_the_answer_names_the_verdicts_that_differ_between_the_tasks():
+    """Only verdicts both tasks decide (six paired seeds) are set side by side; a difference
+    is named under the task where the comparison is larger, at its budget."""
+    from utils.lessons.findings import task_answer, task_contrast
+
+    rows = [{"task": task, "toggle": t, "framework": fw, "budget": b, "seeds": n,
+             "verdict": v}
+            for task, t, fw, b, n, v in [
+                ("classroom", "GRU init", "keras", 12, 6, "larger than seed noise"),
+                ("realistic", "GRU init", "keras", 12, 10, "within seed noise"),
+                ("classroom", "Adam", "torch", CONVERGED, 6, "within seed noise"),
+                ("realistic", "Adam", "torch", CONVERGED, 10, "larger than seed noise"),
+                ("classroom", "gate", "torch", CONVERGED, 10, "within seed noise after "
+                 "family control (alone p = 0.02)"),
+                ("realistic", "gate", "torch", CONVERGED, 10, "within seed noise"),
+                # Five seeds cannot decide: not set beside the realistic verdict.
+                ("classroom", "input", "keras", CONVERGED, 5, "within seed noise"),
+                ("realistic", "input", "keras", CONVERGED, 10, "larger than seed noise")]]
+    said = task_contrast(pd.DataFrame(rows))
+    assert said.startswith("Of the 3 verdicts both tasks make (a comparison at one budget), "
+                           "2 differ between the tasks.")
+    assert "Larger than seed noise on the classroom task only: after 12 epochs, GRU init in " \
+           "Keras." in said
+    assert "Larger than seed noise on the realistic task only: trained, Adam in PyTorch." in said
+    assert "input" not in said and "1 more waits for the 6 paired seeds" in said
+    assert "differ" in task_answer(task_summary(_results(0.08), rule=RULE))

@@ -43,7 +43,7 @@ from utils.results.comparisons import (
     stopping_sensitivity,
 )
 from utils.results.grids import KERAS_LADDER, SEEDS, TORCH_LADDER
-from utils.results.stats import bootstrap_ci
+from utils.results.stats import DECISIVE_SEEDS, bootstrap_ci
 from utils.results.tasks import TASKS, difficulty_table, task_summary
 
 README = REPO_ROOT / "README.md"
@@ -190,7 +190,55 @@ def task_answer(table: pd.DataFrame | None = None) -> str:
             + _beside_thread({fw: found["realistic", fw] for fw in ("torch", "keras")})
             + " Read as speed or destination, the realistic task says "
             + _read_in_both(found, "realistic") + ", the classroom task "
-            + _read_in_both(found, "classroom") + ".\n\n" + carriers(table))
+            + _read_in_both(found, "classroom") + ".\n\n" + carriers(table) + "\n\n"
+            + task_contrast(table))
+
+
+def task_contrast(table: pd.DataFrame) -> str:
+    """Which comparisons of a :func:`~utils.results.tasks.task_summary` table the two tasks
+    decide differently: at each budget, those "larger than seed noise" (after the family's
+    control) on one task and not on the other, among the comparisons with
+    :data:`~utils.results.stats.DECISIVE_SEEDS` paired seeds on both; and how many wait.
+
+    Examples
+    --------
+    >>> rows = [{"task": task, "toggle": t, "framework": "torch", "budget": CONVERGED,
+    ...          "seeds": n, "verdict": v} for task, t, n, v in [
+    ...     ("classroom", "GRU init", 6, "within seed noise"),
+    ...     ("realistic", "GRU init", 10, "larger than seed noise"),
+    ...     ("classroom", "Adam", 6, "within seed noise"),
+    ...     ("realistic", "Adam", 10, "within seed noise after family control"),
+    ...     ("classroom", "gate", 3, "not stored yet"),
+    ...     ("realistic", "gate", 10, "within seed noise")]]
+    >>> print(task_contrast(pd.DataFrame(rows)))  # doctest: +NORMALIZE_WHITESPACE
+    Of the 2 verdicts both tasks make (a comparison at one budget), 1 differs between the
+    tasks. Larger than seed noise on the realistic task only: trained, GRU init in PyTorch.
+    1 more waits for the 6 paired seeds a verdict needs.
+    """
+    decided = table[(table.verdict != NOT_STORED) & (table.seeds >= DECISIVE_SEEDS)]
+    larger = decided.assign(larger=decided.verdict.str.startswith("larger"))
+    both = larger.pivot_table(index=["budget", "toggle", "framework"], columns="task",
+                              values="larger", aggfunc="first", sort=False)
+    both = (both[list(TASKS)].dropna().astype(bool) if set(TASKS) <= set(both.columns)
+            else both.iloc[:0])
+    waiting = (len(table.groupby(["budget", "toggle", "framework"], sort=False)) - len(both))
+    parts = []
+    for task in TASKS if len(both) else ():  # larger on this task, not on the other
+        only = both[both[task] & ~both[[t for t in TASKS if t != task]].any(axis=1)]
+        at = [f"{name}, " + listed([f"{t} in {FRAMEWORKS[fw]}" for b, t, fw in only.index
+                                    if b == budget])
+              for budget, name in ((BUDGET, f"after {BUDGET} epochs"), (CONVERGED, "trained"))
+              if budget in only.index.get_level_values("budget")]
+        if at:
+            parts.append(f"larger than seed noise on the {task} task only: {'; '.join(at)}")
+    n_apart = int((both.nunique(axis=1) > 1).sum()) if len(both) else 0
+    said = (f"Of the {len(both)} verdicts both tasks make (a comparison at one budget), "
+            f"{n_apart} differ{'s' if n_apart == 1 else ''} between the tasks"
+            + (f". {'. '.join(p[0].upper() + p[1:] for p in parts)}." if parts else "."))
+    if waiting:
+        said += (f" {waiting} more wait{'s' if waiting == 1 else ''} for the "
+                 f"{DECISIVE_SEEDS} paired seeds a verdict needs.")
+    return said
 
 
 def carriers(table: pd.DataFrame) -> str:
