@@ -234,3 +234,17 @@ def test_the_answer_names_the_verdicts_that_differ_between_the_tasks():
     assert "Larger than seed noise on the realistic task only: trained, Adam in PyTorch." in said
     assert "input" not in said and "1 more waits for the 6 paired seeds" in said
     assert "differ" in task_answer(task_summary(_results(0.08), rule=RULE))
+
+
+def test_a_difference_resting_on_fewer_seeds_is_said_to_be_open():
+    from utils.lessons.findings import task_contrast
+
+    def table(classroom_seeds):
+        return pd.DataFrame([{"task": task, "toggle": "Adam", "framework": "torch",
+                              "budget": CONVERGED, "seeds": n, "verdict": v}
+                             for task, n, v in [
+                                 ("classroom", classroom_seeds, "within seed noise"),
+                                 ("realistic", 10, "larger than seed noise")]])
+
+    assert "fewer paired seeds" in task_contrast(table(6))
+    assert "fewer paired seeds" not in task_contrast(table(10))

@@ -213,7 +213,9 @@ def task_contrast(table: pd.DataFrame) -> str:
     >>> print(task_contrast(pd.DataFrame(rows)))  # doctest: +NORMALIZE_WHITESPACE
     Of the 2 verdicts both tasks make (a comparison at one budget), 1 differs between the
     tasks. Larger than seed noise on the realistic task only: trained, GRU init in PyTorch.
-    1 more waits for the 6 paired seeds a verdict needs.
+    The task without a larger effect has fewer paired seeds than the other: its verdict may
+    still move as its grid adds seeds. 1 more waits for the 6 paired seeds
+    a verdict needs.
     """
     decided = table[(table.verdict != NOT_STORED) & (table.seeds >= DECISIVE_SEEDS)]
     larger = decided.assign(larger=decided.verdict.str.startswith("larger"))
@@ -231,10 +233,21 @@ def task_contrast(table: pd.DataFrame) -> str:
               if budget in only.index.get_level_values("budget")]
         if at:
             parts.append(f"larger than seed noise on the {task} task only: {'; '.join(at)}")
-    n_apart = int((both.nunique(axis=1) > 1).sum()) if len(both) else 0
+    apart = both[both.nunique(axis=1) > 1] if len(both) else both
+    n_apart = len(apart)
     said = (f"Of the {len(both)} verdicts both tasks make (a comparison at one budget), "
             f"{n_apart} differ{'s' if n_apart == 1 else ''} between the tasks"
             + (f". {'. '.join(p[0].upper() + p[1:] for p in parts)}." if parts else "."))
+    # A "within" on fewer seeds than the other task's "larger" may be the design's power,
+    # not the task: say how many differences are of that kind.
+    seeds = decided.pivot_table(index=["budget", "toggle", "framework"], columns="task",
+                                values="seeds", aggfunc="first", sort=False)
+    fewer = sum(seeds.loc[i, next(t for t in TASKS if not row[t])]
+                < seeds.loc[i, next(t for t in TASKS if row[t])] for i, row in apart.iterrows())
+    if fewer:
+        which = "The" if n_apart == 1 else f"In {fewer} of the {n_apart}, the"
+        said += (f" {which} task without a larger effect has fewer paired seeds than the "
+                 "other: its verdict may still move as its grid adds seeds.")
     if waiting:
         said += (f" {waiting} more wait{'s' if waiting == 1 else ''} for the "
                  f"{DECISIVE_SEEDS} paired seeds a verdict needs.")
