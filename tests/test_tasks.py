@@ -207,7 +207,6 @@ def test_the_answer_names_the_defaults_that_carry_the_gap():
     assert "In Keras the whole ladder" not in carriers(pd.DataFrame(rows))
 
 
-
 def test_the_answer_names_the_verdicts_that_differ_between_the_tasks():
     """Only verdicts both tasks decide (six paired seeds) are set side by side; a difference
     is named under the task where the comparison is larger, at its budget."""
