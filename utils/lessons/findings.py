@@ -218,11 +218,12 @@ def task_contrast(table: pd.DataFrame) -> str:
     a verdict needs.
     """
     decided = table[(table.verdict != NOT_STORED) & (table.seeds >= DECISIVE_SEEDS)]
-    larger = decided.assign(larger=decided.verdict.str.startswith("larger"))
-    both = larger.pivot_table(index=["budget", "toggle", "framework"], columns="task",
-                              values="larger", aggfunc="first", sort=False)
-    both = (both[list(TASKS)].dropna().astype(bool) if set(TASKS) <= set(both.columns)
-            else both.iloc[:0])
+    # One row per (budget, toggle, framework), a column per task: larger? and on how many seeds.
+    wide = decided.assign(larger=decided.verdict.str.startswith("larger")).pivot_table(
+        index=["budget", "toggle", "framework"], columns="task", values=["larger", "seeds"],
+        aggfunc="first", sort=False)
+    on_both = set(TASKS) <= set(wide.columns.get_level_values("task"))
+    both = wide["larger"][list(TASKS)].dropna().astype(bool) if on_both else wide.iloc[:0]
     waiting = (len(table.groupby(["budget", "toggle", "framework"], sort=False)) - len(both))
     parts = []
     for task in TASKS if len(both) else ():  # larger on this task, not on the other
@@ -240,8 +241,7 @@ def task_contrast(table: pd.DataFrame) -> str:
             + (f". {'. '.join(p[0].upper() + p[1:] for p in parts)}." if parts else "."))
     # A "within" on fewer seeds than the other task's "larger" may be the design's power,
     # not the task: say how many differences are of that kind.
-    seeds = decided.pivot_table(index=["budget", "toggle", "framework"], columns="task",
-                                values="seeds", aggfunc="first", sort=False)
+    seeds = wide["seeds"] if on_both else None
     fewer = sum(seeds.loc[i, next(t for t in TASKS if not row[t])]
                 < seeds.loc[i, next(t for t in TASKS if row[t])] for i, row in apart.iterrows())
     if fewer:
