@@ -81,15 +81,16 @@ def test_lab_summary_reports_stored_pairs(results):
     assert first.verdict != NOT_STORED and first["CI low"] <= first["mean difference"]
 
 
-def _after_twelve_epochs(results, recipe, runs: str):
+def _after_twelve_epochs(results, recipe, runs: str, rule: str | None = None):
     """Test F1 after 12 epochs of the stored torch seeds of ``recipe``, sorted by seed, from
-    the runs a summary row says it read: fixed 12-epoch runs or the trained runs' curves."""
+    the runs a summary row says it read: fixed 12-epoch runs or the curves of the trained
+    runs stopped by ``rule`` (None: the first trained grids' rule)."""
     from utils.results.grids import trained_toggle
     from utils.results.store import f1_of, rows_of
 
     if runs == "fixed-budget runs":
         return f1_of(results, "torch", recipe)
-    trained_runs = rows_of(results, "torch", trained_toggle(recipe))
+    trained_runs = rows_of(results, "torch", trained_toggle(recipe, "classroom", rule))
     trained_runs = trained_runs[trained_runs.stop_reason != "fixed"]
     return np.array([curve[11] for curve in trained_runs.epoch_test_f1])
 
@@ -137,11 +138,11 @@ def test_a_size_in_no_grid_gets_its_column_once_its_rows_are_stored(results):
     assert s.groupby("effect").clips.is_monotonic_increasing.all()  # x16 comes last
 
 
-def test_summary_command_prints_the_stored_effects(results, capsys):
+def test_summary_command_prints_the_stored_effects(results, capsys, classroom_data_root):
     import numpy as np
 
     from utils.experiments import main
-    from utils.results.comparisons import SOURCES
+    from utils.results.comparisons import SOURCES, STORED_RULE, Setting, lab_rule
     from utils.results.grids import SIZE_EFFECTS
 
     assert main(["summary"]) == 0
@@ -152,12 +153,16 @@ def test_summary_command_prints_the_stored_effects(results, capsys):
              if s.strip().startswith("conv/dense init") and " torch " in s]
     assert len(lines) == 2  # the 12-epoch budget, then convergence; no unpaired table left
     runs = next(r for r in SOURCES.values() if r in lines[0])  # the line says which runs
-    a, b = (_after_twelve_epochs(results, r, runs)
+    # ... and under which stopping rule the lab's table reads them
+    pair = [Setting("", "torch", r) for r in SIZE_EFFECTS["Keras conv/dense init"]]
+    rule = lab_rule(*pair, results)
+    assert (rule or STORED_RULE)[:20] in lines[0]
+    a, b = (_after_twelve_epochs(results, r, runs, rule)
             for r in SIZE_EFFECTS["Keras conv/dense init"])
     assert f"{np.mean(b - a):.3f}" in lines[0]  # seeds 0-9 on both sides, in order
     # Then the two budgets read together, one line per comparison (before the stopping rule's
     # and the sequential plan's tables, which list the comparisons again).
-    readings = readings.split("Each trained verdict under")[0]
+    readings = readings.split("Each trained verdict as the lab reads it")[0]
     assert sum(s.strip().startswith("conv/dense init") for s in readings.splitlines()) == 2
 
 

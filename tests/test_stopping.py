@@ -58,12 +58,32 @@ def test_the_grids_rule_is_the_one_the_stored_curves_choose():
 
 
 def test_rerun_list_is_what_the_tables_say_moved_or_claimed_a_destination():
-    from utils.results.comparisons import lab_summary, readings, stopping_sensitivity
+    """The rerun list, derived again from the first trained grids as the lab's table read
+    them before the chosen rule (all its comparisons at patience 15, one family): every
+    comparison whose trained verdict moved under a shorter patience replayed on the same
+    curves, and every destination claim."""
+    from utils.results.comparisons import (
+        CONVERGED,
+        REPLAYED_PATIENCE,
+        STORED_RULE,
+        _state,
+        all_results,
+        budget_summary,
+        lab_pairs,
+        readings,
+    )
 
-    lab = lab_summary()
-    moved = stopping_sensitivity()
-    moved = set(moved.toggle[moved["stopping rule"] != "same verdict"])
-    read = readings(lab)
+    results = all_results()
+    first = budget_summary(lab_pairs(), results, rule=STORED_RULE)
+    trained = first[first.budget == CONVERGED].reset_index(drop=True)
+    states = [[_state(r) for r in trained.to_dict("records")]]
+    states += [[_state(r) for r in budget_summary(lab_pairs(), results, (CONVERGED,),
+                                                  patience=p).to_dict("records")]
+               for p in REPLAYED_PATIENCE]
+    decided = [[s for s in column if s not in ("missing", "undecidable")]
+               for column in zip(*states)]
+    moved = {t for t, column in zip(trained.toggle, decided) if len(set(column)) > 1}
+    read = readings(first)
     destination = set(read.toggle[read.reading.str.startswith("destination")])
     assert moved and destination
     assert set(RERUN_TOGGLES) == moved | destination

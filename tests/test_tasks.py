@@ -167,19 +167,24 @@ def test_the_difficulty_table_pairs_each_ablation_with_the_whole_task():
 
 
 def test_the_chosen_rule_joins_the_sensitivity_table(monkeypatch):
+    """Where the chosen rule's runs pair their seeds, the lab's table reads the comparison
+    under that rule, and the sensitivity table shows that verdict as the lab's; elsewhere
+    the lab keeps the first grids' rule."""
     from utils.results import comparisons as C
 
     monkeypatch.setattr(C, "GRID_RULE", RULE)
-    table = C.stopping_sensitivity(rule_results=_results(0.05))
+    table = C.stopping_sensitivity(_results(0.05))
     ladder = table[table.toggle == LADDER_TOGGLE].set_index("framework")
     # On the synthetic classroom runs the gap closes once trained: within under the rule.
     assert ladder.loc["torch", RULE].endswith("within")
+    assert (ladder["the lab reads"] == RULE).all()
     others = table[table.toggle != LADDER_TOGGLE]
     assert (others[RULE] == "").all()  # no runs under the rule: no verdict, no move
-    for fw in ("torch", "keras"):
-        own = ladder.loc[fw, "patience 15"].split(", ")[1]
-        moved = f"within under {RULE}" in ladder.loc[fw, "stopping rule"]
-        assert moved == (own != "within")
+    assert (others["the lab reads"] == C.STORED_RULE).all()
+    # No run at patience 15 in these rows: nothing to move against.
+    assert (ladder["stopping rule"] == "same verdict").all()
+    lab = C.lab_summary(_results(0.05))
+    assert set(lab[lab.toggle == LADDER_TOGGLE]["stopped by"]) == {RULE}
 
 
 def test_the_answer_names_the_defaults_that_carry_the_gap():
@@ -247,3 +252,33 @@ def test_a_difference_resting_on_fewer_seeds_is_said_to_be_open():
 
     assert "fewer paired seeds" in task_contrast(table(6))
     assert "fewer paired seeds" not in task_contrast(table(10))
+
+
+def test_the_lab_reads_the_chosen_rule_once_its_seeds_pair(monkeypatch):
+    """A comparison the rerun grid covers is read under the chosen rule from the fifth
+    paired seed on, under the first grids' rule before; one pair is never read under two
+    rules, and a shorter patience is replayed only on the first grids' runs."""
+    from dataclasses import replace
+
+    from utils.results import comparisons as C
+    from utils.results.grids import extras
+
+    monkeypatch.setattr(C, "GRID_RULE", RULE)
+    rows = _results(0.05)
+    classroom = rows[rows.preset == "classroom"]
+    a, b = (C.Setting(n, "torch", r) for n, r in (("a", PYTORCH), ("b", KERAS_2017)))
+    for seeds, read in ((C.MIN_SEEDS - 1, None), (C.MIN_SEEDS, RULE)):
+        assert C.lab_rule(a, b, classroom[classroom.seed < seeds]) == read
+    assert C.lab_rule(a, b, rows[rows.preset == "realistic"]) is None  # no classroom runs
+    # A pipeline setting outside the rerun grid keeps the first grids' rule.
+    other = C.Setting("c", "torch", extras("torch")["hard_sigmoid_keras3"])
+    assert C.lab_rule(a, other, classroom) is None
+    with pytest.raises(ValueError, match="one pair, one stopping rule"):
+        C.budget_summary([("x", a, replace(b, rule=RULE))], classroom, budgets=(12,))
+    with pytest.raises(ValueError, match="replayed on the stored grids' runs"):
+        C.scores_at(classroom, replace(a, rule=RULE), CONVERGED, patience=5)
+    # The table names the rule, and keys the comparison with it.
+    t = C.lab_summary(classroom)
+    ladder = t[t.toggle == LADDER_TOGGLE]
+    assert set(ladder["stopped by"]) == {RULE}
+    assert ladder.key.str.endswith(f"stopped by {RULE}").all()

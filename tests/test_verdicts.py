@@ -17,6 +17,7 @@ import pytest
 from utils.results.comparisons import (
     CONVERGED,
     NOT_STORED,
+    STORED_RULE,
     Setting,
     all_results,
     backend_summary,
@@ -76,15 +77,37 @@ def test_every_comparison_has_one_verdict_wherever_it_is_shown(tables):
 
 def test_a_comparison_shown_twice_is_not_adjusted_twice(tables):
     """The size and backends tables leave the lab's comparisons out of their own families:
-    the row they share carries the lab's family name and q."""
+    a row they share (one comparison under one stopping rule) carries the lab's family name
+    and q. The size grids ran at patience 15 only, so they share a classroom cell with the
+    lab only where the lab reads it at patience 15 too."""
     rows = _verdicts(tables)
     lab = rows[rows.table == "lab"].set_index(["key", "budget"])
+    shared = 0
     for name in ("sizes", "backends"):
         other = rows[rows.table == name].set_index(["key", "budget"])
         both = lab.index.intersection(other.index)
-        assert len(both), name
+        shared += len(both)
         assert (other.loc[both, "family"] == lab.loc[both, "family"]).all()
         assert np.allclose(other.loc[both, "q (BH)"], lab.loc[both, "q (BH)"])
+    assert shared
+
+
+def test_a_table_shows_the_stopping_rule_it_reads(tables):
+    """Every row says under which stopping rule its trained runs were read, and a row the
+    lab's table decides reads the rule the lab reads it under."""
+    lab = tables["lab"]
+    rule_of = dict(zip(lab.comparison, lab["stopped by"]))
+    checked = 0
+    for name, t in tables.items():
+        if name in ("lab", "sizes"):
+            continue
+        for r in t[t.runs == "trained runs, their curve"].to_dict("records"):
+            assert r["key"].endswith(f"stopped by {r['stopped by']}"), (name, r)
+            if r["comparison"] in rule_of:
+                assert r["stopped by"] == rule_of[r["comparison"]], (name, r)
+                checked += 1
+    assert checked > 10
+    assert set(lab["stopped by"]) >= {STORED_RULE}
 
 
 NUMBER = r"(\d+\.\d+)"

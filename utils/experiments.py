@@ -145,8 +145,8 @@ def _command(args: argparse.Namespace) -> int:
         paired_table = lab_summary(y_test=y_test)
         sizes = size_summary(declared=paired_table)
         backends = backend_summary(y_test=y_test, declared=paired_table)
-        changes, stopping = size_change(), stopping_sensitivity()
-        evidence, tasks = stopping_evidence(), task_summary()
+        changes, stopping = size_change(), stopping_sensitivity(lab=paired_table)
+        evidence, tasks = stopping_evidence(), task_summary(lab=paired_table)
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             for title, table in (
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
@@ -159,8 +159,9 @@ def _command(args: argparse.Namespace) -> int:
                     ("Does the stopping rule find the plateau? Each rule's stored trained "
                      "runs: epochs, seconds, the share still rising at the stop, and the "
                      "test-F1 change against the grids' patience in the same run", evidence),
-                    ("Each trained verdict under the grids' stopping rule and under shorter "
-                     "patiences replayed on the same runs' curves", stopping),
+                    ("Each trained verdict as the lab reads it, under the first grids' "
+                     "patience and shorter ones replayed on the same runs' curves, and "
+                     "under the chosen rule", stopping),
                     ("Seeds where it matters: where each comparison of the sequential plan "
                      "stands (looks at 10, 20, 30 paired seeds)", sequential_summary()),
                     ("Effect versus training-set size, at a 12-epoch budget and at "
@@ -177,11 +178,12 @@ def _command(args: argparse.Namespace) -> int:
                      "Keras without each group of knobs, under the chosen stopping rule",
                      difficulty := difficulty_table()),
                     ("The realistic task beside the classroom's, both under the chosen "
-                     "stopping rule (one BH family per budget across both tasks)", tasks),
+                     "stopping rule (the classroom rows the lab's table decides keep its "
+                     "verdict; the others one BH family per budget)", tasks),
                     ("One Keras model on three backends (trained runs)", backend_table()),
                     ("Kernels against defaults, paired by seed (weights and batches shared; "
                      "Benjamini-Hochberg over each budget's table)", backends)):
-                shown = table.drop(columns=["key"], errors="ignore").round(3)
+                shown = table.drop(columns=["key", "comparison", "rule"], errors="ignore").round(3)
                 print(f"{title}\n{shown.to_string(index=False)}\n")
                 if table is evidence:
                     print(f"{choose_rule()[1]}\n")

@@ -29,9 +29,10 @@ from utils.lessons.reference import thread_gap
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
+    EVERY_TABLE,
     LADDER_TOGGLE,
     NOT_STORED,
-    RULE_TABLES,
+    STORED_RULE,
     THREAD_CULPRITS,
     Setting,
     all_results,
@@ -87,14 +88,18 @@ def conclusion_sentence(lab: pd.DataFrame | None = None) -> str:
                 "trained-model grids (docs/reproducibility.md).")
     early = [r["mean difference"] for r in e]
     late = [r["mean difference"] for r in c]
+    # the trained gaps with their intervals over seeds, where the table has them
+    held = [f"{r['mean difference']:+.3f}" + (f" {bracket(r['CI low'], r['CI high'])}"
+                                            if np.isfinite(r.get("CI low", np.nan)) else "")
+            for r in c]
     share = np.mean(np.abs(late)) / np.mean(np.abs(early))
     verdict = ("most of what the defaults change is how fast the CRNN learns, not where it "
                "ends" if share < 0.5 else
                "much of what the defaults change survives training")
     return (f"On the classroom set, switching every framework default from PyTorch's to "
             f"Keras-2017's is worth {early[0]:+.3f} test micro-F1 in PyTorch and "
-            f"{early[1]:+.3f} in Keras after {BUDGET} epochs, but only {late[0]:+.3f} and "
-            f"{late[1]:+.3f} once the models are trained to a plateau: {verdict}.")
+            f"{early[1]:+.3f} in Keras after {BUDGET} epochs, but only {held[0]} and "
+            f"{held[1]} once the models are trained to a plateau: {verdict}.")
 
 
 # How the lab's finding words each trained reading of the whole ladder on the realistic task.
@@ -125,7 +130,7 @@ def task_sentence(table: pd.DataFrame | None = None, results=None) -> str:
     PyTorch and +0.080 [+0.050, +0.110] in Keras once trained: in PyTorch it is mostly
     speed; in Keras it changes where training ends.
     """
-    results = all_results(RULE_TABLES) if results is None else results  # read once, used twice
+    results = all_results(EVERY_TABLE) if results is None else results  # read once, used twice
     return _task_sentence(task_summary(results) if table is None else table, results)
 
 
@@ -424,9 +429,9 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
               if r["stopping rule"] not in ("same verdict", "not decided")
               and r["toggle"] in (*THREAD_CULPRITS, *PIPELINE, LADDER_TOGGLE)]
     if moving:
-        parts.append("These verdicts move when the models stop a few epochs earlier "
-                     "(patience replayed on the same runs), so they depend on the stopping "
-                     "rule: " + listed(moving) + ".")
+        parts.append("These verdicts are not the same under every stopping rule (the lab's "
+                     f"against {STORED_RULE} and shorter patiences replayed on the stored "
+                     "runs), so they depend on when training stops: " + listed(moving) + ".")
     return " ".join(parts)
 
 
@@ -487,7 +492,8 @@ def plot_ladder_both_budgets(results=None, preset: str = "classroom") -> plt.Fig
     legend_where_labelled(axes, 0, loc="lower right", fontsize=9)
     fig.tight_layout()
     plot_caption(fig, "Each rung switches one default. Median test micro-F1 of the stored "
-                 f"trained runs with its 95 % interval, after {BUDGET} epochs (hollow "
+                 f"trained runs (stopped by {STORED_RULE}, the rule every rung was run "
+                 f"under) with its 95 % interval, after {BUDGET} epochs (hollow "
                  "circles, dashed) and at the epoch early stopping kept (filled squares, "
                  "solid).")
     return fig
@@ -502,7 +508,8 @@ def plot_every_default(lab: pd.DataFrame | None = None) -> plt.Figure:
     defaults = [t for t in toggles if t not in PIPELINE]
     fig = _forest(lab, defaults + [t for t in toggles if t in PIPELINE], len(defaults))
     plot_caption(fig, "Every comparison of the lab's table, paired by data seed, after "
-                 f"{BUDGET} epochs (hollow) and trained (filled), with 95 % intervals. Above "
+                 f"{BUDGET} epochs (hollow) and trained (filled; each comparison stopped by "
+                 "the rule the table's column 'stopped by' names), with 95 % intervals. Above "
                  "the dotted line: framework defaults (+ means Keras-2017's default scores "
                  "higher); below: pipeline choices (+ means the named choice scores higher).")
     return fig

@@ -26,8 +26,10 @@ from utils.results.comparisons import (
     CONVERGED,
     LADDER_TOGGLE,
     NOT_STORED,
+    STORED_RULE,
     Setting,
     all_results,
+    as_read,
     budget_summary,
     framework_of,
     lab_pairs,
@@ -36,6 +38,7 @@ from utils.results.comparisons import (
     scores_at,
     stopping_sensitivity,
 )
+from utils.results.grids import GRID_RULE
 
 FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras", "keras vs torch": "Keras vs PyTorch",
               "keras-jax": "Keras on JAX", "keras-torch": "Keras on the PyTorch backend",
@@ -245,6 +248,18 @@ def plot_both_budgets(results, title: str, a: Setting, b: Setting, ax: plt.Axes,
 
 
 
+def rule_caption(pairs: Sequence[tuple[str, Setting, Setting]]) -> str:
+    """How a figure's trained runs were stopped, for its caption: the stored grids' rule,
+    the chosen one, or which panels read which (their titles say "chosen rule")."""
+    rules = {a.rule for _, a, _ in pairs}
+    if rules == {None}:
+        return f"stopped by {STORED_RULE}"
+    if None not in rules:
+        return f"stopped by the chosen rule, {GRID_RULE}"
+    return (f"stopped by {STORED_RULE}, or where a panel says so by the chosen rule, "
+            f"{GRID_RULE}")
+
+
 def draw_pairs(results, pairs: Sequence[tuple[str, Setting, Setting]], table: pd.DataFrame,
                title: str = "", live: dict[str, Sequence[float]] | None = None,
                stopping: Sequence[str] | None = None) -> tuple[plt.Figure, list[str]]:
@@ -257,7 +272,9 @@ def draw_pairs(results, pairs: Sequence[tuple[str, Setting, Setting]], table: pd
     stopping = ["same verdict"] * n if stopping is None else stopping
     for ax, (toggle, a, b), moved in zip(axes[0], pairs, stopping):
         fw = framework_of(a, b)
-        plot_both_budgets(results, f"{toggle}\n{FRAMEWORKS.get(fw, fw)}", a, b, ax, live)
+        ruled = "" if a.rule is None else ", chosen rule"
+        plot_both_budgets(results, f"{toggle}\n{FRAMEWORKS.get(fw, fw)}{ruled}", a, b, ax,
+                          live)
         sentences.append(sentence(toggle, fw, table, moved))
     if title:
         fig.suptitle(title, fontsize=11)
@@ -275,14 +292,15 @@ def headline(notebook: str, results=None, data: str = "classroom") -> Headline:
     ['03', '04', '05', '06', '07', '08', '09']
     """
     results = all_results() if results is None else results
+    lab = lab_summary(results, data)
     pairs = HEADLINES[notebook](data)
-    table = budget_summary(pairs, results, declared=lab_summary(results, data),
-                           family="this headline")
-    moves = stopping_sensitivity(results, pairs)["stopping rule"].tolist()
+    table = budget_summary(pairs, results, declared=lab, family="this headline")
+    pairs = as_read(pairs, table)  # the figure reads the runs its sentences read
+    moves = stopping_sensitivity(results, pairs, lab=lab)["stopping rule"].tolist()
     fig, sentences = draw_pairs(results, pairs, table, stopping=moves)
     caption = (f"Test micro-F1 of the stored trained runs ({data} set), after {BUDGET} epochs "
-               "(read from each run's curve) and at the epoch early stopping kept; a grey "
-               "line joins the two settings of one data seed (same batches), the marks are "
-               "the medians.")
+               "(read from each run's curve) and at the epoch early stopping kept "
+               f"({rule_caption(pairs)}); a grey line joins the two settings of one data "
+               "seed (same batches), the marks are the medians.")
     plot_caption(fig, caption)
     return Headline(fig, sentences, table, caption)

@@ -71,9 +71,9 @@ def what_you_should_have_seen(notebook: str, results=None, data: str = "classroo
     few epochs earlier (:func:`~utils.results.comparisons.stopping_sensitivity`)."""
     results = all_results() if results is None else results
     pairs = HEADLINES[notebook](data)
-    table = budget_summary(pairs, results, declared=lab_summary(results, data),
-                           family="this headline")
-    moves = stopping_sensitivity(results, pairs)
+    lab = lab_summary(results, data)
+    table = budget_summary(pairs, results, declared=lab, family="this headline")
+    moves = stopping_sensitivity(results, pairs, lab=lab)
     said = [sentence(t, framework_of(a, b), table, m)
             for (t, a, b), m in zip(pairs, moves["stopping rule"])]
     text = ["**What you should have seen**", "", *(f"- {s}" for s in said)]

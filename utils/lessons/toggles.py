@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from utils.lessons.folding import fold
-from utils.lessons.headline import Headline, draw_pairs
+from utils.lessons.headline import Headline, draw_pairs, rule_caption
 from utils.lessons.plots import caption as plot_caption
 from utils.lessons.plots import plot_curves, plot_f1_strips, plot_gap_over_budgets, savefig
 from utils.results.comparisons import (
@@ -21,6 +21,7 @@ from utils.results.comparisons import (
     MIN_SEEDS,
     Setting,
     all_results,
+    as_read,
     bh_families,
     budget_summary,
     describe_budgets,
@@ -28,6 +29,7 @@ from utils.results.comparisons import (
     gap_over_budgets,
     lab_summary,
     readings,
+    rule_name,
     run_live,
     scores_at,
 )
@@ -37,6 +39,25 @@ from utils.task.dataset import load_dataset
 def _trained_curves(results, s: Setting) -> list[list[float]]:
     """The validation curves of ``s``'s stored trained runs (the runs every figure reads)."""
     return [list(v["row"].epoch_valid_f1) for v in scores_at(results, s, BUDGET).values()]
+
+
+def _as_drawn(settings: Sequence[Setting], pairs: Sequence[tuple[str, Setting, Setting]]
+              ) -> dict[str, Setting]:
+    """Each setting as the figure's pairs read it, by strip label: under the stopping rule
+    of its comparisons; one whose comparisons read two rules is drawn once per rule, the
+    rule in its label."""
+    rules = {s.label: [] for s in settings}
+    for _, a, b in pairs:
+        for side in (a, b):
+            if side.rule not in rules[side.label]:
+                rules[side.label].append(side.rule)
+    drawn = {}
+    for s in settings:
+        read = rules[s.label] or [s.rule]
+        for rule in read:
+            label = s.label if len(read) == 1 else f"{s.label} ({rule_name(rule)})"
+            drawn[label] = replace(s, rule=rule)
+    return drawn
 
 
 def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
@@ -78,10 +99,12 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     v = budget_summary(named, results, y_test=y_test,
                        declared=lab_summary(results, settings[0].preset),
                        family="this figure")
+    named = as_read(named, v)  # every figure reads the runs its sentence reads
     fig, sentences = draw_pairs(results, named, v, title, live_f1)
-    caption = (f"{title}: test micro-F1 after {BUDGET} epochs and trained (early stopping), "
-               "stored trained runs; a grey line joins one data seed's two runs, the marks "
-               "are the medians" + ("; crosses: your live runs." if live_f1 else "."))
+    caption = (f"{title}: test micro-F1 after {BUDGET} epochs and trained (early stopping, "
+               f"{rule_caption(named)}), stored trained runs; a grey line joins one data "
+               "seed's two runs, the marks are the medians"
+               + ("; crosses: your live runs." if live_f1 else "."))
     plot_caption(fig, caption)
     if figure_name:
         savefig(fig, figure_name)
@@ -92,18 +115,21 @@ def show(settings: Sequence[Setting], pairs: Sequence[tuple[str, str]],
     strips, (ax_f1, ax_curve) = plt.subplots(
         1, 2, figsize=(max(8.0, 2.2 * len(settings) + 5), 3.8),
         gridspec_kw={"width_ratios": [max(2, len(settings)), 3]})
-    plot_f1_strips({s.label: [x["f1"] for x in scores_at(results, s, BUDGET).values()]
-                    for s in settings}, live=live_f1 or None, ax=ax_f1,
+    drawn = _as_drawn(settings, named)
+    plot_f1_strips({k: [x["f1"] for x in scores_at(results, s, BUDGET).values()]
+                    for k, s in drawn.items()},
+                   live={k: live_f1[s.label] for k, s in drawn.items()
+                         if s.label in live_f1} or None, ax=ax_f1,
                    title=f"after {BUDGET} epochs")
     ax_f1.tick_params(axis="x", labelrotation=15)
-    plot_curves({s.label: _trained_curves(results, s) for s in settings},
+    plot_curves({k: _trained_curves(results, s) for k, s in drawn.items()},
                 {k: [r.epoch_valid_f1 for r in runs] for k, runs in live.items()},
                 ax=ax_curve)
     strips.tight_layout()
     figures = [(strips, f"{title}: test F1 per seed after {BUDGET} epochs and the trained "
                         "runs' validation curves")]
-    gaps = [(f"{b} minus {a}", gap_over_budgets(results, by_label[a], by_label[b]))
-            for a, b in pairs]
+    gaps = [(f"{b.label} minus {a.label}", gap_over_budgets(results, a, b))
+            for _, a, b in named]
     gaps = [(label, g) for label, g in gaps if g.seed.nunique() >= MIN_SEEDS]
     if gaps:
         fig_gap, axes = plt.subplots(1, len(gaps), figsize=(4.4 * len(gaps) + 1, 3.4),

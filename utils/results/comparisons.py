@@ -43,6 +43,7 @@ from utils.results.grids import (
     Job,
     extras,
     gate_rung,
+    rerun_settings,
     trained_toggle,
     under_grid_rule,
 )
@@ -74,25 +75,46 @@ CONVERGED_TABLES = ("reference_converged", "toggles_converged", "sizes_converged
                     "backends_converged")
 # Trained runs under the stopping rule the ``stopping`` grid chooses (GRID_RULE).
 RULE_TABLES = ("stopping", "rerun", "sequential", "realistic", "realistic_ablation")
+# Every stored table a page of both tasks reads: the lab's and the realistic task's.
+EVERY_TABLE = (*TABLES, *CONVERGED_TABLES, *RULE_TABLES)
 NOT_STORED = "not stored yet"
 MIN_SEEDS = 5  # fewer stored seeds than this on either side: no verdict is given
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One point of a comparison: what the plot calls it, where it runs, what it runs."""
+    """One point of a comparison: what the plot calls it, where it runs, what it runs, and
+    the stopping rule its trained runs are read under (``rule``: None for the stored
+    trained grids' rule, :data:`STORED_RULE`; else a name of
+    :data:`~utils.results.grids.STOPPING_RULES`)."""
 
     label: str
     framework: str
     recipe: Recipe
     preset: str = "classroom"
+    rule: str | None = None
 
 
-def all_results(tables: Iterable[str] = TABLES + CONVERGED_TABLES):
+# The stopping rule of the stored trained grids (utils.networks.recipe.TRAINED), by name.
+STORED_RULE = f"patience {TRAINED['patience']}"
+
+
+def rule_name(rule: str | None) -> str:
+    """A stopping rule as the tables name it: :data:`STORED_RULE` for None."""
+    return STORED_RULE if rule is None else rule
+
+
+# The classroom's runs under the chosen stopping rule: the lab's table reads them
+# (:func:`lab_read`), so they are read by default.
+CLASSROOM_RULE_TABLES = ("stopping", "rerun", "sequential")
+
+
+def all_results(tables: Iterable[str] = TABLES + CONVERGED_TABLES + CLASSROOM_RULE_TABLES):
     """Every stored row of ``tables`` in one DataFrame (column ``grid`` names the table).
 
-    By default the fixed-budget tables and the trained-model ones: a row's recipe names its
-    budget (``epochs``, ``patience``), so the two kinds never mix in :func:`stored_rows`.
+    By default the fixed-budget tables, the trained-model ones and the classroom's runs
+    under the chosen stopping rule: a row's recipe names its budget and rule (``epochs``,
+    ``patience``, ``lr_schedule``), so the kinds never mix in :func:`stored_rows`.
     """
 
     frames = [load_results(t).assign(grid=t) for t in tables]
@@ -200,10 +222,59 @@ def comparison_key(a: Setting, b: Setting) -> str:
     True
     >>> k == comparison_key(Setting("y", "torch", KERAS_2017), Setting("x", "torch", PYTORCH))
     True
+
+    Under which stopping rule the two are read is not part of it: :func:`rule_key` adds it.
     """
     def side(s: Setting) -> str:
         return f"{s.framework}|{s.preset}|{trained(s.recipe).to_string()}"
     return " <-> ".join(sorted((side(a), side(b))))
+
+
+def rule_key(a: Setting, b: Setting) -> str:
+    """A table row's key: the comparison (:func:`comparison_key`) and the stopping rule its
+    trained runs are read under. Rows of one key state one verdict."""
+    return f"{comparison_key(a, b)} | stopped by {rule_name(a.rule)}"
+
+
+def with_rule(a: Setting, b: Setting, rule: str | None) -> tuple[Setting, Setting]:
+    """Both sides of a pair read under stopping ``rule``."""
+    return replace(a, rule=rule), replace(b, rule=rule)
+
+
+def lab_rule(a: Setting, b: Setting, results) -> str | None:
+    """The stopping rule the lab's table reads the pair (a, b) under: the chosen rule
+    (:data:`~utils.results.grids.GRID_RULE`) where the ``rerun`` grid runs both settings
+    (:func:`~utils.results.grids.rerun_settings`, classroom set) and ``results`` pair at
+    least :data:`MIN_SEEDS` of their seeds under it; else the stored grids' rule (None,
+    :data:`STORED_RULE`): the rerun grid holds every comparison whose verdict moved when
+    shorter rules were replayed on the stored curves, or that claimed a destination
+    (``tests/test_stopping.py`` derives that list from the tables).
+
+    The threshold keeps a comparison whose rerun is under way on the stored grids' verdict
+    until the chosen rule's runs can give one; it counts seeds, never what they say.
+    """
+    if GRID_RULE is None or not all(
+            s.preset == "classroom" and s.recipe in rerun_settings(s.framework) for s in (a, b)):
+        return None
+    ra, rb = (scores_at(results, s, CONVERGED, rule=GRID_RULE) for s in (a, b))
+    return GRID_RULE if len(set(ra) & set(rb)) >= MIN_SEEDS else None
+
+
+def as_read(pairs: Sequence[tuple[str, Setting, Setting]], table: pd.DataFrame
+            ) -> list[tuple[str, Setting, Setting]]:
+    """``pairs``, each under the stopping rule ``table`` (a :func:`budget_summary`) reads
+    that comparison under; a pair it does not hold keeps its own. A figure drawn from the
+    pairs a table was made of then reads the runs its sentences read."""
+    read = {r["comparison"]: r["rule"] if isinstance(r.get("rule"), str) else None
+            for r in table.to_dict("records") if "comparison" in r}
+    return [(t, *with_rule(a, b, read.get(comparison_key(a, b), a.rule))) for t, a, b in pairs]
+
+
+def lab_read(pairs: Sequence[tuple[str, Setting, Setting]], results
+             ) -> list[tuple[str, Setting, Setting]]:
+    """``pairs`` each read under the stopping rule the lab's table reads it under
+    (:func:`lab_rule`)."""
+    return [(t, *with_rule(a, b, lab_rule(a, b, results))) for t, a, b in pairs]
 
 
 # --- paired, powered, family-controlled: at a budget and at convergence -------------------
@@ -247,8 +318,16 @@ def scores_at(results, setting: Setting, budget: int | str,
     (``"fixed"``). ``patience`` (at :data:`CONVERGED` only) replays a shorter stopping
     rule on the stored curves (:func:`replay_kept`): the test F1 of the epoch that rule
     would have kept. ``rule`` reads the trained runs made under that candidate stopping
-    rule (:data:`~utils.results.grids.STOPPING_RULES`) instead of the stored grids' rule.
+    rule (:data:`~utils.results.grids.STOPPING_RULES`) instead of the rule the setting
+    names (``Setting.rule``; None: the stored grids' rule).
+
+    Raises ValueError for ``patience`` on runs of another rule than the stored grids': a
+    shorter patience replays exactly only on their runs, at a constant rate.
     """
+    rule = setting.rule if rule is None else rule
+    if patience is not None and rule is not None:
+        raise ValueError(f"a patience of {patience} is replayed on the stored grids' runs "
+                         f"({STORED_RULE}), not on runs stopped by {rule!r}")
     if source == "fixed" and budget != CONVERGED:
         fixed = rows_of(results, setting.framework, replace(setting.recipe, epochs=budget,
                                                             patience=0), setting.preset)
@@ -280,7 +359,12 @@ def _pair_scores(results, a: Setting, b: Setting, budget: int | str,
     run yet). A step-decay setting's trained runs drop η on a plateau
     (:func:`trained_toggle`), so at an epoch budget they are read with that schedule, which
     the ``η drops`` column names. ``rule`` reads the runs made under that candidate
-    stopping rule (:func:`scores_at`), and then never a fixed-budget table."""
+    stopping rule (:func:`scores_at`; else each setting's own, one rule for both), and
+    then never a fixed-budget table."""
+    if rule is None and a.rule != b.rule:
+        raise ValueError(f"one pair, one stopping rule: {a.label!r} is read under "
+                         f"{rule_name(a.rule)!r}, {b.label!r} under {rule_name(b.rule)!r}")
+    rule = a.rule if rule is None else rule
     curve = (scores_at(results, a, budget, patience=patience, rule=rule),
              scores_at(results, b, budget, patience=patience, rule=rule), "curve")
     if budget == CONVERGED or rule is not None:
@@ -433,28 +517,36 @@ def budget_summary(pairs: Sequence[tuple[str, Setting, Setting]] | None = None,
     seeds say "not stored yet". ``pairs`` defaults to the lab's family (:func:`lab_pairs`).
 
     One comparison, one verdict: a pair that ``declared`` (another table of this function,
-    e.g. the lab's) already holds at a budget (same :func:`comparison_key`) takes that
-    table's verdict, q and family and stays out of this table's family; the others are
-    adjusted together, as family ``family``. ``patience`` replays a shorter stopping rule
-    at convergence (:func:`replay_kept`). ``rule`` reads the runs made under that candidate
-    stopping rule: a comparison under another rule is another comparison (its key says so).
+    e.g. the lab's) already holds is read under the stopping rule that table reads it under,
+    and at a budget where it has the same seeds it takes that table's verdict, q and family
+    and stays out of this table's family; the others are adjusted together, as family
+    ``family``. ``patience`` replays a shorter stopping rule at convergence on the stored
+    grids' runs (:func:`replay_kept`). ``rule`` reads every pair under that stopping rule; a
+    comparison under another rule is another comparison (its ``key``, :func:`rule_key`,
+    says so; column ``stopped by``); :data:`STORED_RULE` reads the stored grids' runs.
     """
     results = all_results() if results is None else results
-    pairs = lab_pairs() if pairs is None else pairs
+    pairs = lab_read(lab_pairs(), results) if pairs is None else pairs
     made = {} if declared is None else {
         (r["key"], r["budget"]): r for r in declared.to_dict("records")
         if r["verdict"] != NOT_STORED}
+    if rule is not None:  # STORED_RULE by name: the stored grids' runs, whatever declared reads
+        pairs = [(t, *with_rule(a, b, None if rule == STORED_RULE else rule))
+                 for t, a, b in pairs]
+    elif patience is None and declared is not None:
+        pairs = as_read(pairs, declared)
     rows = []
     for budget in budgets:
         found = []
         for toggle, a, b in pairs:
-            sa, sb, source = _pair_scores(results, a, b, budget, patience, rule)
+            sa, sb, source = _pair_scores(results, a, b, budget, patience)
             shared = sorted(set(sa) & set(sb))
             fw = framework_of(a, b)
-            key = comparison_key(a, b) + ("" if rule is None else f" | stopped by {rule}")
             row = {"toggle": toggle, "framework": fw, "budget": budget,
                    "runs": SOURCES[source], "seeds": len(shared),
-                   "η drops": _schedule(a, b, source), "key": key}
+                   "stopped by": rule_name(a.rule) if source == "curve" else "",
+                   "η drops": _schedule(a, b, source), "key": rule_key(a, b),
+                   "comparison": comparison_key(a, b), "rule": a.rule}
             if len(shared) >= MIN_SEEDS:
                 r = paired({s: sa[s]["f1"] for s in shared}, {s: sb[s]["f1"] for s in shared})
                 if a.framework == b.framework:  # across frameworks: two paths by design
@@ -500,15 +592,17 @@ def lab_summary(results=None, preset: str = "classroom",
                 y_test: np.ndarray | None = None) -> pd.DataFrame:
     """The lab's declared family (:func:`lab_pairs`) on ``preset``, where each of its
     comparisons gets its one verdict (introduced in 08; the notebooks' headlines, the
-    results page and ``summary`` all read it)."""
-    return budget_summary(lab_pairs(preset), results, budgets, y_test)
+    results page and ``summary`` all read it), each read under the stopping rule
+    :func:`lab_rule` gives it (column ``stopped by``)."""
+    results = all_results() if results is None else results
+    return budget_summary(lab_read(lab_pairs(preset), results), results, budgets, y_test)
 
 
 def _trained_runs(results, setting: Setting) -> dict:
     """``{data seed: row}`` of the setting's trained-model runs (its recipe under
-    :func:`trained_toggle`, stopped by the rule rather than a fixed budget)."""
-    rows = rows_of(results, setting.framework, trained_toggle(setting.recipe, setting.preset),
-                   setting.preset)
+    :func:`trained_toggle` and its stopping rule, rather than a fixed budget)."""
+    rows = rows_of(results, setting.framework,
+                   trained_toggle(setting.recipe, setting.preset, setting.rule), setting.preset)
     return {int(r.data_seed): r for r in rows.itertuples() if r.stop_reason != "fixed"}
 
 
@@ -838,62 +932,93 @@ def readings(table: pd.DataFrame, budget: int = BUDGET) -> pd.DataFrame:
 REPLAYED_PATIENCE = (5, 10)  # shorter rules replayed exactly from the stored curves
 
 
+def stored_rule_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVERGED),
+                        patience: int | None = None, lab: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
+    """The lab's comparisons (:func:`lab_pairs`) all read on the stored trained grids' runs
+    (:data:`STORED_RULE`), or with a shorter ``patience`` replayed on their curves, one
+    Benjamini–Hochberg family per budget: what the stored grids say (the replays of
+    :func:`stopping_sensitivity`; the rerun list was derived from them). A comparison the
+    lab's table reads on these same runs keeps the lab's verdict and family (``lab``,
+    default :func:`lab_summary` at ``budgets``)."""
+    results = all_results() if results is None else results
+    if patience is not None:
+        return budget_summary(lab_pairs(), results, budgets, patience=patience,
+                              family=f"the lab's comparisons at patience {patience}, replayed")
+    # Where the lab's table reads a comparison on these runs, its verdict stands.
+    return budget_summary(lab_pairs(), results, budgets, rule=STORED_RULE,
+                          declared=lab_summary(results, budgets=budgets) if lab is None
+                          else lab,
+                          family=f"the lab's comparisons at {STORED_RULE}")
+
+
 def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setting]] | None
                          = None, patiences: Sequence[int] = REPLAYED_PATIENCE,
-                         rule_results=None) -> pd.DataFrame:
-    """Each comparison's verdict at convergence under the grids' stopping rule and under
-    each shorter ``patience``, replayed on the same runs' stored curves
-    (:func:`replay_kept`; each rule's table is its own Benjamini–Hochberg family, as the
-    lab's is), and once a rule is chosen (:data:`~utils.results.grids.GRID_RULE`) under
-    that rule, from its own runs (``rule_results``, default the tables of
-    :data:`RULE_TABLES`). Columns: ``toggle``, ``framework``, one per rule (the mean
-    difference and the verdict in a word), and ``stopping rule``: "same verdict" or which
-    rules move it.
+                         lab: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each comparison's verdict at convergence under the stored grids' stopping rule
+    (:data:`STORED_RULE`), under each shorter ``patience`` replayed on the same runs'
+    stored curves (:func:`replay_kept`; each rule's table is its own Benjamini–Hochberg
+    family, :func:`stored_rule_summary`), and, where the lab's table reads it under the
+    chosen rule (:func:`lab_rule`), that verdict, from that rule's own runs. Columns:
+    ``toggle``, ``framework``, one per rule (the mean difference and the verdict in a
+    word), ``the lab reads`` (the rule of the lab's verdict) and ``stopping rule``: "same
+    verdict" or which rules give another verdict than the lab's.
 
-    A verdict that moves when the models stop a few epochs earlier is a verdict about the
-    stopping rule as much as about the default (introduced in 08).
+    ``pairs`` defaults to the lab's comparisons; a pair the lab's table (``lab``, default
+    :func:`lab_summary`) holds takes its verdicts, the others are adjusted together per
+    rule. A verdict that moves when the models stop a few epochs earlier is a verdict about
+    the stopping rule as much as about the default (introduced in 08).
     """
     results = all_results() if results is None else results
+    lab = lab_summary(results, budgets=(CONVERGED,)) if lab is None else lab
+    lab = lab[lab.budget == CONVERGED].reset_index(drop=True)
     own = TRAINED["patience"]
-    rules = [own, *(p for p in patiences if p < own)]
-    # Each rule's verdicts are made in the lab's family at that rule; other pairs reuse
-    # them where the lab's table holds the comparison (one verdict per comparison).
-    lab = {p: budget_summary(lab_pairs(), results, (CONVERGED,),
-                             patience=None if p == own else p) for p in rules}
-    tables = lab if pairs is None else {
-        p: budget_summary(pairs, results, (CONVERGED,), declared=lab[p],
-                          family="these pairs", patience=None if p == own else p)
-        for p in rules}
-    pairs = lab_pairs() if pairs is None else pairs
-    rules = sorted(tables, reverse=True)
-    if GRID_RULE is not None:  # the chosen rule's own runs, its own family
-        runs = all_results(RULE_TABLES) if rule_results is None else rule_results
-        chosen = budget_summary(lab_pairs(), runs, (CONVERGED,), rule=GRID_RULE,
-                                family="the lab's, chosen rule")
-        tables[GRID_RULE] = chosen if pairs == lab_pairs() else budget_summary(
-            pairs, runs, (CONVERGED,), declared=chosen, family="these pairs", rule=GRID_RULE)
-        rules.append(GRID_RULE)
+    rules = [own, *sorted((p for p in patiences if p < own), reverse=True)]
+    replays = {p: stored_rule_summary(results, (CONVERGED,), None if p == own else p, lab)
+               for p in rules}
+    plain = lab_pairs() if pairs is None else [(t, *with_rule(a, b, None)) for t, a, b in pairs]
+    if pairs is not None:
+        replays = {p: budget_summary(plain, results, (CONVERGED,), declared=replays[p],
+                                     family="these pairs", patience=None if p == own else p)
+                   for p in rules}
+    # The lab's own reading: its verdict where it holds the pair, else this call's family.
+    read = lab if pairs is None else budget_summary(pairs, results, (CONVERGED,), declared=lab,
+                                                    family="these pairs")
+    columns = {p: f"patience {p}" for p in rules}
+    chosen = GRID_RULE if GRID_RULE is not None else "chosen rule"
     rows = []
-    words = {"alone": "within after BH"}  # clear alone, not after the family adjustment
-    for i, (toggle, _, _) in enumerate(pairs):
-        row = {"toggle": toggle, "framework": tables[own].loc[i, "framework"]}
-        states = {}
+    for i, (toggle, _, _) in enumerate(plain):
+        r_lab = read.loc[i].to_dict()
+        states = {p: _state(replays[p].loc[i].to_dict()) for p in rules}
+        lab_state = _state(r_lab)
+        row = {"toggle": toggle, "framework": replays[own].loc[i, "framework"]}
         for p in rules:
-            r = tables[p].loc[i].to_dict()
-            states[p] = words.get(_state(r), _state(r))
-            row[p if isinstance(p, str) else f"patience {p}"] = (
-                "" if states[p] in ("missing", "undecidable") else
-                f"{r['mean difference']:+.3f}, {states[p]}")
-        moved = [p for p in rules[1:] if states[p] != states[own]
-                 and states[p] not in ("missing", "undecidable")]
+            r = replays[p].loc[i].to_dict()
+            row[columns[p]] = _word(r, states[p])
+        under_rule = isinstance(r_lab.get("rule"), str)
+        row[chosen] = _word(r_lab, lab_state) if under_rule else ""
+        row["the lab reads"] = r_lab.get("stopped by", "")
+        ref = lab_state if under_rule else states[own]
+        others = {columns[p]: states[p] for p in rules if under_rule or p != own}
+        moved = {k: v for k, v in others.items() if v != ref
+                 and v not in ("missing", "undecidable")}
         row["stopping rule"] = (
-            "not decided" if states[own] in ("missing", "undecidable") else
+            "not decided" if ref in ("missing", "undecidable") else
             "same verdict" if not moved else
-            f"{states[own]} at patience {own}; " + ", ".join(
-                f"{states[p]} " + (f"under {p}" if isinstance(p, str) else f"at {p}")
-                for p in moved))
+            f"{_WORDS.get(ref, ref)} as the lab reads it; " + ", ".join(
+                f"{_WORDS.get(v, v)} at {k}" for k, v in moved.items()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_WORDS = {"alone": "within after BH"}  # clear alone, not after the family adjustment
+
+
+def _word(r: dict, state: str) -> str:
+    """A verdict in a table cell: the mean difference and the verdict in a word."""
+    if state in ("missing", "undecidable"):
+        return ""
+    return f"{r['mean difference']:+.3f}, {_WORDS.get(state, state)}"
 
 
 # --- seeds where it matters: the sequential plan ---------------------------------------------
@@ -1024,9 +1149,11 @@ def size_summary(results=None, alpha: float = 0.05,
         found = []
         for effect, fw, preset, pair in _size_pairs(results, frameworks, budget):
             a, b = SIZE_EFFECTS[effect]
-            key = comparison_key(Setting("", fw, a, preset), Setting("", fw, b, preset))
+            # the stored size grids' runs (patience 15), whatever rule the lab reads
+            key = rule_key(Setting("", fw, a, preset), Setting("", fw, b, preset))
             row = {"effect": effect, "framework": fw, "budget": budget,
                    "preset": preset, "runs": SOURCES[pair.source],
+                   "stopped by": STORED_RULE if pair.source == "curve" else "",
                    "clips": PRESETS[preset].n_train, "key": key,
                    "seeds": len(pair.seeds), "diff": np.nan, "ci_low": np.nan,
                    "ci_high": np.nan, "mde": np.nan, "q (BH)": np.nan,

@@ -369,6 +369,12 @@ def ladder_settings(framework: str) -> list[Recipe]:
     return [KERAS_LADDER.rung(r) for r in SEQUENTIAL_RUNGS] + [PYTORCH]
 
 
+def rerun_settings(framework: str) -> list[Recipe]:
+    """The settings the ``rerun`` grid trains under the chosen rule in ``framework``: the
+    ladder's rungs and end (:func:`ladder_settings`) and :data:`RERUN_EXTRAS`."""
+    return ladder_settings(framework) + [extras(framework)[k] for k in RERUN_EXTRAS]
+
+
 def _rule_jobs(recipes_of: Callable[[str], list[Recipe]], seeds: Iterable[int],
                preset: str = "classroom") -> list[Job]:
     # Seed by seed, both frameworks within a seed: a grid stopped part-way pairs. A run the
@@ -392,8 +398,7 @@ def _rerun_jobs() -> list[Job]:
     # sets beside the classroom's (the ladder's rungs, [-128, 128] and Adam), then the other
     # inputs. Within each, every setting's first DECISIVE_SEEDS seeds setting by setting, so
     # each setting finished makes its comparisons decidable, then the remaining seeds.
-    jobs = _rule_jobs(
-        lambda fw: ladder_settings(fw) + [extras(fw)[k] for k in RERUN_EXTRAS], SEEDS)
+    jobs = _rule_jobs(rerun_settings, SEEDS)
     story = {(fw, r.name) for fw in ("torch", "keras")
              for r in ladder_settings(fw) + [extras(fw)[k] for k in REALISTIC_EXTRAS]}
     is_end = [j.recipe.name in (PYTORCH.name, KERAS_2017.name) for j in jobs]

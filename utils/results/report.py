@@ -18,9 +18,11 @@ import pandas as pd
 from utils.networks.recipe import TRAINED, Recipe
 from utils.results.comparisons import (
     BUDGET,
+    CONVERGED,
     CONVERGED_TABLES,
     MIN_SEEDS,
     RULE_TABLES,
+    STORED_RULE,
     backend_summary,
     backend_table,
     bh_families,
@@ -39,6 +41,7 @@ from utils.results.grids import (
     CALIBRATION_SEEDS,
     CALIBRATION_TARGET,
     DESCRIPTIVE,
+    GRID_RULE,
     GRIDS,
     GridNotReady,
     Job,
@@ -276,10 +279,18 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
     # A count, empty where not counted (too few seeds, or two frameworks: two paths by design).
     apart = t.get("paths apart", pd.Series(np.nan, index=t.index))
     t["pairs on two paths"] = ["" if np.isnan(n) else str(int(n)) for n in apart]
-    return t.reindex(columns=["toggle", "framework", "budget", "seeds", "pairs on two paths",
+    return t.reindex(columns=["toggle", "framework", "budget", "stopped by", "seeds",
+                              "pairs on two paths",
                               "mean difference", "median difference", "seeds b > a",
                               "95 % CI, seeds", "95 % CI, test clips", "limited by",
                               "rules out", "MDE (80 %)", "p", "q (BH)", "verdict", "family"])
+
+
+def _with_rule(read: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`readings` table with the stopping rule its trained runs were read under."""
+    late = table[table.budget == CONVERGED].set_index(["toggle", "framework"])["stopped by"]
+    rule = [late.get((t, fw), "") for t, fw in zip(read.toggle, read.framework)]
+    return read.assign(**{"stopped by": rule})
 
 
 def _said(text: str) -> list[str]:
@@ -320,7 +331,7 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
     sizes["95 % CI"] = [bracket(lo, hi) for lo, hi in zip(sizes.ci_low, sizes.ci_high)]
     backends = (backend_summary(y_test=y_test, declared=toggles) if backends is None
                 else backends)
-    stopping = stopping_sensitivity()
+    stopping = stopping_sensitivity(lab=toggles)
     evidence = stopping_evidence()
     changes = size_change() if changes is None else changes
     # Each table read once; its trained-model rows also cost the rows a grid still lacks.
@@ -347,13 +358,18 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         f"effect beyond a margin of {EQUIVALENCE_MARGIN:.2f} F1, stated before the data; "
         "otherwise the reading says *mostly speed* and names the trained effect it cannot "
         "rule out. After 12 epochs and trained, every comparison reads the same trained "
-        "runs (their curve at epoch 12, and the epoch early stopping kept).",
+        "runs (their curve at epoch 12, and the epoch early stopping kept), stopped by the "
+        f"rule its `stopped by` column names: the chosen rule ({GRID_RULE}) for each "
+        "comparison the `rerun` grid trains under it, once that grid pairs "
+        f"{MIN_SEEDS} of its seeds; {STORED_RULE} (the first trained grids) for the others, "
+        "whose verdicts did not move when shorter patiences were replayed on their curves.",
         "## The tables read",
         "\n".join(_grid_line(name, rows, trained) for name, rows in tables.items()),
         "## Speed or destination",
         f"Each comparison's adjusted verdict after {BUDGET} epochs and at convergence "
-        "(early stopping on validation F1), and what the two say together.",
-        markdown_table(readings(toggles)),
+        "(early stopping on validation F1, by the rule in `stopped by`), and what the two "
+        "say together.",
+        markdown_table(_with_rule(readings(toggles), toggles)),
         "## Does the stopping rule find the plateau?",
         "Each stopping rule's stored trained runs (classroom set): how long they ran, whether "
         f"the {SMOOTH}-epoch smoothed validation curve still rose over the last {LATE} "
@@ -371,11 +387,15 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(evidence),
         choose_rule()[1],
         "## How far each verdict depends on the stopping rule",
-        f"The trained runs stop after {TRAINED['patience']} epochs without a better "
-        "validation F1. A shorter patience is replayed exactly on the same runs' stored "
-        "curves (until it stops, the run is the same run), each rule's table adjusted as "
-        "its own BH family. A verdict that moves when the models stop a few epochs earlier "
-        "is a verdict about the stopping rule as much as about the default.",
+        f"The first trained grids stopped after {TRAINED['patience']} epochs without a "
+        "better validation F1. A shorter patience is replayed exactly on the same runs' "
+        "stored curves (until it stops, the run is the same run), each rule's table "
+        "adjusted as its own BH family; where the lab's table reads a comparison on those "
+        f"runs, the {STORED_RULE} column is its verdict. The chosen rule's column is the "
+        "lab's verdict where it reads the comparison under that rule, from that rule's own "
+        "runs. `stopping rule` names the rules whose verdict differs from the lab's: a "
+        "verdict that moves with when the models stop is a verdict about the stopping rule "
+        "as much as about the default.",
         markdown_table(stopping),
         "## Seeds where it matters: the sequential plan",
         "Ten paired seeds detect an effect of about one spread of the per-seed differences "
@@ -409,7 +429,10 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(_comparisons(toggles)),
         "## Effect versus training-set size",
         "Each effect read across the training-set sizes: the paired mean difference, its "
-        "verdict after BH over that budget's table, and the paired seeds. "
+        "verdict after BH over that budget's table, and the paired seeds. Every size, the "
+        f"classroom set's included, reads the runs stopped by {STORED_RULE} (the only rule "
+        "the size grids ran under), so a classroom cell is the lab's verdict only where the "
+        "lab reads that comparison under the same rule. "
         f"{bh_families(sizes)}",
         *_said(describe_paths(sizes)),
         markdown_table(size_columns(sizes)),
@@ -447,12 +470,14 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "## Speed or destination on a task as hard as the real one",
         "The thread's four defaults, the input range, the optimizer and the whole ladder on "
         "the classroom and the realistic task, both frameworks, after 12 epochs and trained, "
-        "all under the stopping rule chosen above (grids `rerun` and `realistic`), one BH "
-        "family per budget across both tasks (the `task` column names the dataset).",
+        "all under the stopping rule chosen above (grids `rerun` and `realistic`); a "
+        "classroom comparison the lab's table reads under that rule shows the lab's "
+        "verdict, and the others form one BH family per budget (the `task` column names "
+        "the dataset, `family` where each verdict was made).",
         *([markdown_table(_comparisons(tasks).assign(task=tasks.task)
                           .pipe(lambda t: t[["task", *t.columns[:-1]]])),
            markdown_table(task_readings(tasks))]
-          if "budget" in (tasks := task_summary()) else
+          if "budget" in (tasks := task_summary(lab=toggles)) else
           ["Its runs wait for the stopping rule: no row is stored under it yet."]),
         "## One Keras model on three backends",
         "The trained runs of each backend: median test F1 with its 95 % bootstrap interval "

@@ -5,8 +5,9 @@ Introduced on the results page (``docs/results.md``) and in notebooks 08 and 12.
 comparisons the thread and the other port blamed, and the whole ladder, on both tasks and in
 both frameworks, all under the stopping rule the ``stopping`` grid chooses
 (:data:`~utils.results.grids.GRID_RULE`): the ``rerun`` grid's classroom runs and the
-``realistic`` grid's. One Benjamini–Hochberg family per budget holds both tasks, so a
-verdict on one task is made by the same rule as on the other.
+``realistic`` grid's. A classroom comparison the lab's table reads under that rule shows
+the lab's verdict (one comparison, one verdict); the others form one Benjamini–Hochberg
+family per budget.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from utils.networks.recipe import KERAS_2017
 from utils.results.comparisons import (
     BUDGET,
     CONVERGED,
+    EVERY_TABLE,
     LADDER_TOGGLE,
     NOT_STORED,
     RULE_TABLES,
@@ -27,6 +29,7 @@ from utils.results.comparisons import (
     all_results,
     budget_summary,
     lab_pairs,
+    lab_summary,
     readings,
     scores_at,
 )
@@ -38,7 +41,7 @@ TASKS = ("classroom", "realistic")
 # range and the optimizer rows of the other port, and the whole ladder.
 TASK_TOGGLES = (*THREAD_CULPRITS, "input [-128, 128] (vs standardised)",
                 "Adam at lr 1e-3 (vs SGD + Nesterov)", LADDER_TOGGLE)
-TASK_FAMILY = "both tasks, chosen rule"
+TASK_FAMILY = "both tasks, chosen rule"  # what the lab's table does not decide
 
 
 def task_pairs() -> list[tuple[str, Setting, Setting]]:
@@ -46,19 +49,23 @@ def task_pairs() -> list[tuple[str, Setting, Setting]]:
     return [p for preset in TASKS for p in lab_pairs(preset) if p[0] in TASK_TOGGLES]
 
 
-def task_summary(results=None, rule: str | None = GRID_RULE) -> pd.DataFrame:
+def task_summary(results=None, rule: str | None = GRID_RULE,
+                 lab: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each comparison of :func:`task_pairs` after 12 epochs and trained, on the classroom
     and the realistic task, all under the stopping rule ``rule`` (the ``rerun`` and
-    ``realistic`` grids' runs), one Benjamini–Hochberg family per budget across both tasks:
-    "speed, not destination" is then read on both tasks by one rule. A ``task`` column
-    names the dataset. While no rule is chosen every row waits for it.
+    ``realistic`` grids' runs): "speed, not destination" is then read on both tasks by one
+    rule. A classroom comparison the lab's table (``lab``, default :func:`lab_summary` of
+    ``results``) reads under that rule on the same seeds takes its verdict; the others form
+    one Benjamini–Hochberg family per budget. A ``task`` column names the dataset. While no
+    rule is chosen every row waits for it.
     """
     pairs = task_pairs()
     if rule is None:
         return pd.DataFrame([{"toggle": t, "task": a.preset, "framework": a.framework,
                               "verdict": "waits for the stopping rule"} for t, a, _ in pairs])
-    results = all_results(RULE_TABLES) if results is None else results
-    table = budget_summary(pairs, results, family=TASK_FAMILY, rule=rule)
+    results = all_results(EVERY_TABLE) if results is None else results
+    lab = lab_summary(results) if lab is None else lab
+    table = budget_summary(pairs, results, declared=lab, family=TASK_FAMILY, rule=rule)
     table.insert(1, "task", [a.preset for _ in (BUDGET, CONVERGED) for _, a, _ in pairs])
     return table
 
