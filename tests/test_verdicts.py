@@ -148,3 +148,27 @@ def test_the_check_would_catch_a_bound_taken_from_the_mde(tables):
     reach = within[[max(abs(lo), abs(hi)) > mde + 6e-4 for lo, hi, mde in
                     zip(within["CI low"], within["CI high"], within["MDE (80 %)"])]]
     assert len(reach), "no interval reaches past its MDE: the test above checks nothing new"
+
+
+def test_each_trained_verdict_says_how_it_fares_under_other_rules(tables):
+    """The lab's table, as ``summary`` prints it, carries each trained verdict's sensitivity
+    to the stopping rule, and a verdict the sensitivity names as the lab's is the lab's."""
+    from utils.results.comparisons import (
+        SENSITIVITY,
+        _state,
+        stopping_sensitivity,
+        with_sensitivity,
+    )
+
+    lab = tables["lab"]
+    t = with_sensitivity(lab, stopping_sensitivity(lab=lab))
+    late = t[(t.budget == CONVERGED) & (t.verdict != NOT_STORED)]
+    assert len(late) and (late[SENSITIVITY] != "").all()
+    assert (t.loc[t.budget != CONVERGED, SENSITIVITY] == "").all()
+    named = 0
+    for r in late.to_dict("records"):
+        if " as the lab reads it" in r[SENSITIVITY]:
+            word = r[SENSITIVITY].split(" as the lab reads it")[0]
+            assert word == {"alone": "within after BH"}.get(_state(r), _state(r)), r
+            named += 1
+    assert named

@@ -38,6 +38,7 @@ from utils.results.comparisons import (
     size_change,
     size_summary,
     stopping_sensitivity,
+    with_sensitivity,
 )
 from utils.results.engines import DaskEngine, LocalEngine
 from utils.results.grids import GRIDS, GridNotReady, with_preset
@@ -152,7 +153,9 @@ def _command(args: argparse.Namespace) -> int:
                     ("Every toggle, paired by data seed, at a 12-epoch budget and at "
                      "convergence (mean F1 difference b - a, 95 % CIs over seeds and over "
                      "test clips, minimal detectable effect at 80 % power, verdict alone "
-                     "and after Benjamini-Hochberg over each budget's table)", paired_table),
+                     "and after Benjamini-Hochberg over each budget's table, the stopping "
+                     "rule read, and how a trained verdict fares under the others)",
+                     with_sensitivity(paired_table, stopping)),
                     ("Speed or destination: each comparison's adjusted verdict after 12 "
                      "epochs and at convergence, and what the two say together",
                      readings(paired_table)),

@@ -1011,6 +1011,19 @@ def stopping_sensitivity(results=None, pairs: Sequence[tuple[str, Setting, Setti
     return pd.DataFrame(rows)
 
 
+SENSITIVITY = "under other stopping rules"
+
+
+def with_sensitivity(table: pd.DataFrame, stopping: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (a :func:`budget_summary`) with, on each trained row, how its verdict fares
+    under the other stopping rules (column :data:`SENSITIVITY`, the ``stopping rule`` of
+    :func:`stopping_sensitivity` of the same comparisons)."""
+    moves = stopping.set_index(["toggle", "framework"])["stopping rule"]
+    return table.assign(**{SENSITIVITY: [
+        moves.get((t, fw), "") if budget == CONVERGED else ""
+        for t, fw, budget in zip(table.toggle, table.framework, table.budget)]})
+
+
 _WORDS = {"alone": "within after BH"}  # clear alone, not after the family adjustment
 
 

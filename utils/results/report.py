@@ -22,6 +22,7 @@ from utils.results.comparisons import (
     CONVERGED_TABLES,
     MIN_SEEDS,
     RULE_TABLES,
+    SENSITIVITY,
     STORED_RULE,
     backend_summary,
     backend_table,
@@ -36,6 +37,7 @@ from utils.results.comparisons import (
     size_columns,
     size_summary,
     stopping_sensitivity,
+    with_sensitivity,
 )
 from utils.results.grids import (
     CALIBRATION_SEEDS,
@@ -268,8 +270,11 @@ def _decidable(rows: list[dict], jobs: list[Job], verdicts: bool = True) -> str:
             f"needs")
 
 
-def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
-    t = table.copy()
+def _comparisons(table: pd.DataFrame, stopping: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A :func:`budget_summary` table as the page shows it; with ``stopping`` (a
+    :func:`stopping_sensitivity` of the same comparisons) each trained row also says how
+    its verdict fares under the other stopping rules."""
+    t = table.copy() if stopping is None else with_sensitivity(table, stopping)
     none = pd.Series(np.nan, index=t.index)  # no comparison with its seeds yet: no interval
     t["95 % CI, seeds"] = [bracket(lo, hi) for lo, hi in zip(t.get("CI low", none),
                                                               t.get("CI high", none))]
@@ -283,7 +288,8 @@ def _comparisons(table: pd.DataFrame) -> pd.DataFrame:
                               "pairs on two paths",
                               "mean difference", "median difference", "seeds b > a",
                               "95 % CI, seeds", "95 % CI, test clips", "limited by",
-                              "rules out", "MDE (80 %)", "p", "q (BH)", "verdict", "family"])
+                              "rules out", "MDE (80 %)", "p", "q (BH)", "verdict", "family",
+                              *([SENSITIVITY] if stopping is not None else [])])
 
 
 def _with_rule(read: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
@@ -423,10 +429,12 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         "difference, and the share of seeds on which b scored higher, a tie counting half: "
         "the paired probability of improvement; the intervals, test and MDE are of the "
         "mean). The interval over test clips (a bootstrap of the clips, seeds held) exists "
-        "where the rows keep their test probabilities: at convergence. "
+        "where the rows keep their test probabilities: at convergence. The last column "
+        "says whether a trained verdict is the same under the other stopping rules (the "
+        "section above). "
         f"{bh_families(toggles)}",
         *_said(describe_paths(toggles)),
-        markdown_table(_comparisons(toggles)),
+        markdown_table(_comparisons(toggles, stopping)),
         "## Effect versus training-set size",
         "Each effect read across the training-set sizes: the paired mean difference, its "
         "verdict after BH over that budget's table, and the paired seeds. Every size, the "
