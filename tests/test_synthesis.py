@@ -155,11 +155,14 @@ BEFORE_THE_KNOBS = {"smoke": "6ae6b97f95f41722", "classroom": "bebcc92cbb988dfc"
 
 
 @pytest.mark.parametrize("preset", sorted(BEFORE_THE_KNOBS))
-def test_default_knobs_leave_the_presets_bit_identical(preset, tmp_path, monkeypatch):
+def test_default_knobs_leave_the_presets_bit_identical(preset, request, monkeypatch):
     from utils.task import dataset as D
 
-    monkeypatch.setenv(D.DATA_ENV, str(tmp_path))  # a fresh build, never a cache
-    ds = D.load_dataset(preset, progress=False)
+    # The session's own build of the preset (its data root starts empty): a fresh build by
+    # the code under test, never a cache from before, and one the other tests share.
+    root = request.getfixturevalue(f"{preset}_data_root")
+    monkeypatch.setenv(D.DATA_ENV, str(root))
+    ds = D.load_dataset(preset, build_if_needed=False, progress=False)
     assert D.content_digest(ds) == BEFORE_THE_KNOBS[preset]
 
 
