@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
+from utils import experiments as CLI
 from utils.results import grids as G
 from utils.results import store as S
 
@@ -43,8 +42,24 @@ VERIFY_EPOCHS = {"reference": 2, "toggles": 2, "sizes": 2, "reference_converged"
                  "backends_converged": 2, "toggles_converged": 2, "sizes_converged": 2}
 
 
+@pytest.fixture(scope="module")
+def pinned_workers(classroom_data_root):
+    """Pinned single-thread workers that every grid's reruns share, started once.
+
+    ``verify`` takes the engine it is given; the command's own (a process pool per map) would
+    start its workers, each loading both frameworks, twice per grid. A local Dask cluster's
+    workers take the same pinned path (``tests/test_engines.py`` checks its rows against the
+    pool's to the digit) and stay up from one grid to the next.
+    """
+    from utils.common.machine import available_cpus
+    from utils.results.engines import DaskEngine
+
+    with DaskEngine(workers=min(2, available_cpus())) as engine:
+        yield engine
+
+
 @pytest.mark.parametrize("grid", STORED)
-def test_a_stored_row_is_rederived(grid):
+def test_a_stored_row_is_rederived(grid, pinned_workers, monkeypatch, capsys):
     """One row, chosen by the verify command's fixed seed: its first epochs, trained again.
 
     On the floating-point path it was stored on a row must re-derive bit for bit; on another
@@ -61,16 +76,17 @@ def test_a_stored_row_is_rederived(grid):
                     f"CPU needs to re-derive a row (verify checks them on the CPU that "
                     f"stored them)")
     epochs = ["--epochs", str(VERIFY_EPOCHS[grid])]
+    # The command itself, in this process, its reruns on the shared pinned workers.
+    monkeypatch.setattr(CLI, "LocalEngine", lambda *args, **kwargs: pinned_workers)
     # --settled: the row comes from a setting with enough seeds to re-derive anywhere.
-    out = subprocess.run([sys.executable, "-m", "utils.experiments", "verify", "--grid", grid,
-                          "--sample", "1", "--preset", VERIFY_PRESET[grid], "--settled",
-                          *epochs],
-                         capture_output=True, text=True, timeout=1500)
-    lines = out.stdout.strip().splitlines()
-    assert lines and lines[-1].startswith("verified=1/1 "), out.stdout + out.stderr
+    code = CLI.main(["verify", "--grid", grid, "--sample", "1", "--preset", VERIFY_PRESET[grid],
+                     "--settled", *epochs])
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert lines and lines[-1].startswith("verified=1/1 "), out.out + out.err
     # Whichever check it was, it says which: bit for bit, or seeds on another path.
-    assert lines[-2].split()[1] in {"identical", "statistical"}, out.stdout
-    assert out.returncode == 0
+    assert lines[-2].split()[1] in {"identical", "statistical"}, out.out
+    assert code == 0
 
 
 @pytest.mark.skipif("toggles" not in STORED, reason="no stored toggles table")
