@@ -13,7 +13,7 @@ import pytest
 from utils.common.machine import XLA_PIN_FLAG, path_key, pinned_environment
 from utils.networks.recipe import KERAS_2017, PYTORCH, trained
 from utils.results.grids import GRIDS
-from utils.training.backend_parity import backend_parity, backend_step_parity, backend_steps
+from utils.training.backend_parity import backend_checks
 from utils.training.keras_backends import (
     OTHER_BACKENDS,
     BackendError,
@@ -33,8 +33,32 @@ TOLERANCE = 1e-5
 STEP_TOLERANCE = 1e-4
 
 
-def test_forward_parity_on_every_backend():
-    table = backend_parity(KERAS_2017)
+# No backend silently ignores or replaces a knob: optimizers and their formulas, the Adam
+# epsilons, both BatchNorms, gates, reset positions, a bidirectional GRU, the loss guard and
+# the input scalings.
+KNOBS = [replace(KERAS_2017, name="adam keras eps", optimizer="adam"),
+         replace(PYTORCH, name="adam torch eps", optimizer="adam"),
+         replace(KERAS_2017, name="batchnorm keras", batchnorm="keras"),
+         replace(PYTORCH, name="batchnorm torch", batchnorm="torch"),
+         replace(KERAS_2017, name="keras-3 hard sigmoid",
+                 gate_activation="hard_sigmoid_keras3", reset_after=True),
+         replace(PYTORCH, name="bidirectional, max pooling", bidirectional=True,
+                 pooling="max"),
+         replace(PYTORCH, name="[-128, 128], torch guard", input_scaling="pm128",
+                 loss_guard="torch")]
+
+
+@pytest.fixture(scope="module")
+def checks():
+    """The forward pass of KERAS_2017, PYTORCH's step on a 16-clip batch (notebook 10's two
+    tables) and every knob's step on 8 clips, one process per backend for all of them: a
+    process takes longer to load its framework than these checks take."""
+    parity, (step, knob_steps) = backend_checks(KERAS_2017, [([PYTORCH], 16), (KNOBS, 8)])
+    return {"parity": parity, "step": step[0], "knobs": knob_steps}
+
+
+def test_forward_parity_on_every_backend(checks):
+    table = checks["parity"]
     assert set(table) == {"keras-jax", "keras-torch", "torch"}
     for fw, layers in table.items():
         assert set(layers) == {"conv1", "conv2", "conv3", "gru", "frame_prob", "clip_prob"}
@@ -50,8 +74,8 @@ def test_forward_parity_fails_for_another_function():
     assert np.abs(a["keras"]["gru"] - b["keras"]["gru"]).max() > 100 * TOLERANCE
 
 
-def test_one_step_moves_the_weights_alike():
-    steps = backend_step_parity(PYTORCH)
+def test_one_step_moves_the_weights_alike(checks):
+    steps = checks["step"]
     assert set(steps) == {"keras", "keras-jax", "keras-torch"}
     losses = [s["loss"] for s in steps.values()]
     assert max(losses) - min(losses) < TOLERANCE
@@ -60,21 +84,11 @@ def test_one_step_moves_the_weights_alike():
         assert s["diff"] < STEP_TOLERANCE, (fw, s)
 
 
-def test_every_recipe_knob_steps_alike_on_every_backend():
-    """No backend silently ignores or replaces a knob: optimizers and their formulas, the
-    Adam epsilons, both BatchNorms, gates, reset positions, a bidirectional GRU, the loss
-    guard and the input scalings each take the same step on all three backends."""
-    knobs = [replace(KERAS_2017, name="adam keras eps", optimizer="adam"),
-             replace(PYTORCH, name="adam torch eps", optimizer="adam"),
-             replace(KERAS_2017, name="batchnorm keras", batchnorm="keras"),
-             replace(PYTORCH, name="batchnorm torch", batchnorm="torch"),
-             replace(KERAS_2017, name="keras-3 hard sigmoid",
-                     gate_activation="hard_sigmoid_keras3", reset_after=True),
-             replace(PYTORCH, name="bidirectional, max pooling", bidirectional=True,
-                     pooling="max"),
-             replace(PYTORCH, name="[-128, 128], torch guard", input_scaling="pm128",
-                     loss_guard="torch")]
-    for recipe, steps in zip(knobs, backend_steps(knobs)):
+def test_every_recipe_knob_steps_alike_on_every_backend(checks):
+    """No backend silently ignores or replaces a knob (:data:`KNOBS`): each takes the same
+    step on all three backends."""
+    assert len(checks["knobs"]) == len(KNOBS)
+    for recipe, steps in zip(KNOBS, checks["knobs"]):
         assert steps["keras"]["update"] > 1e-5, recipe.name
         assert max(steps[fw]["diff"] for fw in OTHER_BACKENDS) < STEP_TOLERANCE, (recipe.name,
                                                                                  steps)
@@ -87,8 +101,15 @@ def test_initial_weights_are_tensorflows_draw_and_seeded():
     assert not np.array_equal(a[0], c[0])
 
 
+@pytest.fixture(scope="module")
+def tensorflow_run(smoke_data_root):
+    """Keras on TensorFlow, one epoch of seed 2: every other backend's run is held against it."""
+    return train(replace(KERAS_2017, epochs=1), "smoke", seed=2, framework="keras",
+                 progress=False)
+
+
 @pytest.mark.parametrize("framework", OTHER_BACKENDS)
-def test_backend_run_is_deterministic_and_labelled(framework, smoke_data_root):
+def test_backend_run_is_deterministic_and_labelled(framework, tensorflow_run):
     recipe = replace(KERAS_2017, epochs=1)
     r1 = train(recipe, "smoke", seed=2, framework=framework, progress=False)
     r2 = train(recipe, "smoke", seed=2, framework=framework, progress=False)
@@ -105,7 +126,8 @@ def test_backend_run_is_deterministic_and_labelled(framework, smoke_data_root):
         old = {k: v for k, v in r1.float_path.items() if k != "xla_cpus"}
         assert "pool of unrecorded CPU(s)" in path_key(old)
     # The same start and batches as Keras on TensorFlow: the first loss agrees to rounding.
-    tf = train(recipe, "smoke", seed=2, framework="keras", progress=False)
+    tf = tensorflow_run
+    assert (tf.framework, tf.recipe, tf.seed) == ("keras", r1.recipe, r1.seed)
     assert abs(tf.epoch_loss[0] - r1.epoch_loss[0]) < 1e-3
 
 
@@ -131,6 +153,19 @@ def test_a_failing_backend_task_names_the_backend_and_the_error():
         call_in("jax", "nonsense")
     with pytest.raises(BackendError, match="Keras on torch: task 'layer_outputs' failed"):
         call_in("torch", "layer_outputs", recipe=KERAS_2017, weights=[], x=np.zeros(3))
+
+
+def test_a_batch_of_tasks_refuses_an_unknown_one_before_running_any(monkeypatch):
+    from utils.training import backend_worker as W
+
+    ran = []
+    monkeypatch.setitem(W.TASKS, "initial_weights", lambda **kw: ran.append(kw))
+    calls = [["initial_weights", {"recipe": KERAS_2017, "seed": 0}], ["nonsense", {}],
+             ["many", {"calls": []}]]  # a batch inside a batch is no task either
+    with pytest.raises(ValueError, match=r"unknown task\(s\) \['many', 'nonsense'\] in a batch"):
+        W._many(calls)
+    assert ran == []
+    assert W._many(calls[:1]) == [None] and len(ran) == 1  # a known task runs
 
 
 def test_keras_framework_in_a_jax_process_is_refused(smoke_data_root):

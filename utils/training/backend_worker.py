@@ -28,11 +28,13 @@ def _recipe(recipe: Recipe | str) -> Recipe:
 
 
 def _train(recipe: Recipe | str, data: str, seed: int, data_seed: int, framework: str,
-           weights: list[np.ndarray]) -> dict:
+           weights: list[np.ndarray] | None = None) -> dict:
+    """A run of :func:`~utils.training.trainer.train`; no ``weights``: the seed's own draw
+    (TensorFlow's, whatever the backend)."""
     from utils.training.trainer import train
 
     return asdict(train(_recipe(recipe), data, seed, framework, progress=False,
-                        data_seed=data_seed, weights=list(weights)))
+                        data_seed=data_seed, weights=None if weights is None else list(weights)))
 
 
 def _initial_weights(recipe: Recipe | str, seed: int) -> list[np.ndarray]:
@@ -88,9 +90,19 @@ def _one_steps(recipes: list[Recipe | str], x: np.ndarray, y: np.ndarray,
             for r, w in zip(recipes, starts)]
 
 
+def _many(calls: list[list]) -> list:
+    """Each ``[task, kwargs]`` of ``calls`` in turn, in this one process: their answers."""
+    allowed = set(TASKS) - {"many"}
+    unknown = sorted({task for task, _ in calls} - allowed)
+    if unknown:  # before any task runs: a typo does not cost the tasks before it
+        raise ValueError(f"unknown task(s) {unknown} in a batch: expected names from "
+                         f"{sorted(allowed)}")
+    return [TASKS[task](**kwargs) for task, kwargs in calls]
+
+
 TASKS: dict[str, Callable[..., Any]] = {
     "train": _train, "initial_weights": _initial_weights, "layer_outputs": _layer_outputs,
-    "one_steps": _one_steps,
+    "one_steps": _one_steps, "many": _many,
 }
 
 

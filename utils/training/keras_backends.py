@@ -173,6 +173,18 @@ def call_in(backend: str, task: str, threads: int | None = None, **kwargs: Any) 
         return read_message(answer)
 
 
+def call_in_many(backend: str, calls: list[tuple[str, dict[str, Any]]],
+                 threads: int | None = None) -> list[Any]:
+    """Run several tasks, ``(task, kwargs)`` each, one after the other in one new process
+    whose Keras runs on ``backend``; return their results in order.
+
+    A process spends longer loading its framework than a parity check or a short run takes,
+    so checks that need the same backend share one (:func:`call_in` otherwise).
+    """
+    return call_in(backend, "many", threads=threads,
+                   calls=[[task, kwargs] for task, kwargs in calls])
+
+
 def initial_weights(recipe: Recipe, seed: int) -> list[np.ndarray]:
     """The Keras CRNN's initial weights for ``seed``: TensorFlow's draw, whatever backend
     asks (each backend's own generator would draw other numbers from the same seed).
