@@ -75,26 +75,44 @@ def test_every_comparison_has_one_verdict_wherever_it_is_shown(tables):
     assert split.empty, f"one comparison, two verdicts:\n{split}"
 
 
-def test_a_comparison_shown_twice_is_not_adjusted_twice(tables):
-    """The size and backends tables leave the lab's comparisons out of their own families:
-    a row they share (one comparison under one stopping rule) carries the lab's family name
-    and q. The size grids ran at patience 15 only, so they share a classroom cell with the
-    lab only where the lab reads it at patience 15 too."""
+def _shared_rows(tables: dict[str, pd.DataFrame]):
     rows = _verdicts(tables)
     lab = rows[rows.table == "lab"].set_index(["key", "budget"])
-    shared = 0
     for name in ("sizes", "backends"):
         other = rows[rows.table == name].set_index(["key", "budget"])
         both = lab.index.intersection(other.index)
-        shared += len(both)
-        assert (other.loc[both, "family"] == lab.loc[both, "family"]).all()
-        assert np.allclose(other.loc[both, "q (BH)"], lab.loc[both, "q (BH)"])
+        yield name, other.loc[both], lab.loc[both]
+
+
+def test_a_comparison_shown_twice_is_not_adjusted_twice(tables, monkeypatch):
+    """The size and backends tables leave the lab's comparisons out of their own families:
+    a row they share (one comparison under one stopping rule) carries the lab's family name
+    and q. Their grids ran at patience 15 only, so they share a classroom cell with the lab
+    where the lab reads it at patience 15 too: on the stored tables, and with no rule
+    chosen (every comparison of the lab's table at patience 15), where they must share."""
+    from utils.results import comparisons as C
+
+    for name, other, lab in _shared_rows(tables):
+        assert (other.family == lab.family).all(), name
+        assert np.allclose(other["q (BH)"], lab["q (BH)"]), name
+    monkeypatch.setattr(C, "GRID_RULE", None)
+    results = all_results()
+    lab = lab_summary(results)
+    before = {"lab": lab, "sizes": size_summary(results, declared=lab),
+              "backends": backend_summary(results, declared=lab)}
+    shared = 0
+    for name, other, lab in _shared_rows(before):
+        shared += len(other)
+        assert len(other), name
+        assert (other.family == lab.family).all(), name
+        assert np.allclose(other["q (BH)"], lab["q (BH)"]), name
     assert shared
 
 
 def test_a_table_shows_the_stopping_rule_it_reads(tables):
-    """Every row says under which stopping rule its trained runs were read, and a row the
-    lab's table decides reads the rule the lab reads it under."""
+    """Every row says under which stopping rule its trained runs were read; a headline or
+    the ladder's steps read a comparison of the lab's table under the lab's rule, and the
+    size and backends tables read their own grids' only rule."""
     lab = tables["lab"]
     rule_of = dict(zip(lab.comparison, lab["stopped by"]))
     checked = 0
@@ -103,11 +121,16 @@ def test_a_table_shows_the_stopping_rule_it_reads(tables):
             continue
         for r in t[t.runs == "trained runs, their curve"].to_dict("records"):
             assert r["key"].endswith(f"stopped by {r['stopped by']}"), (name, r)
-            if r["comparison"] in rule_of:
+            if name == "backends":
+                assert r["stopped by"] == STORED_RULE, r
+            elif r["comparison"] in rule_of:
                 assert r["stopped by"] == rule_of[r["comparison"]], (name, r)
                 checked += 1
     assert checked > 10
     assert set(lab["stopped by"]) >= {STORED_RULE}
+    sizes = tables["sizes"]
+    assert set(sizes.loc[sizes.runs == "trained runs, their curve", "stopped by"]) == {
+        STORED_RULE}
 
 
 NUMBER = r"(\d+\.\d+)"

@@ -1377,12 +1377,15 @@ def backend_summary(results=None, budgets: Sequence[int | str] = (BUDGET, CONVER
                     y_test: np.ndarray | None = None, preset: str = "classroom",
                     declared: pd.DataFrame | None = None):
     """:func:`budget_summary` of :func:`backend_pairs`: kernels and defaults in one family,
-    except the defaults on TensorFlow, which the lab's table decides (``declared``:
-    :func:`lab_summary`, computed here when None)."""
+    every backend's runs stopped by :data:`STORED_RULE` (the only rule the backends grid
+    ran, so the three backends are compared like with like). A comparison the lab's table
+    reads under that rule too takes the lab's verdict (``declared``: :func:`lab_summary`,
+    computed here when None); where the lab reads the TensorFlow defaults under the chosen
+    rule, this table's row is another comparison, and its ``stopped by`` says so."""
     results = all_results() if results is None else results
     declared = lab_summary(results, preset, budgets) if declared is None else declared
     return budget_summary(backend_pairs(preset), results, budgets, y_test, declared=declared,
-                          family="the backends table")
+                          family="the backends table", rule=STORED_RULE)
 
 
 def backend_table(results=None, preset: str = "classroom") -> pd.DataFrame:

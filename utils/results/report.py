@@ -497,7 +497,9 @@ def render(y_test: np.ndarray | None = None, toggles: pd.DataFrame | None = None
         markdown_table(_backend_runs(backend_table())),
         *_said(describe_paths(backends)),
         "Kernels against defaults, paired by seed (the same initial weights and batches on "
-        "every backend), then the two budgets read together:",
+        f"every backend), every backend's runs stopped by {STORED_RULE}, the only rule the "
+        "backends grid ran (on TensorFlow the lab's table reads the defaults under the "
+        "chosen rule: another comparison, above), then the two budgets read together:",
         markdown_table(_comparisons(backends)),
         markdown_table(readings(backends)),
     ]
