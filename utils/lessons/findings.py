@@ -37,7 +37,6 @@ from utils.results.comparisons import (
     Setting,
     all_results,
     bracket,
-    lab_pairs,
     lab_summary,
     readings,
     scores_at,
@@ -425,7 +424,7 @@ def conclusion(results=None, lab: pd.DataFrame | None = None) -> str:
     if open_:
         parts.append("Not decided by the stored seeds: " + listed(open_) + ".")
     moving = [f"{r['toggle']} ({FRAMEWORKS[r['framework']]})" for r in
-              stopping_sensitivity(results, lab_pairs()).to_dict("records")
+              stopping_sensitivity(results, lab=lab).to_dict("records")
               if r["stopping rule"] not in ("same verdict", "not decided")
               and r["toggle"] in (*THREAD_CULPRITS, *PIPELINE, LADDER_TOGGLE)]
     if moving:
